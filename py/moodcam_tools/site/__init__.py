@@ -1,0 +1,1 @@
+"""Assemble and serve the static site (stdlib only, so it runs on a bare python3)."""

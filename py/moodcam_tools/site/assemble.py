@@ -1,0 +1,131 @@
+"""`build.py site`: assemble the static folder that any static host can serve.
+
+    dist/
+      index.html, app/            the page and its thin JS/CSS (copied as is)
+      sw.js                       app/sw.js at the root, so its scope covers the page
+      site.json                   versions, entry paths and the sha256 of every file
+      vendor/pyodide-0.27.7/      Pyodide core + verified wheels + a lock of exactly those
+      vendor/tfjs-4.22.0/         TF.js and its wasm backend (+ .wasm binaries)
+      wheels/moodcam-*.whl        the moodcam package, installed by micropip from this origin
+      models/                     the TF.js graph models, each file checked against manifest.json
+
+Everything is written to a staging folder beside the destination and swapped
+in only when complete, so a failed build leaves the previous dist/ intact.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections import Counter
+from pathlib import Path
+
+from ..errors import BuildError
+from ..fsutil import sha256_file, staged_directory
+from ..paths import REPO
+from .npm import ensure_node_modules
+from .pyodide_dist import PYODIDE_VERSION, assemble_pyodide
+from .wheel import build_wheel, project_metadata
+
+TFJS_VERSION = "4.22.0"
+TFJS_FILES = {
+    "@tensorflow/tfjs/dist/tf.min.js": "tf.min.js",
+    "@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js": "tf-backend-wasm.min.js",
+    "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm": "tfjs-backend-wasm.wasm",
+    "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm": "tfjs-backend-wasm-simd.wasm",
+    "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm":
+        "tfjs-backend-wasm-threaded-simd.wasm",
+}
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".DS_Store")
+
+
+def _copy_tfjs(node_modules: Path, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for package in ("@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm"):
+        manifest = node_modules / package / "package.json"
+        version = json.loads(manifest.read_text()).get("version") if manifest.is_file() else None
+        if version != TFJS_VERSION:
+            raise BuildError(f"{package} in node_modules is version {version}", expected=TFJS_VERSION,
+                             fix="restore package.json/package-lock.json from git and run the build again")
+    for source, name in TFJS_FILES.items():
+        path = node_modules / source
+        if not path.is_file():
+            raise BuildError(f"{path} is missing", fix="delete node_modules and run the build again")
+        shutil.copyfile(path, out / name)
+
+
+def _copy_models(models: Path, out: Path) -> None:
+    """Copy models/, refusing any file whose sha256 or size disagrees with manifest.json."""
+    manifest_path = models / "manifest.json"
+    if not manifest_path.is_file():
+        raise BuildError(f"{manifest_path} is missing, so the page would have no models",
+                         fix="restore models/ from git, or regenerate it with `python3 build.py models`")
+    manifest = json.loads(manifest_path.read_text())
+    listed = set()
+    for name, model in manifest.get("models", {}).items():
+        for entry in model.get("files", []):
+            rel = entry["path"]
+            path = models / rel
+            listed.add(rel)
+            if not path.is_file():
+                raise BuildError(f"model file {path} (model {name}) is missing",
+                                 fix="restore models/ from git, or regenerate it with `python3 build.py models`")
+            got = sha256_file(path)
+            if got != entry["sha256"]:
+                raise BuildError(f"model file {path} has sha256 {got}, not the one in models/manifest.json",
+                                 expected=entry["sha256"],
+                                 fix="restore models/ from git, or regenerate it with `python3 build.py models`")
+    shutil.copytree(models, out, ignore=IGNORED)
+
+
+def _site_files(root: Path) -> dict[str, str]:
+    return {path.relative_to(root).as_posix(): sha256_file(path)
+            for path in sorted(root.rglob("*")) if path.is_file()}
+
+
+def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO, quiet: bool = False) -> Path:
+    started = time.monotonic()
+    for required in ("index.html", "app"):
+        if not (repo / required).exists():
+            raise BuildError(f"{repo / required} is missing", fix="restore it from git")
+    node_modules = ensure_node_modules(repo)
+    meta = project_metadata(repo / "pyproject.toml")
+    pyodide_dir = f"vendor/pyodide-{PYODIDE_VERSION}/"
+    tfjs_dir = f"vendor/tfjs-{TFJS_VERSION}/"
+    with staged_directory(dest) as stage:
+        shutil.copyfile(repo / "index.html", stage / "index.html")
+        shutil.copytree(repo / "app", stage / "app", ignore=IGNORED)
+        if (repo / "app" / "sw.js").is_file():
+            shutil.copyfile(repo / "app" / "sw.js", stage / "sw.js")
+        packages = assemble_pyodide(node_modules, stage / pyodide_dir, with_test_wheels=with_test_wheels)
+        _copy_tfjs(node_modules, stage / tfjs_dir)
+        wheel = build_wheel(repo / "pyproject.toml", repo / "py" / "moodcam", stage / "wheels")
+        if with_test_wheels:
+            # pytest-pyodide serves only the Pyodide folder: put the wheel where it can reach it.
+            shutil.copyfile(wheel, stage / pyodide_dir / wheel.name)
+        _copy_models(repo / "models", stage / "models")
+        files = _site_files(stage)
+        site = {
+            "version": meta["version"],
+            "pyodide": pyodide_dir,
+            "pyodide_packages": packages,
+            "tfjs": tfjs_dir,
+            "wheel": f"wheels/{wheel.name}",
+            "models": "models/",
+            "files": files,
+        }
+        (stage / "site.json").write_text(json.dumps(site, indent=1, sort_keys=True) + "\n")
+    if not quiet:
+        _print_summary(dest, time.monotonic() - started)
+    return dest
+
+
+def _print_summary(dest: Path, seconds: float) -> None:
+    sizes: Counter[str] = Counter()
+    for path in dest.rglob("*"):
+        if path.is_file():
+            sizes[path.suffix or path.name] += path.stat().st_size
+    total = sum(sizes.values())
+    print(f"built {dest} in {seconds:.1f} s: {total / 1e6:.1f} MB")
+    for suffix, size in sizes.most_common(6):
+        print(f"  {suffix:>8} {size / 1e6:7.2f} MB")

@@ -1,0 +1,110 @@
+"""The offline build: verified Pyodide wheels, all-or-nothing dist, clear errors."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from moodcam_tools.errors import BuildError
+from moodcam_tools.fsutil import sha256_file, staged_directory
+from moodcam_tools.site import npm, pyodide_dist
+from moodcam_tools.site.wheel import build_wheel
+
+REPO = Path(__file__).resolve().parents[2]
+DIST = REPO / "dist"
+
+
+def _build(dest: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(REPO / "build.py"), "site", "--dest", str(dest)],
+                          capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=REPO)
+
+
+def test_moodcam_wheel_is_reproducible_and_holds_only_the_browser_package(tmp_path):
+    first = build_wheel(REPO / "pyproject.toml", REPO / "py" / "moodcam", tmp_path / "a")
+    second = build_wheel(REPO / "pyproject.toml", REPO / "py" / "moodcam", tmp_path / "b")
+    assert first.read_bytes() == second.read_bytes()
+    names = zipfile.ZipFile(first).namelist()
+    top = {name.split("/")[0] for name in names}
+    assert top == {"moodcam", "moodcam-0.1.0.dist-info"}, top
+    assert "moodcam/__init__.py" in names
+    assert not any("__pycache__" in name for name in names)
+    record = zipfile.ZipFile(first).read("moodcam-0.1.0.dist-info/RECORD").decode()
+    assert "moodcam/__init__.py,sha256=" in record
+
+
+def test_dist_lock_lists_exactly_the_shipped_wheels_with_their_official_hashes():
+    site = json.loads((DIST / "site.json").read_text())
+    pyodide_dir = DIST / site["pyodide"]
+    lock = json.loads((pyodide_dir / "pyodide-lock.json").read_text())
+    official = json.loads((REPO / "node_modules/pyodide/pyodide-lock.json").read_text())
+    assert set(lock["packages"]) == {"numpy", "micropip", "packaging"}
+    wheels = {p.name for p in pyodide_dir.glob("*.whl")}
+    assert wheels == {entry["file_name"] for entry in lock["packages"].values()}
+    for name, entry in lock["packages"].items():
+        assert entry["sha256"] == official["packages"][name]["sha256"]
+        assert sha256_file(pyodide_dir / entry["file_name"]) == entry["sha256"]
+    for rel, digest in site["files"].items():
+        assert sha256_file(DIST / rel) == digest, rel
+    # nothing for tests leaks into the deployable folder
+    assert not list(DIST.rglob("pytest-*.whl"))
+    assert (DIST / site["wheel"]).is_file()
+    assert (DIST / "vendor/tfjs-4.22.0/tfjs-backend-wasm-simd.wasm").is_file()
+
+
+def test_tampered_cached_wheel_is_refused_and_previous_dist_survives(tmp_path):
+    cache = tmp_path / "cache"
+    real = pyodide_dist.wheel_cache()
+    shutil.copytree(real, cache / real.name)
+    numpy_wheel = next((cache / real.name).glob("numpy-*.whl"))
+    data = bytearray(numpy_wheel.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    numpy_wheel.write_bytes(bytes(data))
+
+    dest = tmp_path / "dist"
+    dest.mkdir()
+    (dest / "index.html").write_text("previous build")
+    result = _build(dest, {"MOODCAM_CACHE": str(cache)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert numpy_wheel.name in result.stderr
+    assert "official Pyodide 0.27.7 pyodide-lock.json" in result.stderr
+    assert "expected:" in result.stderr and "fix:" in result.stderr
+    assert (dest / "index.html").read_text() == "previous build"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "dist"], "staging folder left behind"
+
+
+def test_staged_directory_keeps_old_tree_on_failure(tmp_path):
+    dest = tmp_path / "out"
+    dest.mkdir()
+    (dest / "keep.txt").write_text("old")
+    with pytest.raises(RuntimeError):
+        with staged_directory(dest) as stage:
+            (stage / "half.txt").write_text("new")
+            raise RuntimeError("boom")
+    assert [p.name for p in dest.iterdir()] == ["keep.txt"]
+    with staged_directory(dest) as stage:
+        (stage / "new.txt").write_text("new")
+    assert [p.name for p in dest.iterdir()] == ["new.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_missing_npm_names_the_fix(tmp_path, monkeypatch):
+    (tmp_path / "package-lock.json").write_text("{}")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(BuildError) as error:
+        npm.ensure_node_modules(tmp_path)
+    assert "npm is not installed" in str(error.value)
+    assert "Node.js 20" in str(error.value)
+
+
+def test_failed_download_names_the_requirement(tmp_path):
+    with pytest.raises(BuildError) as error:
+        pyodide_dist.pip_download("moodcam-no-such-package-anywhere==0.0.1", tmp_path)
+    assert "moodcam-no-such-package-anywhere==0.0.1" in str(error.value)
+    assert "fix:" in str(error.value)
+    assert not list(tmp_path.iterdir())

@@ -1,0 +1,1 @@
+"""Shared test helpers: launching Debian Chromium, serving folders, fake cameras."""
