@@ -55,7 +55,7 @@ class VirtualEnv:
 DEV_ENV = VirtualEnv("dev", REPO / ".venv", ("-e", f"{REPO}[test,convert,train]"), (REPO / "pyproject.toml",))
 # MediaPipe 0.10.21 wants numpy<2; ai-edge-litert gives the raw TFLite outputs in the same env.
 MEDIAPIPE_ENV = VirtualEnv("mediapipe", REPO / ".venv-mediapipe",
-                           ("mediapipe==0.10.21", "numpy<2", "ai-edge-litert==1.2.0", "pillow"))
+                           ("mediapipe==0.10.21", "ai-edge-litert==2.3.0", "numpy==1.26.4"))
 
 
 def missing_debian_packages() -> list[str]:

@@ -1,0 +1,83 @@
+"""How each mood is shown: a prompt, a colour, a symbol and a name.
+
+Colours come from the Okabe-Ito palette (Okabe and Ito, "Color Universal
+Design", 2008), chosen to stay distinguishable with the common forms of colour
+blindness. Colour is never the only cue: every entry also has a name and a
+symbol. ``text_color`` is black or white, whichever contrasts more with the
+background colour (WCAG relative luminance).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .state import MOOD, NO_FACE, OBSERVING, PAUSED, STARTING, MoodSnapshot
+
+__all__ = ["Presentation", "PRESENTATIONS", "OKABE_ITO", "presentation_for", "contrast_text_color"]
+
+OKABE_ITO: dict[str, str] = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "grey": "#999999",
+}
+
+
+def _luminance(hex_color: str) -> float:
+    h = hex_color.lstrip("#")
+    channels = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast_text_color(background_hex: str) -> str:
+    """'#000000' or '#FFFFFF', whichever has the higher WCAG contrast ratio on ``background_hex``."""
+    lum = _luminance(background_hex)
+    on_black = (lum + 0.05) / 0.05
+    on_white = 1.05 / (lum + 0.05)
+    return "#000000" if on_black >= on_white else "#FFFFFF"
+
+
+@dataclass(frozen=True)
+class Presentation:
+    key: str
+    name: str
+    prompt: str
+    color: str
+    symbol: str
+
+    @property
+    def text_color(self) -> str:
+        return contrast_text_color(self.color)
+
+
+PRESENTATIONS: dict[str, Presentation] = {
+    p.key: p
+    for p in (
+        Presentation("angry", "Angry", "Something's bothering you. Take a slow breath.", OKABE_ITO["vermillion"], "😠"),
+        Presentation("disgust", "Disgusted", "Not a fan of that, are you?", OKABE_ITO["bluish_green"], "🤢"),
+        Presentation("fear", "Afraid", "Everything okay? You're safe here.", OKABE_ITO["reddish_purple"], "😨"),
+        Presentation("happy", "Happy", "You look happy. Keep smiling!", OKABE_ITO["yellow"], "😄"),
+        Presentation("sad", "Sad", "Feeling down? Be kind to yourself today.", OKABE_ITO["blue"], "😢"),
+        Presentation("surprise", "Surprised", "Whoa, something surprised you!", OKABE_ITO["orange"], "😮"),
+        Presentation("neutral", "Neutral", "Calm and steady.", OKABE_ITO["sky_blue"], "😐"),
+        Presentation(OBSERVING, "Observing", "Reading your expression…", OKABE_ITO["grey"], "…"),
+        Presentation(NO_FACE, "No face", "No face in view. Look at the camera.", OKABE_ITO["black"], "∅"),
+        Presentation(STARTING, "Starting", "Starting up…", OKABE_ITO["grey"], "⏳"),
+        Presentation(PAUSED, "Paused", "Paused while the page is hidden.", OKABE_ITO["grey"], "⏸"),
+    )
+}
+
+def presentation_for(snapshot: MoodSnapshot) -> Presentation:
+    """The entry for a state snapshot: the mood's own entry in the mood state, else the state's."""
+    if snapshot.state == MOOD and snapshot.mood is not None:
+        try:
+            return PRESENTATIONS[snapshot.mood]
+        except KeyError:
+            raise ValueError(f"no presentation for mood {snapshot.mood!r}; add it to PRESENTATIONS") from None
+    return PRESENTATIONS[snapshot.state]

@@ -1,0 +1,331 @@
+"""FrameLogic: one frame of app logic, from raw model outputs to what the UI draws.
+
+This is the contract the browser layer codes against. Per video frame:
+
+    plan = logic.begin_frame(timestamp_ms, frame_width, frame_height)
+    if plan.run_detector:                       # letterbox the frame with plan.letterbox
+        logic.submit_detections(regressors, classificators)          # (a)
+    for req in logic.emotion_requests():        # (b) crop req.crop from the frame
+        logic.submit_emotion(req.face_id, probabilities)             # (c)
+    result = logic.end_frame()                  # (d) draw result; react to result.events
+
+plus ``logic.pause(t)`` / ``logic.resume(t)`` on page visibility changes.
+
+Coordinates: everything computed is in source-frame pixels of the unmirrored
+camera frame (crops read that frame). With ``mirror_output=True`` the faces in
+:class:`FrameResult` are mirrored for a mirrored (selfie) preview; crop
+requests never are.
+
+Nothing here reads a clock, imports js/pyodide, or keeps references to the
+arrays passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .detection.letterbox import Letterbox
+from .detection.pipeline import BLAZEFACE_SHORT_RANGE_SPEC, DetectorSpec, FaceDetectorPostprocess
+from .detection.result import Detections
+from .geometry.crop import CropRegion, crop_around_face, mirror_boxes, mirror_points
+from .mood.labels import EMOTIONS
+from .mood.state import PAUSED, Event, MoodConfig, MoodSnapshot, MoodStateMachine
+from .mood.voting import ConsecutiveVoting, Vote, Voter, VotingConfig
+from .schedule import ScheduleConfig, Scheduler
+from .tracking.tracker import FaceTracker, Track, TrackerConfig
+
+__all__ = ["FrameLogicConfig", "FramePlan", "EmotionRequest", "FaceView", "FrameResult", "FrameLogic"]
+
+
+@dataclass(frozen=True)
+class FrameLogicConfig:
+    """Every knob of the per-frame logic, with the app's defaults."""
+
+    detector: DetectorSpec = BLAZEFACE_SHORT_RANGE_SPEC
+    schedule: ScheduleConfig = ScheduleConfig()
+    tracker: TrackerConfig = TrackerConfig()
+    voting: VotingConfig = ConsecutiveVoting()
+    mood: MoodConfig = MoodConfig()
+    emotion_labels: tuple[str, ...] = EMOTIONS
+    emotion_input_size: int = 64          # the fer model's 64 x 64 input
+    crop_margin: float = 0.1              # extra room around the face box, fraction of its long side
+    rotate_crops: bool = False            # level the eyes (needs tf.image.transform instead of cropAndResize)
+    mirror_output: bool = False           # mirror FrameResult faces for a selfie preview
+    round_letterbox: bool = False         # whole-pixel letterbox offsets (see Letterbox.fit)
+
+
+@dataclass(frozen=True)
+class FramePlan:
+    """What the browser should run this frame."""
+
+    frame_index: int
+    timestamp_ms: float
+    run_detector: bool
+    letterbox: Letterbox  # how to draw the frame into the detector input (scale, padding)
+    paused: bool = False  # the page is hidden: run nothing (submissions are ignored)
+
+
+@dataclass(frozen=True)
+class EmotionRequest:
+    """Crop one tracked face for the emotion net.
+
+    crop: the region in frame pixels (see moodcam.geometry.crop).
+    box: [y1, x1, y2, x2] for tf.image.cropAndResize at ``size`` x ``size``;
+        None when the crop is rotated.
+    transform: the 8 numbers for tf.image.transform (output -> frame pixel),
+        valid for rotated and unrotated crops, output ``size`` x ``size``.
+    """
+
+    face_id: int
+    crop: CropRegion
+    size: int
+    box: tuple[float, float, float, float] | None
+    transform: tuple[float, ...]
+
+    def to_dict(self) -> dict:
+        return {"face_id": self.face_id, "size": self.size, "box": None if self.box is None else list(self.box),
+                "transform": list(self.transform), "rotation": self.crop.rotation}
+
+
+@dataclass(frozen=True)
+class FaceView:
+    """One face as the UI draws it (display coordinates: mirrored when mirror_output)."""
+
+    id: int
+    box: np.ndarray              # (4,) xyxy
+    keypoints: np.ndarray        # (K, 2)
+    score: float
+    label: str | None            # accepted label; None while uncertain
+    probability: float           # the vote's probability (0 before the first emotion run)
+    top_label: str | None        # raw argmax of the latest emotion output
+    primary: bool                # the face whose mood drives the page
+
+    @property
+    def uncertain(self) -> bool:
+        return self.label is None
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "box": self.box.tolist(), "keypoints": self.keypoints.tolist(),
+                "score": self.score, "label": self.label, "uncertain": self.uncertain,
+                "probability": self.probability, "top_label": self.top_label, "primary": self.primary}
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    frame_index: int
+    timestamp_ms: float
+    faces: tuple[FaceView, ...]
+    mood: MoodSnapshot
+    events: tuple[Event, ...]
+    ran_detector: bool
+    emotion_face_ids: tuple[int, ...]
+
+    def to_dict(self) -> dict:
+        """Plain dicts/lists/floats, for ``pyodide.ffi.to_js(..., dict_converter=Object.fromEntries)``."""
+        return {
+            "frame_index": self.frame_index,
+            "timestamp_ms": self.timestamp_ms,
+            "faces": [f.to_dict() for f in self.faces],
+            "state": self.mood.state,
+            "mood": self.mood.mood,
+            "state_since_ms": self.mood.since_ms,
+            "events": [e.to_dict() for e in self.events],
+            "ran_detector": self.ran_detector,
+            "emotion_face_ids": list(self.emotion_face_ids),
+        }
+
+
+@dataclass
+class _Frame:
+    plan: FramePlan
+    ran_detector: bool = False
+    emotion_ids: list[int] = field(default_factory=list)
+    requests: tuple[EmotionRequest, ...] | None = None
+
+
+class FrameLogic:
+    """Ties detection post-processing, tracking, voting and the mood state together."""
+
+    def __init__(self, config: FrameLogicConfig = FrameLogicConfig(), start_ms: float = 0.0) -> None:
+        self.config = config
+        self.postprocess = FaceDetectorPostprocess(config.detector)
+        self.tracker = FaceTracker(config.tracker)
+        self.scheduler = Scheduler(config.schedule)
+        self.state = MoodStateMachine(config.mood, start_ms=start_ms)
+        self._voters: dict[int, Voter] = {}
+        self._frame_index = -1
+        self._frame: _Frame | None = None
+        self._letterbox: Letterbox | None = None
+        self._pending_events: list[Event] = []
+
+    # -- the per-frame protocol ------------------------------------------------
+    def begin_frame(self, timestamp_ms: float, frame_width: float, frame_height: float) -> FramePlan:
+        """Start a frame; says whether to run the detector and how to letterbox for it."""
+        if self._frame is not None:
+            raise RuntimeError("begin_frame() called twice; call end_frame() to finish the previous frame")
+        self._frame_index += 1
+        lb = self._letterbox
+        if lb is None or lb.source_size != (float(frame_width), float(frame_height)):
+            tw, th = self.config.detector.input_size
+            lb = self._letterbox = Letterbox.fit(frame_width, frame_height, tw, th,
+                                                 round_padding=self.config.round_letterbox)
+        paused = self.state.state == PAUSED
+        run = not paused and self.scheduler.detector_due(self._frame_index, bool(self.tracker.tracks))
+        plan = FramePlan(self._frame_index, float(timestamp_ms), run, lb, paused)
+        self._frame = _Frame(plan)
+        return plan
+
+    def submit_detections(self, raw_boxes, raw_scores) -> Detections:
+        """(a) Raw detector outputs ([1, 896, 16] and [1, 896, 1]) -> faces in frame pixels; updates tracks."""
+        frame = self._require_frame("submit_detections")
+        det = self.postprocess(raw_boxes, raw_scores, frame.plan.letterbox)
+        if self.paused:
+            # A late result from before the page was hidden: faces will be stale on return.
+            return det
+        _, dropped = self.tracker.update(det, frame.plan.timestamp_ms)
+        for track in dropped:
+            self._forget(track.id)
+        self.scheduler.detector_ran(frame.plan.frame_index)
+        frame.ran_detector = True
+        frame.requests = None  # tracks changed: recompute the crops
+        return det
+
+    def emotion_requests(self) -> tuple[EmotionRequest, ...]:
+        """(b) The tracked faces to classify this frame, with their crops."""
+        frame = self._require_frame("emotion_requests")
+        if self.paused:
+            return ()
+        if frame.requests is None:
+            tracks = {t.id: t for t in self.tracker.tracks}
+            due = self.scheduler.emotion_due(frame.plan.frame_index, tracks.keys())
+            frame.requests = tuple(self._request(tracks[fid], frame.plan.letterbox.source_size) for fid in due)
+        return frame.requests
+
+    def submit_emotion(self, face_id: int, probabilities) -> Vote | None:
+        """(c) The emotion net's probabilities for one face (in ``emotion_labels`` order).
+
+        Returns the face's new vote, or None when the page was paused meanwhile
+        (the result is stale and ignored).
+        """
+        frame = self._require_frame("submit_emotion")
+        if self.paused:
+            return None
+        if self.tracker.get(face_id) is None:
+            raise ValueError(f"no tracked face with id {face_id}; use the ids from emotion_requests() of this frame")
+        voter = self._voters.get(face_id)
+        if voter is None:
+            voter = self._voters[face_id] = Voter(self.config.voting, self.config.emotion_labels)
+        vote = voter.feed(probabilities)
+        self.scheduler.emotion_ran(face_id, frame.plan.frame_index)
+        frame.emotion_ids.append(face_id)
+        return vote
+
+    def end_frame(self) -> FrameResult:
+        """(d) Finish the frame: update the mood state and return what to draw."""
+        frame = self._require_frame("end_frame")
+        t = frame.plan.timestamp_ms
+        if not frame.ran_detector:
+            for track in self.tracker.expire(t):
+                self._forget(track.id)
+        tracks = self.tracker.tracks
+        primary = self._primary(tracks)
+        candidate = None
+        if primary is not None:
+            vote = self._voters.get(primary.id)
+            candidate = None if vote is None or vote.current is None else vote.current.label
+        events = self._pending_events + self.state.update(t, bool(tracks), candidate)
+        self._pending_events = []
+        faces = tuple(self._view(track, track is primary, frame.plan.letterbox.source_size[0]) for track in tracks)
+        self._frame = None
+        return FrameResult(frame.plan.frame_index, t, faces, self.state.snapshot, tuple(events),
+                           frame.ran_detector, tuple(frame.emotion_ids))
+
+    # -- page visibility ----------------------------------------------------------
+    def pause(self, timestamp_ms: float) -> list[Event]:
+        """The page was hidden. Forgets the faces (they will be stale on return)."""
+        events = self.state.pause(timestamp_ms)
+        for track in self.tracker.tracks:
+            self._forget(track.id)
+        self.tracker.reset()
+        # A frame in flight may still finish: its submissions are ignored (see submit_*).
+        self._pending_events.extend(events)
+        return events
+
+    def resume(self, timestamp_ms: float) -> list[Event]:
+        """The page is visible again."""
+        events = self.state.resume(timestamp_ms)
+        self._pending_events.extend(events)
+        return events
+
+    # -- convenience ----------------------------------------------------------------
+    def process(self, timestamp_ms: float, frame_width: float, frame_height: float, raw_boxes=None,
+                raw_scores=None, classify=None) -> FrameResult:
+        """One whole frame in one call (tests, benchmarks, simple callers).
+
+        ``raw_boxes``/``raw_scores`` are used when the detector is due (pass
+        None when the model did not run); ``classify(request) -> probabilities``
+        is called for each emotion request.
+        """
+        plan = self.begin_frame(timestamp_ms, frame_width, frame_height)
+        if plan.run_detector and raw_boxes is not None:
+            self.submit_detections(raw_boxes, raw_scores)
+        if classify is not None:
+            for req in self.emotion_requests():
+                self.submit_emotion(req.face_id, classify(req))
+        return self.end_frame()
+
+    @property
+    def frame_index(self) -> int:
+        return self._frame_index
+
+    @property
+    def paused(self) -> bool:
+        return self.state.state == PAUSED
+
+    @property
+    def in_frame(self) -> bool:
+        """True between begin_frame() and end_frame() (e.g. to finish a frame after an error)."""
+        return self._frame is not None
+
+    # -- internals -----------------------------------------------------------------
+    def _require_frame(self, what: str) -> _Frame:
+        if self._frame is None:
+            raise RuntimeError(f"{what}() outside a frame; call begin_frame() first")
+        return self._frame
+
+    def _forget(self, face_id: int) -> None:
+        self._voters.pop(face_id, None)
+        self.scheduler.forget(face_id)
+
+    @staticmethod
+    def _primary(tracks: tuple[Track, ...]) -> Track | None:
+        # The largest face (closest to the camera) drives the page; the oldest wins ties.
+        best = None
+        for t in tracks:
+            if best is None or t.area > best.area:
+                best = t
+        return best
+
+    def _request(self, track: Track, frame_size: tuple[float, float]) -> EmotionRequest:
+        cfg = self.config
+        rotate = cfg.rotate_crops and track.keypoints.shape[0] >= 2
+        crop = crop_around_face(track.box, frame_size, track.keypoints if rotate else None,
+                                margin=cfg.crop_margin, rotate=rotate)
+        size = cfg.emotion_input_size
+        box = None if rotate else crop.crop_and_resize_box(size)
+        return EmotionRequest(track.id, crop, size, box, crop.projective_transform(size))
+
+    def _view(self, track: Track, primary: bool, frame_width: float) -> FaceView:
+        voter = self._voters.get(track.id)
+        vote = None if voter is None else voter.current
+        box, kps = track.box, track.keypoints
+        if self.config.mirror_output:
+            box = mirror_boxes(box[None, :], frame_width)[0]
+            kps = mirror_points(kps, frame_width)
+        return FaceView(track.id, box, kps, track.score,
+                        None if vote is None else vote.label,
+                        0.0 if vote is None else vote.probability,
+                        None if vote is None else vote.top_label,
+                        primary)
