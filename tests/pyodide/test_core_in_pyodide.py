@@ -97,6 +97,11 @@ def test_core_fingerprint_is_identical_in_pyodide(selenium, request):
     got = selenium.run(source + "\nimport json\njson.dumps(compute())\n")
     in_pyodide = json.loads(got)
     in_cpython = json.loads(json.dumps(fingerprint.compute()))
-    assert in_pyodide.keys() == in_cpython.keys()
-    for key in in_cpython:
-        assert in_pyodide[key] == pytest.approx(in_cpython[key], rel=1e-12, abs=1e-12), key
+    assert in_pyodide["labels"] == in_cpython["labels"], "mood states/events differ between CPython and Pyodide"
+    assert in_pyodide["numbers"].keys() == in_cpython["numbers"].keys()
+    # Raw model outputs are float32, and wasm's libm rounds exp/log differently
+    # from x86's SIMD paths (numpy 2.0.2 on CPython gives the CPython figures
+    # bit for bit): allow float32 rounding, ~6e-9 relative was measured.
+    for key, value in in_cpython["numbers"].items():
+        assert in_pyodide["numbers"][key] == pytest.approx(value, rel=1e-7), key
+    assert in_cpython["numbers"]["faces"] > 100 and any(label.startswith("mood:") for label in in_cpython["labels"])

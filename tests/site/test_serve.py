@@ -12,7 +12,7 @@ DIST = Path(__file__).resolve().parents[2] / "dist"
 
 def _get(url: str):
     with urllib.request.urlopen(url, timeout=10) as response:
-        return response.status, dict(response.headers), response.read()
+        return response.status, response.headers, response.read()
 
 
 def test_headers_for_page_wasm_and_vendor_files():
