@@ -68,6 +68,16 @@ def _cmd_train(args: argparse.Namespace, rest: list[str]) -> int:
     return entry(rest)
 
 
+def _cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
+    code = _in_dev_env(["bench", *rest])
+    if code != -1:
+        return code
+    sys.path.insert(0, str(REPO))
+    from bench.cli import main as bench_main
+
+    return bench_main(rest)
+
+
 def _cmd_test(args: argparse.Namespace, rest: list[str]) -> int:
     from .envs import DEV_ENV, MEDIAPIPE_ENV, ensure_debian_packages, ensure_env
     from .site.assemble import build_site
@@ -139,6 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
                               help="COCO AP/AR of a trained detector on a dataset folder (in .venv); "
                                    "`build.py eval-detector --help` for options")
     evaluate.set_defaults(handler=_cmd_train, passthrough=True)
+
+    bench = sub.add_parser("bench", add_help=False,
+                           help="benchmark the app against its JS floor and peer libraries in headless "
+                                "Chromium (in .venv); `build.py bench --help` for options")
+    bench.set_defaults(handler=_cmd_bench, passthrough=True)
 
     test = sub.add_parser("test", help="set up what is missing, build, and run every test tier "
                                        "(CPython, Pyodide in Chromium, end-to-end); extra args go to pytest")
