@@ -6,6 +6,7 @@ the development environment `.venv`, which they create on first use.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import subprocess
 import sys
@@ -35,47 +36,28 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _in_dev_env(argv: list[str]) -> int:
-    """Re-run this command inside .venv (creating it first) unless already there."""
+# Commands that need the heavy extras: (module, function) run inside .venv.
+DEV_ENV_COMMANDS = {
+    "models": ("moodcam_tools.convert.cli", "main"),
+    "train-detector": ("moodcam_tools.train.cli", "train_main"),
+    "eval-detector": ("moodcam_tools.train.cli", "eval_main"),
+    "bench": ("bench.cli", "main"),
+}
+
+
+def _cmd_in_dev_env(args: argparse.Namespace, rest: list[str]) -> int:
+    """Run the command's entry point inside .venv, creating it first if needed."""
     from .envs import DEV_ENV, ensure_env
 
-    if Path(sys.prefix).resolve() == DEV_ENV.path.resolve():
-        return -1
-    python = ensure_env(DEV_ENV)
-    return subprocess.call([str(python), str(REPO / "build.py"), *argv])
-
-
-def _cmd_models(args: argparse.Namespace, rest: list[str]) -> int:
-    code = _in_dev_env(["models", *rest])
-    if code != -1:
-        return code
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    if Path(sys.prefix).resolve() != DEV_ENV.path.resolve():
+        python = ensure_env(DEV_ENV)
+        return subprocess.call([str(python), str(REPO / "build.py"), args.command, *rest])
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")   # TF 2.19 segfaults in predict otherwise
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from .convert.cli import main as convert_main
-
-    return convert_main(rest)
-
-
-def _cmd_train(args: argparse.Namespace, rest: list[str]) -> int:
-    code = _in_dev_env([args.command, *rest])
-    if code != -1:
-        return code
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from .train import cli as train_cli
-
-    entry = train_cli.train_main if args.command == "train-detector" else train_cli.eval_main
-    return entry(rest)
-
-
-def _cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
-    code = _in_dev_env(["bench", *rest])
-    if code != -1:
-        return code
-    sys.path.insert(0, str(REPO))
-    from bench.cli import main as bench_main
-
-    return bench_main(rest)
+    sys.path.insert(0, str(REPO))                        # for the bench package at the repo root
+    module_name, function = DEV_ENV_COMMANDS[args.command]
+    module = importlib.import_module(module_name)
+    return getattr(module, function)(rest)
 
 
 def _cmd_test(args: argparse.Namespace, rest: list[str]) -> int:
@@ -139,21 +121,21 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", add_help=False,
                             help="regenerate models/ from their source packages (TensorFlow, in .venv); "
                                  "`build.py models --help` for options")
-    models.set_defaults(handler=_cmd_models, passthrough=True)
+    models.set_defaults(handler=_cmd_in_dev_env, passthrough=True)
 
     train = sub.add_parser("train-detector", add_help=False,
                            help="train a BlazeFace-style detector on a VOC/YOLO/CSV dataset and export it to "
                                 "TF.js (in .venv); `build.py train-detector --help` for options")
-    train.set_defaults(handler=_cmd_train, passthrough=True)
+    train.set_defaults(handler=_cmd_in_dev_env, passthrough=True)
     evaluate = sub.add_parser("eval-detector", add_help=False,
                               help="COCO AP/AR of a trained detector on a dataset folder (in .venv); "
                                    "`build.py eval-detector --help` for options")
-    evaluate.set_defaults(handler=_cmd_train, passthrough=True)
+    evaluate.set_defaults(handler=_cmd_in_dev_env, passthrough=True)
 
     bench = sub.add_parser("bench", add_help=False,
                            help="benchmark the app against its JS floor and peer libraries in headless "
                                 "Chromium (in .venv); `build.py bench --help` for options")
-    bench.set_defaults(handler=_cmd_bench, passthrough=True)
+    bench.set_defaults(handler=_cmd_in_dev_env, passthrough=True)
 
     test = sub.add_parser("test", help="set up what is missing, build, and run every test tier "
                                        "(CPython, Pyodide in Chromium, end-to-end); extra args go to pytest")
