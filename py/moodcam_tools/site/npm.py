@@ -1,6 +1,8 @@
 """Install the npm runtime files with `npm ci` (integrity-checked by package-lock.json)."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import shutil
 import subprocess
@@ -11,8 +13,24 @@ from ..errors import BuildError
 STAMP = ".moodcam-lock.sha256"
 
 
+@contextlib.contextmanager
+def _exclusive(repo: Path):
+    """Serialise concurrent builds: two `npm ci` runs in one folder corrupt it."""
+    with open(repo / ".npm-ci.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def ensure_node_modules(repo: Path) -> Path:
     """Run `npm ci` unless node_modules already matches package-lock.json."""
+    with _exclusive(repo):
+        return _ensure_node_modules(repo)
+
+
+def _ensure_node_modules(repo: Path) -> Path:
     lock = repo / "package-lock.json"
     if not lock.is_file():
         raise BuildError("package-lock.json is missing, so npm packages cannot be installed reproducibly",
