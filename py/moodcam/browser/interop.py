@@ -1,0 +1,121 @@
+"""Small helpers around Pyodide's JS interop and TF.js memory.
+
+Rules this module enforces so the loop does not leak:
+- Python callables handed to JS for longer than one call are `create_proxy`
+  proxies owned by a `ProxyBag` and destroyed when their owner stops.
+- TF.js tensors made while reading a frame live inside `tf_scope()`, which
+  disposes everything not explicitly kept (the Python spelling of tf.tidy:
+  tf.tidy wants a synchronous JS callback, an engine scope does the same
+  without a proxy per call).
+- Tensor data comes to numpy once, as one buffer (`to_numpy`).
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Callable
+
+import js  # noqa: F401  (the browser layer is the only place allowed to import it)
+import numpy as np
+from pyodide.ffi import JsProxy, create_proxy
+
+tf = js.tf
+
+_DTYPES = {"float32": np.float32, "int32": np.int32, "bool": np.uint8}
+
+
+@contextlib.contextmanager
+def tf_scope(name: str = "moodcam"):
+    """Dispose every tensor created inside the block, except those passed to tf.keep()."""
+    engine = tf.engine()
+    engine.startScope(name)
+    try:
+        yield
+    finally:
+        engine.endScope()
+
+
+def to_numpy(tensor) -> np.ndarray:
+    """Read a tensor into numpy with one copy (dataSync -> bytes -> frombuffer)."""
+    data = tensor.dataSync()
+    dtype = _DTYPES.get(str(tensor.dtype), np.float32)
+    array = np.frombuffer(data.to_bytes(), dtype=dtype)
+    return array.reshape(tuple(tensor.shape.to_py()))
+
+
+async def to_numpy_async(tensor) -> np.ndarray:
+    """Like to_numpy but without blocking the page on a GPU read (webgl)."""
+    data = await tensor.data()
+    dtype = _DTYPES.get(str(tensor.dtype), np.float32)
+    array = np.frombuffer(data.to_bytes(), dtype=dtype)
+    return array.reshape(tuple(tensor.shape.to_py()))
+
+
+def js_float32(values: np.ndarray):
+    """A JS Float32Array holding a copy of `values` (for tf.tensor)."""
+    flat = np.ascontiguousarray(values, dtype=np.float32).ravel()
+    out = js.Float32Array.new(flat.size)
+    out.assign(flat)
+    return out
+
+
+def js_int32(values: np.ndarray):
+    flat = np.ascontiguousarray(values, dtype=np.int32).ravel()
+    out = js.Int32Array.new(flat.size)
+    out.assign(flat)
+    return out
+
+
+def js_bytes(data: bytes):
+    """A JS ArrayBuffer with a copy of `data` (for TF.js weight data)."""
+    out = js.Uint8Array.new(len(data))
+    out.assign(data)
+    return out.buffer
+
+
+def is_js(value) -> bool:
+    return isinstance(value, JsProxy)
+
+
+class ProxyBag:
+    """Owns the long-lived Python->JS callables of one component; `release()` frees them all.
+
+    The count is exposed (`live`) so the soak test can report proxy growth.
+    """
+
+    created_total = 0
+    live_total = 0
+
+    def __init__(self) -> None:
+        self._proxies: list = []
+
+    def wrap(self, fn: Callable):
+        proxy = create_proxy(fn)
+        self._proxies.append(proxy)
+        ProxyBag.created_total += 1
+        ProxyBag.live_total += 1
+        return proxy
+
+    def listen(self, target, event: str, fn: Callable, **options) -> None:
+        proxy = self.wrap(fn)
+        if options:
+            target.addEventListener(event, proxy, js.Object.fromEntries(
+                [[k, v] for k, v in options.items()]))
+        else:
+            target.addEventListener(event, proxy)
+        # Remember how to detach it: destroying a proxy JS still calls would raise on the next event.
+        self._proxies[-1] = (proxy, target, event)
+
+    def release(self) -> None:
+        for item in self._proxies:
+            if isinstance(item, tuple):
+                proxy, target, event = item
+                target.removeEventListener(event, proxy)
+            else:
+                proxy = item
+            proxy.destroy()
+            ProxyBag.live_total -= 1
+        self._proxies.clear()
+
+    @property
+    def live(self) -> int:
+        return len(self._proxies)

@@ -1,0 +1,95 @@
+"""The person's settings: a dataclass, parsed defensively, kept as JSON.
+
+Pure Python: `app` reads/writes the JSON in localStorage and applies URL
+parameters (tests use `?backend=wasm&clock=raf`) on top.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, replace
+
+STORAGE_KEY = "moodcam.settings.v1"
+BACKENDS = ("auto", "webgl", "wasm")
+CLOCKS = ("video", "raf")
+FACINGS = ("user", "environment")
+
+
+@dataclass(frozen=True)
+class Settings:
+    detect_every: int = 3          # run the detector every N processed frames, track in between
+    emotion_every: int = 2         # run the emotion net every N processed frames per tracked face
+    threshold: float = 0.5         # detector confidence
+    backend: str = "auto"          # auto = webgl when usable, else wasm
+    show_boxes: bool = True
+    show_keypoints: bool = True
+    show_hud: bool = True
+    facing: str = "user"           # front camera first; its picture is mirrored
+    clock: str = "video"           # "video": requestVideoFrameCallback; "raf": every animation frame
+
+    def clamped(self) -> "Settings":
+        """Bring every value back into its range (stored JSON may be stale or edited)."""
+        return replace(
+            self,
+            detect_every=min(max(int(self.detect_every), 1), 30),
+            emotion_every=min(max(int(self.emotion_every), 1), 30),
+            threshold=round(min(max(float(self.threshold), 0.05), 0.99), 3),
+            backend=self.backend if self.backend in BACKENDS else "auto",
+            facing=self.facing if self.facing in FACINGS else "user",
+            clock=self.clock if self.clock in CLOCKS else "video",
+            show_boxes=bool(self.show_boxes),
+            show_keypoints=bool(self.show_keypoints),
+            show_hud=bool(self.show_hud),
+        )
+
+
+_TYPES = {f.name: f.type for f in fields(Settings)}
+_URL_NAMES = {"backend": "backend", "clock": "clock", "cadence": "detect_every",
+              "emotion": "emotion_every", "threshold": "threshold", "facing": "facing"}
+
+
+def _coerce(name: str, value):
+    kind = _TYPES[name]
+    if kind == "bool":
+        return value in (True, "1", "true", "on", 1)
+    if kind == "int":
+        return int(float(value))
+    if kind == "float":
+        return float(value)
+    return str(value)
+
+
+def from_json(text: str | None) -> Settings:
+    """Settings from stored JSON; anything unreadable falls back to the defaults."""
+    base = Settings()
+    if not text:
+        return base
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return base
+    if not isinstance(data, dict):
+        return base
+    values = {}
+    for name, value in data.items():
+        if name in _TYPES:
+            try:
+                values[name] = _coerce(name, value)
+            except (TypeError, ValueError):
+                continue
+    return replace(base, **values).clamped()
+
+
+def to_json(settings: Settings) -> str:
+    return json.dumps(asdict(settings), sort_keys=True)
+
+
+def with_url_params(settings: Settings, params: dict[str, str]) -> Settings:
+    """Apply ?backend=wasm&clock=raf&cadence=2... on top (not stored: a link is not a preference)."""
+    values = {}
+    for key, name in _URL_NAMES.items():
+        if key in params:
+            try:
+                values[name] = _coerce(name, params[key])
+            except (TypeError, ValueError):
+                continue
+    return replace(settings, **values).clamped()
