@@ -124,3 +124,29 @@ def test_problems_reports_tampering(tmp_path):
     found = manifest_mod.problems(copy)
     assert any("emotion_mini_xception/group1-shard1of1.bin: sha256" in f for f in found)
     assert any("stray.bin" in f and "not listed" in f for f in found)
+
+
+def test_face_parts_are_mediapipes_data(manifest):
+    """face_landmark "parts" (extracted from the wheel at build time) equals the core's copy."""
+    from moodcam.landmarks.parts import FACEMESH_PART_EDGES
+    from moodcam_tools.convert import mesh_parts
+
+    fm = manifest["models"]["face_landmark"]
+    assert fm["parts"] == {k: [list(e) for e in v] for k, v in FACEMESH_PART_EDGES.items()}
+    src = fm["parts_source"]
+    assert src["path"] == mesh_parts.MEMBER and len(src["sha256"]) == 64
+    assert src["constants"]["lips"] == "FACEMESH_LIPS"
+    card = (MODELS / "face_landmark" / "README.md").read_text()
+    assert "face_mesh_connections.py" in card and src["sha256"] in card
+
+
+def test_face_parts_parser_rejects_bad_sources():
+    from moodcam_tools.convert import mesh_parts
+    from moodcam_tools.errors import BuildError
+
+    good = "\n".join(f"{c} = frozenset([(1, 2), (2, 3)])" for c in mesh_parts.PART_CONSTANTS.values())
+    assert mesh_parts.parse(good)["lips"] == [[1, 2], [2, 3]]
+    for bad in (good.replace("(2, 3)", "(2, 468)"), good.replace("FACEMESH_NOSE", "X"),
+                good.replace("frozenset([(1, 2), (2, 3)])", "set()", 1)):
+        with pytest.raises(BuildError):
+            mesh_parts.parse(bad)

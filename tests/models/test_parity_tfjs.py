@@ -5,7 +5,8 @@ References run in subprocesses, one framework each (TensorFlow and a TFLite
 interpreter crash in one process): the TFLite interpreter for BlazeFace and
 FaceMesh, Keras for the emotion net. Thresholds (issue 3):
   - BlazeFace raw outputs max abs error <= 1e-3; top box IoU >= 0.99
-  - FaceMesh raw outputs max abs error <= 1e-3
+  - FaceMesh raw outputs max abs error <= 1e-3 (landmarks are in 192-px input pixels);
+    issue 7: max 2-D landmark error <= 1 px at 192 px on the astronaut crops
   - emotion: same top-1 on every crop, max abs probability error <= 5e-3
 Measured figures are printed and written to test-results/parity_tfjs.json.
 """
@@ -127,13 +128,23 @@ def test_blazeface_matches_tflite(parity, backend):
 def test_face_landmark_matches_tflite(parity, backend):
     ref = parity["refs"]["face_landmark"]
     got = parity["tfjs"][backend]["face_landmark"]["outputs"]
+    labels = parity["jobs"]["face_landmark"]["labels"]
     errors = {k: _max_abs(ref[k], got[k]) for k in ("landmarks", "face_flag")}
+    # The landmarks output is in input pixels of the 192 x 192 crop (x, y, z per point): the
+    # issue's bound is on the 2-D point distance, at 192 px, on the astronaut crops.
+    astro = [i for i, label in enumerate(labels) if label.startswith("astronaut")]
+    assert astro, labels
+    d = (ref["landmarks"][astro].reshape(len(astro), 468, 3)[..., :2].astype(np.float64)
+         - got["landmarks"][astro].reshape(len(astro), 468, 3)[..., :2])
+    px = float(np.linalg.norm(d, axis=-1).max())
     _record(backend, "face_landmark", max_abs_landmarks=f"{errors['landmarks']:.2e}",
+            max_landmark_error_px_at_192_astronaut=f"{px:.2e}",
             max_abs_face_flag=f"{errors['face_flag']:.2e}",
             face_flag_logits=[round(float(v), 2) for v in ref["face_flag"].ravel()],
             ms_total=round(parity["tfjs"][backend]["face_landmark"]["ms"], 1))
     assert float(ref["face_flag"].max()) > 5, "the astronaut crops hold a clear face; the original should say so"
     assert errors["landmarks"] <= 1e-3 and errors["face_flag"] <= 1e-3, errors
+    assert px <= 1.0, f"max landmark error {px} px at 192 px on the astronaut crops"
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -28,7 +28,9 @@ LIMITS = {
 - Same data caveats as the detector: trained on MediaPipe's own data;
   performance differs with pose, occlusion (glasses, masks, hands) and
   lighting. Not re-evaluated here.
-- Packaged for a later issue; the app does not use it yet.
+- Face parts are outlines through mesh landmarks, not a segmentation: they
+  follow the mesh (closed eyes, open mouth) but carry its errors; hair, ears,
+  neck and skin are not parts here.
 """,
     EMOTION.name: """\
 - Trained on FER-2013: 35,887 low-resolution (48x48) grey faces scraped from
@@ -80,6 +82,12 @@ def render(spec: ModelSpec, entry: dict) -> str:
         lines.append(f"- Output `{out['key']}` (tensor `{out['tensor']}`, shape {out['shape']}): {out['meaning']}")
     if "labels" in entry:
         lines.append(f"- Labels, in output order: {', '.join(entry['labels'])}")
+    if "parts" in entry:
+        src_parts = entry["parts_source"]
+        lines.append(f"- Face parts: `parts` in ../manifest.json holds MediaPipe's landmark index groups "
+                     f"({', '.join(sorted(entry['parts']))}) as edge lists, read at build time from "
+                     f"`{src_parts['path']}` in the same wheel (sha256 `{src_parts['sha256']}`); "
+                     "py/moodcam/landmarks/parts.py turns them into closed outlines to fill")
     if "anchors" in entry:
         lines.append("- Anchors and decoding: see `anchors` and `decoding` in ../manifest.json "
                      "(MediaPipe's face_detection_short_range graph settings)")

@@ -20,6 +20,7 @@ class ModelSpec:
     outputs_info: dict[str, dict]      # our output name -> meaning etc.
     extra: dict                        # labels, anchors, decoding ...
     verify_tolerance: float            # rebuilt TF graph vs original, max abs
+    derived: tuple[str, ...] = ()      # data read from the source wheel at build time (see cli.derived_data)
 
 
 BLAZEFACE_KEYPOINTS = ["right_eye", "left_eye", "nose_tip", "mouth", "right_ear_tragion", "left_ear_tragion"]
@@ -91,8 +92,9 @@ FACE_LANDMARK = ModelSpec(
     },
     extra={"num_landmarks": 468,
            "landmark_groups": "FACEMESH_* index groups: mediapipe/python/solutions/face_mesh_connections.py "
-                              "in the same wheel"},
+                              "in the same wheel; copied into \"parts\" at build time"},
     verify_tolerance=1e-3,
+    derived=("facemesh_parts",),
 )
 
 EMOTION = ModelSpec(
