@@ -1,0 +1,242 @@
+"""`build.py train-detector` and `build.py eval-detector`.
+
+    build.py train-detector --data DIR --format voc|yolo|csv [--out runs/NAME] [--name NAME] ...
+    build.py eval-detector  --data DIR --format voc|yolo|csv --model runs/NAME [--split all|val]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from ..errors import BuildError
+
+TRAIN_EPILOG = """\
+dataset layouts (DIR is --data):
+  voc   LabelImg XML files anywhere under DIR; each image next to its XML, or in
+        DIR, DIR/JPEGImages or DIR/images (seed 003's format)
+  yolo  DIR/images/* + DIR/labels/*.txt ("class cx cy w h", normalised) and
+        DIR/classes.txt (one name a line) or DIR/data.yaml names (seed 002)
+  csv   DIR/*.csv with the header filename,width,height,class,xmin,ymin,xmax,ymax,source;
+        images in DIR or DIR/images
+  A split is used as given (DIR/train + DIR/val|valid|test for any format, images/train +
+  images/val for YOLO, train*.csv + val*.csv|test*.csv); otherwise a seeded 80/20 split.
+
+bad data (annotation without image, unreadable image, box outside the image, zero-area
+box, unknown class) is reported per file and skipped; training stops only when no
+valid image is left.
+
+examples:
+  python3 build.py train-detector --data data/kangaroo --format voc --name kangaroo
+  python3 build.py train-detector --data data/shapes --format yolo --epochs 80 \\
+      --install-into models
+  python3 build.py train-detector --data data/shapes --format yolo --out runs/shapes --resume
+"""
+
+EVAL_EPILOG = """\
+The model is a training run folder (config.json + best.weights.h5). Detections go
+through the app's own letterbox, decoding and hard NMS, then pycocotools scores them;
+the 12-line COCO summary is printed and, with --json, written as a file.
+
+example:
+  python3 build.py eval-detector --data data/other_shapes --format csv --model runs/shapes
+"""
+
+
+def _tf_env() -> None:
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")   # TF 2.19 segfaults without it (NOTES.md)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _classes(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise BuildError("--classes is empty", expected="comma-separated class names, e.g. circle,square")
+    if len(set(names)) != len(names):
+        raise BuildError(f"--classes repeats a name: {names}")
+    return names
+
+
+def _data_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, metavar="DIR", help="dataset folder (layouts below)")
+    parser.add_argument("--format", required=True, choices=("voc", "yolo", "csv"),
+                        help="annotation format of --data")
+    parser.add_argument("--classes", default=None, metavar="A,B,...",
+                        help="fixed class list in this order; objects of other classes are reported and skipped "
+                             "(default: every class found, sorted; YOLO: classes.txt)")
+
+
+def train_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="build.py train-detector", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train a BlazeFace-style SSD detector (TensorFlow/Keras; CPU, or GPU when present), "
+                    "evaluate it with COCO AP/AR and export it as a TF.js graph model with a manifest entry.",
+        epilog=TRAIN_EPILOG)
+    _data_args(p)
+    g = p.add_argument_group("run")
+    g.add_argument("--name", default=None, help="model name: folder under models/ and ?model=<name> in the app "
+                                                "(default: the --data folder name)")
+    g.add_argument("--out", default=None, metavar="DIR",
+                   help="run folder for checkpoints, logs and the export (default: runs/<name>)")
+    g.add_argument("--resume", action="store_true", help="continue the training saved in --out")
+    g.add_argument("--seed", type=int, default=0, help="seed for the split, the initial weights and the "
+                                                       "augmentations (default %(default)s)")
+    g.add_argument("--val-fraction", type=float, default=0.2,
+                   help="share held out for validation when the data has no split (default %(default)s)")
+    g = p.add_argument_group("model")
+    g.add_argument("--input-size", type=int, default=128, choices=(128, 256), help="network input (default 128)")
+    g.add_argument("--init", default="mediapipe", metavar="mediapipe|none|FILE.tflite",
+                   help="initialise the backbone from MediaPipe's BlazeFace (the pinned mediapipe wheel in the "
+                        "download cache, fetched once like `build.py models`), from a given "
+                        "face_detection_short_range.tflite, or not at all (default mediapipe; from scratch needs "
+                        "many more epochs)")
+    g.add_argument("--loss", default="focal", choices=("focal", "hnm"),
+                   help="classification loss: focal, or BCE with 3:1 hard negative mining (default focal)")
+    g.add_argument("--min-score", type=float, default=0.5,
+                   help="score threshold the app uses for this model (manifest; default %(default)s)")
+    g.add_argument("--nms-iou", type=float, default=0.3,
+                   help="hard-NMS IoU threshold the app uses (manifest; default %(default)s)")
+    g = p.add_argument_group("training")
+    g.add_argument("--epochs", type=int, default=60, help="maximum epochs (default %(default)s)")
+    g.add_argument("--batch-size", type=int, default=16, help="default %(default)s")
+    g.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (Adam, warm-up then cosine; "
+                                                          "default %(default)s)")
+    g.add_argument("--patience", type=int, default=12,
+                   help="early stopping: epochs without a better validation AP (default %(default)s)")
+    g.add_argument("--monitor", default="AP", choices=("AP", "AP50", "AP75"),
+                   help="validation metric for early stopping and the best checkpoint (default AP@[.5:.95])")
+    g.add_argument("--max-minutes", type=float, default=None, help="stop after the epoch that passes this "
+                                                                     "many minutes")
+    g.add_argument("--no-flip", action="store_true", help="no horizontal flips (for classes that are mirror "
+                                                          "images of each other)")
+    g.add_argument("--no-augment", action="store_true", help="train on the images as they are")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = p.add_argument_group("export")
+    g.add_argument("--no-export", action="store_true", help="train and evaluate only")
+    g.add_argument("--export-dir", default=None, metavar="DIR",
+                   help="where to write <name>/ and manifest.json (default: <out>/export)")
+    g.add_argument("--install-into", default=None, metavar="MODELS_DIR",
+                   help="also export into this models folder (e.g. models), merging the entry into its "
+                        "manifest.json so the app can load it with ?model=<name>")
+    g.add_argument("--float16", action="store_true", help="store the TF.js weights as float16 (half the size)")
+    g.add_argument("--licence", default="unspecified: the licence of your training data",
+                   help="licence recorded in the manifest and card")
+    return p
+
+
+def eval_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="build.py eval-detector", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="COCO AP/AR of a trained detector on any annotated folder.", epilog=EVAL_EPILOG)
+    _data_args(p)
+    p.add_argument("--model", required=True, metavar="RUN_DIR", help="training run folder (--out of train-detector)")
+    p.add_argument("--split", default="all", choices=("all", "val"),
+                   help="evaluate on every image (default) or only on the validation part of a seeded or given split")
+    p.add_argument("--seed", type=int, default=0, help="split seed with --split val (default %(default)s)")
+    p.add_argument("--val-fraction", type=float, default=0.2, help="with --split val (default %(default)s)")
+    p.add_argument("--min-score", type=float, default=0.05,
+                   help="lowest detection score kept for AP (default %(default)s)")
+    p.add_argument("--json", default=None, metavar="FILE", help="also write the figures as JSON")
+    return p
+
+
+def _print_report(train_set) -> None:
+    print(train_set.report.render(), flush=True)
+
+
+def run_train(argv: list[str] | None) -> int:
+    args = train_parser().parse_args(argv)
+    _tf_env()
+    from .datasets import load_split, require_samples
+    from .model import DetectorConfig
+    from .train import TrainSettings, train
+
+    data = Path(args.data).resolve()
+    from .export import check_name
+    name = check_name(args.name or data.name.lower().replace(" ", "_"))
+    out = Path(args.out) if args.out else Path("runs") / name
+    settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss,
+                             patience=args.patience, monitor=args.monitor, seed=args.seed, init=args.init,
+                             flip=not args.no_flip, augment=not args.no_augment, max_minutes=args.max_minutes,
+                             quiet=args.quiet)
+    if args.init not in ("none", "mediapipe") and not Path(args.init).is_file():
+        raise BuildError(f"--init {args.init}: no such file", expected="none, mediapipe or a .tflite path")
+    train_set, val_set, how = load_split(data, args.format, _classes(args.classes), val_fraction=args.val_fraction,
+                                         seed=args.seed)
+    _print_report(train_set)
+    require_samples(train_set, "training", data)
+    require_samples(val_set, "validation", data)
+    print(f"[train] {how}", flush=True)
+    config = DetectorConfig(tuple(train_set.class_names), input_size=args.input_size,
+                            min_score_thresh=args.min_score, nms_iou=args.nms_iou)
+    result = train(train_set, val_set, config, settings, out, resume=args.resume)
+    if args.no_export:
+        return 0
+    from .export import export_detector
+    from .train import RunFiles
+
+    training = {"data_format": args.format, "train_images": result["train_images"],
+                "val_images": result["val_images"], "loss": args.loss, "init": args.init,
+                "epochs_run": result["epochs_run"], "best_epoch": result["best_epoch"],
+                "train_seconds": round(result["train_seconds"], 1), "seed": args.seed, "coco": result["stats"]}
+    targets = [Path(args.export_dir) if args.export_dir else out / "export"]
+    if args.install_into:
+        targets.append(Path(args.install_into))
+    for target in targets:
+        export_detector(result["model"], config, target, name, float16=args.float16, licence=args.licence,
+                        training=training, weights_file=RunFiles(out).best_weights)
+    return 0
+
+
+def run_eval(argv: list[str] | None) -> int:
+    args = eval_parser().parse_args(argv)
+    _tf_env()
+    from .datasets import load_dataset, load_split, require_samples
+    from .evaluate import evaluate, keras_raw_fn
+    from .train import load_trained
+
+    data = Path(args.data).resolve()
+    model, config = load_trained(Path(args.model))
+    classes = _classes(args.classes) or list(config.class_names)
+    if args.split == "val":
+        train_part, dataset, how = load_split(data, args.format, classes, val_fraction=args.val_fraction,
+                                              seed=args.seed)
+        print(f"[eval] {how}")
+        report = train_part.report          # the report of the whole load travels with the train part
+    else:
+        dataset = load_dataset(data, args.format, classes)
+        report = dataset.report
+    print(report.render(), flush=True)
+    require_samples(dataset, "evaluation", data)
+    t0 = time.monotonic()
+    stats, _dets = evaluate(keras_raw_fn(model), config, dataset.samples, min_score=args.min_score)
+    print(f"[eval] {len(dataset.samples)} images, {stats['objects']} objects, {stats['detections']} detections "
+          f"in {time.monotonic() - t0:.1f} s", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(stats, indent=2) + "\n")
+    return 0
+
+
+def train_main(argv: list[str] | None = None) -> int:
+    try:
+        return run_train(argv)
+    except BuildError as error:
+        print(error.render(), file=sys.stderr)
+        return 1
+
+
+def eval_main(argv: list[str] | None = None) -> int:
+    try:
+        return run_eval(argv)
+    except BuildError as error:
+        print(error.render(), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(train_main())

@@ -1,0 +1,513 @@
+"""Detection datasets in Pascal VOC XML, YOLO txt or the 9-column CSV -> one in-memory form.
+
+Every loader returns a :class:`Dataset`: a list of :class:`Sample` (image path,
+size, boxes as (K, 4) xyxy float32 in image pixels, class names), the class
+list, and a :class:`DataReport` that names each bad file, why it was skipped
+and how many of each kind there were. Bad data never stops a load; only an
+empty result does (:func:`require_samples`).
+
+Layouts understood (DIR is what ``--data`` points at):
+
+* ``voc``:  ``*.xml`` anywhere under DIR (LabelImg / seed 003); the image is the
+  XML's ``<filename>`` next to the XML, in DIR, ``DIR/JPEGImages`` or ``DIR/images``.
+* ``yolo``: ``DIR/images/**`` and ``DIR/labels/**`` with the same relative stem
+  (``class cx cy w h`` normalised, seed 002); class names in ``DIR/classes.txt``
+  (one a line) or ``DIR/data.yaml`` (``names:``). An image without a label file is
+  a negative (no objects), as in YOLO.
+* ``csv``:  ``*.csv`` in DIR with the header
+  ``filename,width,height,class,xmin,ymin,xmax,ymax,source`` (seed 003); images
+  in DIR or ``DIR/images``. An image with no row is not part of the set.
+
+A given split is used as is: sub-folders ``DIR/train`` and ``DIR/val`` (or
+``valid``/``test``) for any format, or ``train*.csv`` + ``val*.csv``/``test*.csv``.
+Without one, :func:`split_samples` makes a seeded 80/20 split.
+"""
+from __future__ import annotations
+
+import collections
+import csv
+import dataclasses
+import random
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BuildError
+
+__all__ = [
+    "FORMATS", "REASONS", "Sample", "Problem", "DataReport", "Dataset", "load_dataset", "load_split",
+    "split_samples", "require_samples", "read_image",
+]
+
+FORMATS = ("voc", "yolo", "csv")
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+CSV_COLUMNS = ["filename", "width", "height", "class", "xmin", "ymin", "xmax", "ymax", "source"]
+
+# The kinds of bad data, as the report prints them.
+ANNOTATION_WITHOUT_IMAGE = "annotation without image"
+IMAGE_UNREADABLE = "image unreadable"
+BOX_OUTSIDE = "box outside the image"
+ZERO_AREA = "zero-area box"
+UNKNOWN_CLASS = "unknown class"
+BAD_ANNOTATION = "annotation unreadable"
+NO_VALID_BOX = "no valid box left"
+REASONS = (ANNOTATION_WITHOUT_IMAGE, IMAGE_UNREADABLE, BOX_OUTSIDE, ZERO_AREA, UNKNOWN_CLASS, BAD_ANNOTATION,
+           NO_VALID_BOX)
+# Labelling tools write xmax = width (1-based pixels) or round a little past
+# the edge: boxes within this many pixels of the image are clipped, not dropped.
+EDGE_TOLERANCE_PX = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Sample:
+    """One image and its objects. boxes: (K, 4) float32 xyxy in image pixels; labels: K class names."""
+
+    image_path: Path
+    width: int
+    height: int
+    boxes: np.ndarray
+    labels: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
+        object.__setattr__(self, "boxes", boxes)
+        object.__setattr__(self, "labels", tuple(self.labels))
+        if len(self.labels) != boxes.shape[0]:
+            raise ValueError(f"{self.image_path}: {boxes.shape[0]} boxes but {len(self.labels)} labels")
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the data: which file, which kind (one of REASONS), details."""
+
+    file: str
+    reason: str
+    detail: str = ""
+
+
+@dataclasses.dataclass
+class DataReport:
+    """What a load kept and what it skipped, per file and with counts per reason."""
+
+    problems: list[Problem] = dataclasses.field(default_factory=list)
+    images_ok: int = 0
+    boxes_ok: int = 0
+
+    def add(self, file, reason: str, detail: str = "") -> None:
+        if reason not in REASONS:
+            raise ValueError(f"unknown reason {reason!r}")
+        self.problems.append(Problem(str(file), reason, detail))
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """{reason: number of problems of that kind}, only kinds that occurred."""
+        return dict(collections.Counter(p.reason for p in self.problems))
+
+    def files_with(self, reason: str) -> list[str]:
+        return sorted({p.file for p in self.problems if p.reason == reason})
+
+    def merge(self, other: "DataReport") -> "DataReport":
+        return DataReport(self.problems + other.problems, self.images_ok + other.images_ok,
+                          self.boxes_ok + other.boxes_ok)
+
+    def render(self, max_lines: int = 50) -> str:
+        lines = [f"data: {self.images_ok} images and {self.boxes_ok} boxes usable"]
+        if not self.problems:
+            return lines[0] + ", nothing skipped"
+        counts = self.counts
+        lines[0] += "; skipped: " + ", ".join(f"{counts[r]} x {r}" for r in REASONS if r in counts)
+        for p in self.problems[:max_lines]:
+            lines.append(f"  {p.file}: {p.reason}" + (f" ({p.detail})" if p.detail else ""))
+        if len(self.problems) > max_lines:
+            lines.append(f"  ... and {len(self.problems) - max_lines} more")
+        return "\n".join(lines)
+
+
+@dataclasses.dataclass
+class Dataset:
+    samples: list[Sample]
+    class_names: list[str]
+    report: DataReport
+
+    @property
+    def num_boxes(self) -> int:
+        return int(sum(s.boxes.shape[0] for s in self.samples))
+
+
+# ------------------------------------------------------------------ helpers
+
+def read_image(path: Path) -> np.ndarray:
+    """RGB uint8 (H, W, 3); raises OSError/ValueError for unreadable files."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im.load()
+        return np.asarray(im.convert("RGB"))
+
+
+def _image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) after a full decode, or None if the file cannot be decoded."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            im.load()          # decode everything: truncated files fail here, not in training
+            w, h = im.size
+    except Exception:  # noqa: BLE001 - PIL raises many types for bad files
+        return None
+    return (w, h) if w > 0 and h > 0 else None
+
+
+class _Checker:
+    """Validates raw objects of one image against its real size and the class list."""
+
+    def __init__(self, report: DataReport, classes: list[str] | None):
+        self.report = report
+        self.classes = classes            # None: accept any name (the class list is discovered)
+        self.seen: set[str] = set()
+
+    def sample(self, ann_file, image_path: Path, objects: list[tuple[str, float, float, float, float]],
+               *, had_objects: bool | None = None) -> Sample | None:
+        if not image_path.is_file():
+            self.report.add(ann_file, ANNOTATION_WITHOUT_IMAGE, f"no image {image_path.name}")
+            return None
+        size = _image_size(image_path)
+        if size is None:
+            self.report.add(image_path, IMAGE_UNREADABLE, "cannot decode the image file")
+            return None
+        w, h = size
+        boxes, labels = [], []
+        for name, x1, y1, x2, y2 in objects:
+            where = f"{name} [{x1:g}, {y1:g}, {x2:g}, {y2:g}]"
+            if self.classes is not None and name not in self.classes:
+                self.report.add(ann_file, UNKNOWN_CLASS, f"{name!r} not in {self.classes}")
+                continue
+            if not all(np.isfinite([x1, y1, x2, y2])):
+                self.report.add(ann_file, ZERO_AREA, f"{where} is not finite")
+                continue
+            t = EDGE_TOLERANCE_PX
+            if min(x1, x2) < -t or min(y1, y2) < -t or max(x1, x2) > w + t or max(y1, y2) > h + t:
+                self.report.add(ann_file, BOX_OUTSIDE, f"{where} not within the {w}x{h} image")
+                continue
+            x1, x2 = np.clip([x1, x2], 0, w)
+            y1, y2 = np.clip([y1, y2], 0, h)
+            if x2 - x1 <= 0 or y2 - y1 <= 0:
+                self.report.add(ann_file, ZERO_AREA, f"{where} has no area")
+                continue
+            boxes.append((x1, y1, x2, y2))
+            labels.append(name)
+        has_any = bool(objects) if had_objects is None else had_objects
+        if has_any and not boxes:
+            # Its objects are real but unusable: as a negative it would teach the wrong thing.
+            self.report.add(ann_file, NO_VALID_BOX, "image left out")
+            return None
+        self.seen.update(labels)
+        self.report.images_ok += 1
+        self.report.boxes_ok += len(boxes)
+        return Sample(image_path, w, h, np.asarray(boxes, np.float32).reshape(-1, 4), tuple(labels))
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# ------------------------------------------------------------------ VOC
+
+def _voc_float(node, tag: str) -> float:
+    text = node.findtext(tag)
+    if text is None:
+        raise ValueError(f"<{tag}> missing")
+    return float(text.strip())
+
+
+def _load_voc(root: Path, classes: list[str] | None) -> tuple[list[Sample], DataReport, set[str]]:
+    report = DataReport()
+    check = _Checker(report, classes)
+    samples = []
+    for xml_path in sorted(root.rglob("*.xml")):
+        rel = _rel(xml_path, root)
+        try:
+            tree = ET.parse(xml_path).getroot()
+            filename = (tree.findtext("filename") or "").strip()
+            if not filename:
+                raise ValueError("<filename> missing")
+            objects = []
+            for obj in tree.iter("object"):
+                name = (obj.findtext("name") or "").strip()
+                bb = obj.find("bndbox")
+                if bb is None:
+                    raise ValueError(f"object {name!r} has no <bndbox>")
+                objects.append((name, _voc_float(bb, "xmin"), _voc_float(bb, "ymin"),
+                                _voc_float(bb, "xmax"), _voc_float(bb, "ymax")))
+        except (ET.ParseError, ValueError) as error:
+            report.add(rel, BAD_ANNOTATION, str(error))
+            continue
+        candidates = [xml_path.parent / filename, root / filename, root / "JPEGImages" / filename,
+                      root / "images" / filename, xml_path.parent.parent / "JPEGImages" / filename]
+        image = next((c for c in candidates if c.is_file()), candidates[0])
+        s = check.sample(rel, image, objects)
+        if s is not None:
+            samples.append(s)
+    return samples, report, check.seen
+
+
+# ------------------------------------------------------------------ YOLO
+
+def _yolo_names(root: Path) -> list[str] | None:
+    for base in (root, root.parent):
+        txt = base / "classes.txt"
+        if txt.is_file():
+            return [line.strip() for line in txt.read_text().splitlines() if line.strip()]
+        for name in ("data.yaml", "dataset.yaml"):
+            yml = base / name
+            if yml.is_file():
+                return _names_from_yaml(yml.read_text())
+    return None
+
+
+def _names_from_yaml(text: str) -> list[str] | None:
+    """``names:`` from a YOLO data.yaml, as a list, an inline list or an {id: name} map (no PyYAML needed)."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if not line.startswith("names:"):
+            continue
+        rest = line[len("names:"):].strip()
+        if rest.startswith("["):
+            return [n.strip().strip("'\"") for n in rest.strip("[]").split(",") if n.strip()]
+        items: dict[int, str] = {}
+        for j, sub in enumerate(lines[i + 1:]):
+            if not sub.startswith((" ", "\t", "-")) or not sub.strip():
+                break
+            s = sub.strip()
+            if s.startswith("-"):
+                items[j] = s[1:].strip().strip("'\"")
+            elif ":" in s:
+                k, v = s.split(":", 1)
+                items[int(k)] = v.strip().strip("'\"")
+        return [items[k] for k in sorted(items)]
+    return None
+
+
+def _load_yolo(root: Path, classes: list[str] | None) -> tuple[list[Sample], DataReport, set[str]]:
+    report = DataReport()
+    names = _yolo_names(root)
+    if names is None:
+        if classes is None:
+            raise BuildError(f"{root} holds no classes.txt or data.yaml, so YOLO class ids have no names",
+                             expected="classes.txt (one name a line, line n = class id n) or data.yaml `names:`",
+                             fix="add classes.txt or pass --classes name0,name1,...")
+        names = list(classes)
+    check = _Checker(report, classes)
+    images_dir = root / "images" if (root / "images").is_dir() else root
+    labels_dir = root / "labels" if (root / "labels").is_dir() else root
+    images = {p.relative_to(images_dir).with_suffix("").as_posix(): p
+              for p in sorted(images_dir.rglob("*")) if p.suffix.lower() in IMAGE_EXTS}
+    labels = {p.relative_to(labels_dir).with_suffix("").as_posix(): p
+              for p in sorted(labels_dir.rglob("*.txt")) if p.name != "classes.txt"}
+    samples = []
+    for stem in sorted(set(images) | set(labels)):
+        label_path = labels.get(stem)
+        image_path = images.get(stem)
+        if image_path is None:
+            report.add(_rel(label_path, root), ANNOTATION_WITHOUT_IMAGE, f"no image {stem}.*")
+            continue
+        rel = _rel(label_path, root) if label_path else _rel(image_path, root)
+        rows = []
+        if label_path is not None:
+            try:
+                for n, line in enumerate(label_path.read_text().splitlines(), 1):
+                    parts = line.split()
+                    if not parts:
+                        continue
+                    if len(parts) < 5:
+                        raise ValueError(f"line {n}: expected 'class cx cy w h', got {line.strip()!r}")
+                    rows.append((parts[0], *(float(v) for v in parts[1:5])))
+            except (ValueError, UnicodeDecodeError) as error:
+                report.add(rel, BAD_ANNOTATION, str(error))
+                continue
+        size = _image_size(image_path)
+        if size is None:
+            report.add(_rel(image_path, root), IMAGE_UNREADABLE, "cannot decode the image file")
+            continue
+        w, h = size
+        objects = []
+        for cls, cx, cy, bw, bh in rows:
+            try:
+                cid = int(cls)
+            except ValueError:
+                cid = -1
+            if not 0 <= cid < len(names):
+                report.add(rel, UNKNOWN_CLASS, f"class id {cls} (names has {len(names)})")
+                continue
+            # YOLO centre/size (normalised) -> corners in pixels (seed 002's first step).
+            objects.append((names[cid], (cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h))
+        s = check.sample(rel, image_path, objects, had_objects=bool(rows))
+        if s is not None:
+            samples.append(s)
+    seen = check.seen | (set(names) if classes is None else set())
+    return samples, report, seen
+
+
+# ------------------------------------------------------------------ CSV
+
+def _load_csv_files(root: Path, files: list[Path], classes: list[str] | None
+                    ) -> tuple[list[Sample], DataReport, set[str]]:
+    report = DataReport()
+    check = _Checker(report, classes)
+    per_image: dict[str, list] = {}
+    origin: dict[str, str] = {}
+    for path in files:
+        rel = _rel(path, root)
+        with open(path, newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = [c.strip() for c in (reader.fieldnames or [])]
+            missing = [c for c in CSV_COLUMNS[:8] if c not in header]
+            if missing:
+                report.add(rel, BAD_ANNOTATION, f"columns {missing} missing; the header must be "
+                                                f"{','.join(CSV_COLUMNS)}")
+                continue
+            for n, row in enumerate(reader, 2):
+                row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+                fname = row["filename"]
+                try:
+                    box = tuple(float(row[k]) for k in ("xmin", "ymin", "xmax", "ymax"))
+                except ValueError:
+                    report.add(f"{rel}:{n}", BAD_ANNOTATION, "a coordinate is not a number")
+                    continue
+                per_image.setdefault(fname, []).append((row["class"], *box))
+                origin.setdefault(fname, rel)
+    samples = []
+    for fname, objects in sorted(per_image.items()):
+        candidates = [root / fname, root / "images" / fname]
+        image = next((c for c in candidates if c.is_file()), candidates[0])
+        s = check.sample(f"{origin[fname]} ({fname})", image, objects)
+        if s is not None:
+            samples.append(s)
+    return samples, report, check.seen
+
+
+def _load_csv(root: Path, classes: list[str] | None) -> tuple[list[Sample], DataReport, set[str]]:
+    files = sorted(root.glob("*.csv"))
+    if not files:
+        raise BuildError(f"{root} holds no .csv file", expected="a CSV with columns " + ",".join(CSV_COLUMNS))
+    return _load_csv_files(root, files, classes)
+
+
+_LOADERS = {"voc": _load_voc, "yolo": _load_yolo, "csv": _load_csv}
+
+
+# ------------------------------------------------------------------ public API
+
+def _check_args(root: Path, fmt: str) -> Path:
+    root = Path(root)
+    if fmt not in FORMATS:
+        raise BuildError(f"unknown dataset format {fmt!r}", expected=" or ".join(FORMATS))
+    if not root.is_dir():
+        raise BuildError(f"dataset folder {root} does not exist", fix="point --data at the dataset folder")
+    return root
+
+
+def _finish(samples, report, seen, classes) -> Dataset:
+    class_names = list(classes) if classes is not None else sorted(seen)
+    return Dataset(samples, class_names, report)
+
+
+def load_dataset(root: Path, fmt: str, classes: list[str] | None = None) -> Dataset:
+    """Load every annotated image under ``root`` (no split). ``classes``: fixed class list, others reported."""
+    root = _check_args(root, fmt)
+    samples, report, seen = _LOADERS[fmt](root, classes)
+    return _finish(samples, report, seen, classes)
+
+
+VAL_NAMES = ("val", "valid", "validation", "test")
+
+
+def _given_split(root: Path, fmt: str) -> tuple[str, list, list] | None:
+    """('folders', train_dir, val_dir) / ('csv', train_files, val_files), or None when no split is given."""
+    train_dir = root / "train"
+    val_dir = next((root / n for n in VAL_NAMES if (root / n).is_dir()), None)
+    if train_dir.is_dir() and val_dir is not None:
+        return ("folders", [train_dir], [val_dir])
+    if fmt == "yolo" and (root / "images" / "train").is_dir():
+        val = next((n for n in VAL_NAMES if (root / "images" / n).is_dir()), None)
+        if val is not None:
+            return ("yolo-sub", ["train"], [val])
+    if fmt == "csv":
+        files = sorted(root.glob("*.csv"))
+        train = [f for f in files if f.stem.lower().startswith("train")]
+        val = [f for f in files if f.stem.lower().startswith(VAL_NAMES)]
+        if train and val:
+            return ("csv", train, val)
+    return None
+
+
+def load_split(root: Path, fmt: str, classes: list[str] | None = None, *, val_fraction: float = 0.2,
+               seed: int = 0) -> tuple[Dataset, Dataset, str]:
+    """(train, val, how): the given split when the folder has one, else a seeded split of everything."""
+    root = _check_args(root, fmt)
+    given = _given_split(root, fmt)
+    if given is None:
+        full = load_dataset(root, fmt, classes)
+        train, val = split_samples(full.samples, val_fraction, seed)
+        how = f"seeded split (seed {seed}): {len(train)} train / {len(val)} validation"
+        return (Dataset(train, full.class_names, full.report), Dataset(val, full.class_names, DataReport()), how)
+    kind, a, b = given
+    if kind == "folders":
+        r1, r2 = _LOADERS[fmt](a[0], classes), _LOADERS[fmt](b[0], classes)
+    elif kind == "yolo-sub":
+        r1, r2 = (_load_yolo_subset(root, sub, classes) for sub in (a[0], b[0]))
+    else:
+        r1, r2 = _load_csv_files(root, a, classes), _load_csv_files(root, b, classes)
+    seen = r1[2] | r2[2]
+    names = list(classes) if classes is not None else sorted(seen)
+    report = r1[1].merge(r2[1])
+    how = f"given split: {len(r1[0])} train / {len(r2[0])} validation"
+    return Dataset(r1[0], names, report), Dataset(r2[0], names, DataReport()), how
+
+
+def _load_yolo_subset(root: Path, sub: str, classes):
+    """YOLO with images/<sub> and labels/<sub>: load through a view of the two sub-folders."""
+    import tempfile
+
+    view = Path(tempfile.mkdtemp(prefix="moodcam-yolo-"))
+    (view / "images").symlink_to((root / "images" / sub).resolve(), target_is_directory=True)
+    if (root / "labels" / sub).is_dir():
+        (view / "labels").symlink_to((root / "labels" / sub).resolve(), target_is_directory=True)
+    names = _yolo_names(root)
+    if names is not None:
+        (view / "classes.txt").write_text("\n".join(names) + "\n")
+    return _load_yolo(view, classes)
+
+
+def split_samples(samples: list[Sample], val_fraction: float = 0.2, seed: int = 0
+                  ) -> tuple[list[Sample], list[Sample]]:
+    """Seeded split: the same samples and seed always give the same (train, val), whatever the load order."""
+    if not 0.0 < val_fraction < 1.0:
+        raise BuildError(f"the validation fraction must be between 0 and 1, got {val_fraction}")
+    ordered = sorted(samples, key=lambda s: str(s.image_path))
+    idx = list(range(len(ordered)))
+    random.Random(seed).shuffle(idx)
+    n_val = int(round(len(ordered) * val_fraction))
+    if len(ordered) >= 2:
+        n_val = min(max(n_val, 1), len(ordered) - 1)
+    val_idx = set(idx[:n_val])
+    train = [s for i, s in enumerate(ordered) if i not in val_idx]
+    val = [s for i, s in enumerate(ordered) if i in val_idx]
+    return train, val
+
+
+def require_samples(dataset: Dataset, what: str, root: Path) -> None:
+    """Stop with a clear message when nothing valid is left."""
+    if dataset.samples:
+        return
+    counts = dataset.report.counts
+    detail = ", ".join(f"{n} x {r}" for r, n in counts.items()) or "no annotation files found"
+    raise BuildError(f"no valid {what} images left in {root} ({detail})",
+                     expected="images with readable annotations whose boxes lie inside the image "
+                              "and name a known class",
+                     fix="read the per-file report above and fix or remove those files; "
+                         "check --format matches the folder layout")

@@ -1,0 +1,269 @@
+"""Trained detector -> SavedModel -> TF.js graph model (4 MB shards) + a models/manifest.json entry.
+
+The model folder is converted into a staging folder next to its destination
+and swapped into place only when everything succeeded (conversion, a SavedModel
+vs Keras check, the model card); the manifest is then rewritten atomically with
+the new entry merged in, other entries untouched.
+
+The entry has the same schema as the shipped models (moodcam_tools.convert):
+``input`` (tensor, shape, normalisation, letterbox), ``outputs`` (tensor names,
+shapes, meaning), ``labels``, ``anchors`` (SsdAnchorsCalculator options) and
+``decoding`` (TensorsToDetectionsCalculator options + NMS), so the app can build
+its DetectorSpec from it: :func:`spec_from_entry` shows how, with the app's own
+classes.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from moodcam.detection.anchors import SsdAnchorOptions, generate_anchors
+from moodcam.detection.decode import DecodeOptions
+from moodcam.detection.nms import NmsOptions
+from moodcam.detection.pipeline import DetectorSpec
+
+from ..errors import BuildError
+from ..fsutil import staged_directory
+from .model import DetectorConfig
+
+__all__ = ["export_detector", "manifest_entry", "spec_from_entry", "save_serving_model", "VERIFY_TOLERANCE"]
+
+VERIFY_TOLERANCE = 1e-3
+_NAME_OK = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def check_name(name: str) -> str:
+    if not name or not set(name) <= _NAME_OK or name[0] in "-_":
+        raise BuildError(f"model name {name!r} is not usable in a URL (?model=<name>) or as a folder",
+                         expected="lower-case letters, digits, '_' and '-', starting with a letter or digit",
+                         fix="pass e.g. --name shapes_detector")
+    return name
+
+
+def save_serving_model(model, config: DetectorConfig, directory: Path) -> Path:
+    """A SavedModel whose serving_default takes ``input`` [1, S, S, 3] and returns regressors/classificators."""
+    import tensorflow as tf
+
+    s = config.input_size
+
+    @tf.function(input_signature=[tf.TensorSpec([1, s, s, 3], tf.float32, name="input")], autograph=False)
+    def serve(x):
+        reg, cls = model(x, training=False)
+        return {"regressors": tf.identity(reg, name="regressors"),
+                "classificators": tf.identity(cls, name="classificators")}
+
+    module = tf.Module()
+    module.model = model            # tracks the variables
+    concrete = serve.get_concrete_function()
+    module.serve = concrete
+    tf.saved_model.save(module, str(directory), signatures={"serving_default": concrete})
+    return directory
+
+
+def _verify_saved_model(model, config: DetectorConfig, directory: Path) -> float:
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(directory))
+    fn = loaded.signatures["serving_default"]
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for _ in range(2):
+        x = rng.uniform(-1, 1, (1, config.input_size, config.input_size, 3)).astype(np.float32)
+        got = fn(input=tf.constant(x))
+        reg, cls = model(x, training=False)
+        worst = max(worst, float(np.max(np.abs(got["regressors"].numpy() - np.asarray(reg)))),
+                    float(np.max(np.abs(got["classificators"].numpy() - np.asarray(cls)))))
+    if not np.isfinite(worst) or worst > VERIFY_TOLERANCE:
+        raise BuildError(f"the SavedModel differs from the Keras model by {worst:.3g}",
+                         expected=f"max abs error <= {VERIFY_TOLERANCE}")
+    return worst
+
+
+def _anchor_block(config: DetectorConfig) -> dict:
+    opts = config.anchor_options
+    data = {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(opts).items()}
+    data.pop("fixed_anchors", None)
+    data.pop("multiscale_anchor_generation", None)
+    data["calculator"] = "SsdAnchorsCalculator"
+    data["num_anchors"] = int(generate_anchors(opts).shape[0])
+    s1, s2 = opts.strides[0], opts.strides[1]
+    data["layout"] = (f"stride {s1}: {config.input_size // s1}x{config.input_size // s1} cells x 2 anchors "
+                      f"(rows first), then stride {s2}: {config.input_size // s2}x{config.input_size // s2} cells "
+                      "x 6 anchors; anchor w = h = 1")
+    return data
+
+
+def _decoding_block(config: DetectorConfig) -> dict:
+    d = config.decode_options()
+    data = {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(d).items()}
+    data.pop("allow_classes", None)
+    data.pop("ignore_classes", None)
+    s = config.input_size
+    data.update({
+        "box_format": "xywh",
+        "keypoints": [],
+        "nms": {"algorithm": "hard", "min_suppression_threshold": config.nms_iou,
+                "overlap_type": "intersection_over_union", "class_agnostic": True},
+        "formula": (f"x = r[0]/{s}*anchor.w + anchor.x; y = r[1]/{s}*anchor.h + anchor.y; w = r[2]/{s}*anchor.w; "
+                    f"h = r[3]/{s}*anchor.h (all 0..1 of the input); score = sigmoid(clip(logit, -100, 100)), "
+                    "label = argmax over classes"),
+    })
+    return data
+
+
+def spec_from_entry(entry: dict) -> DetectorSpec:
+    """The DetectorSpec a manifest entry describes (what the app has to build to decode this model)."""
+    a = entry["anchors"]
+    names = {f.name for f in dataclasses.fields(SsdAnchorOptions)}
+    anchors = SsdAnchorOptions(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in a.items() if k in names})
+    d = entry["decoding"]
+    names = {f.name for f in dataclasses.fields(DecodeOptions)}
+    decode = DecodeOptions(**{k: v for k, v in d.items() if k in names})
+    nms = NmsOptions(algorithm=d["nms"]["algorithm"], min_suppression_threshold=d["nms"]["min_suppression_threshold"],
+                     min_score=d["min_score_thresh"])
+    return DetectorSpec(anchors, decode, nms)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _card(name: str, entry: dict) -> str:
+    t = entry["training"]
+    coco = t.get("coco") or {}
+    lines = [
+        f"# {name}", "",
+        f"{entry['summary']}.", "",
+        f"- Input: {entry['input']['size'][0]}x{entry['input']['size'][1]} RGB, letterboxed (keep aspect, black "
+        f"padding), normalised {entry['input']['normalisation']['formula']}.",
+        f"- Labels: {', '.join(entry['labels'])}.",
+        f"- Outputs: regressors [1, {entry['anchors']['num_anchors']}, 4] (x, y, w, h in input pixels relative to "
+        f"the anchor) and classificators [1, {entry['anchors']['num_anchors']}, {len(entry['labels'])}] (logits).",
+        f"- Decoding: MediaPipe SSD anchors ({entry['anchors']['layout']}), sigmoid scores >= "
+        f"{entry['decoding']['min_score_thresh']}, hard NMS at IoU {entry['decoding']['nms']['min_suppression_threshold']}.",
+        f"- Trained with `build.py train-detector` on {t.get('train_images')} images ({t.get('data_format')}), "
+        f"validated on {t.get('val_images')}; loss {t.get('loss')}, initialisation {t.get('init')}, "
+        f"{t.get('epochs_run')} epochs (best {t.get('best_epoch')}).",
+        f"- Licence: {entry['licence']}.",
+    ]
+    if coco:
+        from .evaluate import format_summary
+        lines += ["", "COCO evaluation on the validation split:", "", "```", format_summary(coco), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def manifest_entry(name: str, config: DetectorConfig, model_json: dict, weights_bytes: int, *, float16: bool,
+                   summary: str, licence: str, training: dict, weights_file: Path | None) -> dict:
+    import keras
+    import tensorflow as tf
+    import tensorflowjs
+
+    from ..convert import tfjs_export
+
+    sig = tfjs_export.signature(model_json)
+    (inp,) = sig["inputs"]
+    n, c, s = config.num_anchors, config.num_classes, config.input_size
+    meanings = {
+        "regressors": f"per anchor: box x_center, y_center, w, h in input pixels relative to the anchor "
+                      f"(divide by {s}, see decoding)",
+        "classificators": f"per anchor: {c} class logits in label order; sigmoid(clip(v, -100, 100)) is the "
+                          "probability, the best class wins",
+    }
+    outputs = [{**o, "meaning": meanings[o["key"]]} for o in sig["outputs"]]
+    for o in outputs:
+        want = [1, n, 4] if o["key"] == "regressors" else [1, n, c]
+        if o["shape"] != want:
+            raise BuildError(f"converted output {o['key']} has shape {o['shape']}, expected {want}")
+    mp = config.norm_offset == -1.0 and abs(config.norm_scale - 1 / 127.5) < 1e-12
+    return {
+        "task": "object_detection",
+        "summary": summary,
+        "format": "tfjs_graph_model",
+        "model_json": f"{name}/model.json",
+        "weights_dtype": "float16" if float16 else "float32",
+        "weights_bytes": weights_bytes,
+        "input": {**inp, "dtype": "float32", "layout": "NHWC", "color": "RGB", "size": [s, s],
+                  "resize": f"letterbox the frame to {s}x{s} (keep aspect, pad with black, bilinear), map boxes back",
+                  "normalisation": {"formula": "(x-127.5)/127.5" if mp else f"x*{config.norm_scale}+{config.norm_offset}",
+                                    "scale": config.norm_scale, "offset": config.norm_offset,
+                                    "note": "x is the 0..255 pixel value; y = x*scale + offset"}},
+        "outputs": outputs,
+        "output_order": [o["key"] for o in outputs],
+        "labels": list(config.class_names),
+        "anchors": _anchor_block(config),
+        "decoding": _decoding_block(config),
+        "source": {"package": "moodcam (trained with build.py train-detector)", "version": "",
+                   "wheel": "", "wheel_sha256": "", "url": "",
+                   "path": weights_file.name if weights_file else "",
+                   "sha256": _sha256(weights_file) if weights_file and weights_file.is_file() else "",
+                   "size": weights_file.stat().st_size if weights_file and weights_file.is_file() else 0,
+                   "fetch": "python3 build.py train-detector (see the card)"},
+        "licence": licence,
+        "card": f"{name}/README.md",
+        "converter": {"tool": "moodcam_tools.train.export (build.py train-detector)",
+                      "tensorflowjs": tensorflowjs.__version__, "tensorflow": tf.__version__,
+                      "keras": keras.__version__, "weight_quantization": "float16" if float16 else "none"},
+        "training": training,
+    }
+
+
+def _write_manifest(models_dir: Path, name: str, entry: dict) -> Path:
+    from ..convert import manifest
+
+    path = models_dir / "manifest.json"
+    if path.is_file():
+        try:
+            data = json.loads(path.read_text())
+        except ValueError as error:
+            raise BuildError(f"{path} is not valid JSON ({error}); not touching it",
+                             fix="repair or remove it, then export again") from None
+    else:
+        data = {"format": manifest.FORMAT,
+                "about": "Models for moodcam; every file's sha256 is checked by the app before use.",
+                "models": {}}
+    data.setdefault("models", {})[name] = entry
+    tmp = path.with_name(f".manifest-{os.getpid()}.json")
+    tmp.write_text(manifest.dumps(data))
+    os.replace(tmp, path)
+    return path
+
+
+def export_detector(model, config: DetectorConfig, models_dir: Path, name: str, *, float16: bool = False,
+                    summary: str | None = None, licence: str = "unspecified: the licence of your training data",
+                    training: dict | None = None, weights_file: Path | None = None, log=print) -> dict:
+    """Write ``models_dir/name/`` (model.json, shards, README.md) and merge its entry into manifest.json."""
+    from ..convert import tfjs_export
+
+    check_name(name)
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    summary = summary or (f"custom BlazeFace-style detector ({config.input_size} px, {config.num_anchors} SSD "
+                          f"anchors) for {', '.join(config.class_names)}")
+    training = dict(training or {})
+    training.setdefault("exported", datetime.date.today().isoformat())
+    with tempfile.TemporaryDirectory(prefix="moodcam-export-") as tmp:
+        saved = save_serving_model(model, config, Path(tmp) / "saved_model")
+        error = _verify_saved_model(model, config, saved)
+        log(f"[export] SavedModel matches Keras (max abs error {error:.2g})")
+        with staged_directory(models_dir / name) as staging:
+            model_json = tfjs_export.convert(saved, staging, float16=float16)
+            weight_paths = tfjs_export.weight_files(model_json)
+            weights_bytes = sum((staging / p).stat().st_size for p in weight_paths)
+            entry = manifest_entry(name, config, model_json, weights_bytes, float16=float16, summary=summary,
+                                   licence=licence, training=training, weights_file=weights_file)
+            (staging / "README.md").write_text(_card(name, entry))
+            files = [("model.json", "graph")] + [(p, "weights") for p in weight_paths] + [("README.md", "card")]
+            entry["files"] = [{"path": f"{name}/{p}", "sha256": _sha256(staging / p),
+                               "size": (staging / p).stat().st_size, "role": role} for p, role in files]
+            spec_from_entry(entry)          # the entry must describe a decodable model
+    path = _write_manifest(models_dir, name, entry)
+    log(f"[export] wrote {models_dir / name} ({weights_bytes:,} bytes of weights in {len(weight_paths)} shard(s)) "
+        f"and the {name!r} entry of {path}")
+    return entry

@@ -1,0 +1,242 @@
+"""A BlazeFace-style detector in Keras (128 and 256 px, one or more classes) and its settings.
+
+The 128 px network is MediaPipe's face_detection_short_range graph layer for
+layer (5x5 stem, 16 BlazeBlocks of depthwise 3x3 + pointwise 1x1 with a
+residual that is max-pooled on stride 2 and zero-padded in channels, ReLU; heads
+on the 16x16x88 and 8x8x96 maps with 2 and 6 anchors a cell). The layers carry
+the TFLite tensor names, so ``init_from_mediapipe`` copies the backbone of the
+shipped BlazeFace into it. The 256 px variant adds one stride-2 BlazeBlock after
+the stem and keeps everything else (same 896 anchors, strides 16/32).
+
+Outputs, as moodcam.detection.decode reads them (MediaPipe's
+TensorsToDetectionsCalculator, ``reverse_output_order: true``):
+    regressors      [B, 896, 4]  per anchor x_center, y_center, w, h in input pixels relative
+                                 to the anchor (decode divides by the input size)
+    classificators  [B, 896, C]  one logit per class (sigmoid, best class wins)
+Anchor order is the generator's: rows of cells, then anchors in a cell.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from moodcam.detection.anchors import BLAZEFACE_BACK_256, BLAZEFACE_SHORT_RANGE, SsdAnchorOptions, generate_anchors
+from moodcam.detection.decode import DecodeOptions
+from moodcam.detection.nms import NmsOptions
+from moodcam.detection.pipeline import DetectorSpec
+
+from ..errors import BuildError
+
+__all__ = ["DetectorConfig", "build_model", "init_from_mediapipe", "INPUT_SIZES"]
+
+INPUT_SIZES = (128, 256)
+# (out_channels, stride) per BlazeBlock of the short-range model; input channels follow.
+_BLOCKS = [(24, 1), (28, 1), (32, 2), (36, 1), (42, 1), (48, 2), (56, 1), (64, 1), (72, 1), (80, 1), (88, 1),
+           (96, 2), (96, 1), (96, 1), (96, 1), (96, 1)]
+_HEAD1_AFTER_BLOCK = 10     # 16x16x88 map (after "activation_11")
+ANCHORS_PER_CELL = (2, 6)
+PRIOR = 0.01                # initial foreground probability of the class logits (RetinaNet)
+
+
+@dataclasses.dataclass(frozen=True)
+class DetectorConfig:
+    """Everything that defines one trained detector besides its weights (stored as config.json)."""
+
+    class_names: tuple[str, ...]
+    input_size: int = 128
+    # Normalisation: y = x * scale + offset on 0..255 pixels, as the app and MediaPipe do.
+    norm_scale: float = 1 / 127.5
+    norm_offset: float = -1.0
+    min_score_thresh: float = 0.5
+    nms_iou: float = 0.3
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "class_names", tuple(self.class_names))
+        if self.input_size not in INPUT_SIZES:
+            raise BuildError(f"input size {self.input_size} is not supported", expected="128 or 256")
+        if not self.class_names:
+            raise BuildError("a detector needs at least one class")
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def anchor_options(self) -> SsdAnchorOptions:
+        return BLAZEFACE_SHORT_RANGE if self.input_size == 128 else BLAZEFACE_BACK_256
+
+    @property
+    def num_anchors(self) -> int:
+        return int(generate_anchors(self.anchor_options).shape[0])
+
+    def decode_options(self, min_score: float | None = None) -> DecodeOptions:
+        s = float(self.input_size)
+        return DecodeOptions(num_classes=self.num_classes, num_boxes=self.num_anchors, num_coords=4,
+                             box_coord_offset=0, keypoint_coord_offset=4, num_keypoints=0,
+                             num_values_per_keypoint=2, sigmoid_score=True, score_clipping_thresh=100.0,
+                             reverse_output_order=True, x_scale=s, y_scale=s, w_scale=s, h_scale=s,
+                             apply_exponential_on_box_size=False,
+                             min_score_thresh=self.min_score_thresh if min_score is None else min_score)
+
+    def nms_options(self, min_score: float | None = None, max_detections: int | None = None) -> NmsOptions:
+        # Hard NMS (MediaPipe's DEFAULT): with several classes a blended box would mix labels.
+        return NmsOptions(algorithm="hard", min_suppression_threshold=self.nms_iou,
+                          min_score=self.min_score_thresh if min_score is None else min_score,
+                          max_detections=max_detections)
+
+    def spec(self, min_score: float | None = None, max_detections: int | None = None) -> DetectorSpec:
+        return DetectorSpec(self.anchor_options, self.decode_options(min_score),
+                            self.nms_options(min_score, max_detections))
+
+    def to_json(self) -> dict:
+        return {**dataclasses.asdict(self), "class_names": list(self.class_names)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "DetectorConfig":
+        fields = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in fields})
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> "DetectorConfig":
+        try:
+            return cls.from_json(json.loads(Path(path).read_text()))
+        except (OSError, ValueError, TypeError) as error:
+            raise BuildError(f"cannot read the detector settings {path}: {error}",
+                             fix="point at a folder written by `build.py train-detector`") from None
+
+
+def _channel_pad_layer():
+    import keras
+
+    @keras.saving.register_keras_serializable(package="moodcam")
+    class ChannelPad(keras.layers.Layer):
+        """Zero channels appended to the residual (MediaPipe's PAD op), so it can be added to a wider output."""
+
+        def __init__(self, extra: int, **kwargs):
+            super().__init__(**kwargs)
+            self.extra = int(extra)
+
+        def call(self, x):
+            return keras.ops.pad(x, [[0, 0], [0, 0], [0, 0], [0, self.extra]])
+
+        def compute_output_shape(self, shape):
+            return (*shape[:3], shape[3] + self.extra)
+
+        def get_config(self):
+            return {**super().get_config(), "extra": self.extra}
+
+    return ChannelPad
+
+
+def _blaze_block(x, out_ch: int, stride: int, suffix: str):
+    import keras
+    from keras import layers
+
+    in_ch = x.shape[-1]
+    h = layers.DepthwiseConv2D(3, strides=stride, padding="same", name=f"depthwise_conv2d{suffix}")(x)
+    h = layers.Conv2D(out_ch, 1, padding="valid", name=f"conv2d{_next(suffix)}")(h)
+    shortcut = x
+    if stride == 2:
+        shortcut = layers.MaxPooling2D(2, 2, name=f"max_pool{suffix}")(shortcut)
+    if out_ch > in_ch:
+        shortcut = _channel_pad_layer()(out_ch - in_ch, name=f"channel_padding{suffix}")(shortcut)
+    out = layers.Add(name=f"add{suffix}")([shortcut, h])
+    return keras.layers.ReLU(name=f"activation{_next(suffix)}")(out)
+
+
+def _next(suffix: str) -> str:
+    """TFLite names: block i uses depthwise_conv2d[_i] and conv2d_{i+1}."""
+    if suffix.startswith("_extra"):
+        return suffix
+    return f"_{int(suffix[1:]) + 1}" if suffix else "_1"
+
+
+def build_model(config: DetectorConfig):
+    """The Keras model: input [B, S, S, 3] normalised -> [regressors [B, N, 4], classificators [B, N, C]]."""
+    import keras
+    from keras import layers
+
+    s, c = config.input_size, config.num_classes
+    inp = keras.Input((s, s, 3), name="input")
+    x = layers.Conv2D(24, 5, strides=2, padding="same", name="conv2d")(inp)
+    x = layers.ReLU(name="activation")(x)
+    if s == 256:
+        x = _blaze_block(x, 24, 2, "_extra")
+    feature_maps = []
+    for i, (out_ch, stride) in enumerate(_BLOCKS):
+        x = _blaze_block(x, out_ch, stride, f"_{i}" if i else "")
+        if i == _HEAD1_AFTER_BLOCK:
+            feature_maps.append(x)
+    feature_maps.append(x)
+    bias = keras.initializers.Constant(-math.log((1 - PRIOR) / PRIOR))
+    regs, clss = [], []
+    for fmap, per_cell, tag in zip(feature_maps, ANCHORS_PER_CELL, ("8", "16")):
+        n = fmap.shape[1] * fmap.shape[2] * per_cell
+        cl = layers.Conv2D(per_cell * c, 1, bias_initializer=bias, name=f"classificator_{tag}")(fmap)
+        rg = layers.Conv2D(per_cell * 4, 1, kernel_initializer=keras.initializers.RandomNormal(stddev=0.01),
+                           name=f"regressor_{tag}")(fmap)
+        clss.append(layers.Reshape((n, c), name=f"reshape_cls_{tag}")(cl))
+        regs.append(layers.Reshape((n, 4), name=f"reshape_reg_{tag}")(rg))
+    reg = layers.Concatenate(axis=1, name="regressors")(regs)
+    cls = layers.Concatenate(axis=1, name="classificators")(clss)
+    # The regressors are in input pixels (tens); the layer learns in units of 1/8 of the input, so
+    # its weights stay O(1). A constant scale folds into the graph.
+    reg = layers.Rescaling(s / 8.0, name="regressors_px")(reg)
+    model = keras.Model(inp, [reg, cls], name=f"blazedetector_{s}")
+    if model.outputs[0].shape[1] != config.num_anchors:
+        raise AssertionError(f"model has {model.outputs[0].shape[1]} anchors, generator {config.num_anchors}")
+    return model
+
+
+def init_from_mediapipe(model, tflite_path: Path) -> list[str]:
+    """Copy the backbone weights of MediaPipe's face_detection_short_range.tflite into ``model``.
+
+    Returns the names of the layers that were set. Heads (class count differs) stay random.
+    """
+    from ..convert.tflite_reader import read_tflite
+
+    graph = read_tflite(Path(tflite_path), name=Path(tflite_path).name)
+    consts: dict[str, np.ndarray] = {}
+    for op in graph.operators:
+        if op.op_name == "DEQUANTIZE":
+            src, dst = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+            consts[dst.name.replace("_dequantize", "")] = np.asarray(src.data, np.float32)
+    for t in graph.tensors:
+        if t.data is not None and t.name not in consts and t.data.dtype == np.float32:
+            consts[t.name] = np.asarray(t.data, np.float32)
+    done = []
+    for layer in model.layers:
+        kernel, bias = consts.get(f"{layer.name}/Kernel"), consts.get(f"{layer.name}/Bias")
+        if kernel is None or bias is None or layer.name.startswith(("classificator", "regressor")):
+            continue
+        if layer.__class__.__name__ == "DepthwiseConv2D":
+            k = kernel.transpose(1, 2, 3, 0)            # 1HWC -> HWC1
+        else:
+            k = kernel.transpose(1, 2, 3, 0)            # OHWI -> HWIO
+        want = [tuple(w.shape) for w in layer.get_weights()]
+        if want != [k.shape, bias.shape]:
+            continue
+        layer.set_weights([k, bias])
+        done.append(layer.name)
+    if not done:
+        raise BuildError(f"{tflite_path} gave no weights for this model",
+                         expected="MediaPipe's face_detection_short_range.tflite")
+    return done
+
+
+def mediapipe_tflite(cache: Path | None = None, *, download: bool = True) -> Path:
+    """The pinned face_detection_short_range.tflite, fetched and verified like `build.py models` does."""
+    from .. import paths
+    from ..convert import sources
+
+    cache = cache or paths.downloads_dir()
+    dest = paths.cache_dir() / "train-init"
+    return sources.prepare([sources.BLAZEFACE_TFLITE], cache, dest, download=download)[
+        sources.BLAZEFACE_TFLITE.member]

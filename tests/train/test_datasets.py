@@ -1,0 +1,187 @@
+"""Loaders for VOC, YOLO and CSV, the seeded split, and the bad-data report (each kind of corruption)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from moodcam_tools.errors import BuildError
+from moodcam_tools.train import datasets, synthetic
+from moodcam_tools.train.datasets import (ANNOTATION_WITHOUT_IMAGE, BOX_OUTSIDE, IMAGE_UNREADABLE, NO_VALID_BOX,
+                                          UNKNOWN_CLASS, ZERO_AREA, load_dataset, load_split, require_samples)
+
+
+def _by_name(ds):
+    return {s.image_path.name: s for s in ds.samples}
+
+
+def test_three_formats_give_the_same_samples(small_sets):
+    loaded = {fmt: load_dataset(path, fmt) for fmt, path in small_sets.items()}
+    ref = _by_name(loaded["voc"])
+    assert len(ref) == 12
+    for fmt, ds in loaded.items():
+        assert ds.class_names == sorted(synthetic.CLASSES) or fmt == "yolo"
+        assert not ds.report.problems, ds.report.render()
+        got = _by_name(ds)
+        assert got.keys() == ref.keys(), fmt
+        for name, s in got.items():
+            r = ref[name]
+            assert (s.width, s.height) == (r.width, r.height)
+            assert s.labels == r.labels, (fmt, name)
+            # YOLO stores normalised centres with 6 decimals: sub-pixel agreement.
+            np.testing.assert_allclose(s.boxes, r.boxes, atol=0.01, err_msg=f"{fmt} {name}")
+    assert loaded["yolo"].class_names == list(synthetic.CLASSES)       # classes.txt order
+    assert loaded["voc"].num_boxes == loaded["csv"].num_boxes > 12
+
+
+def test_boxes_match_the_scenes(small_sets):
+    scenes = {f"{s.name}.jpg": s for s in synthetic.make_scenes(12, seed=5)}
+    for s in load_dataset(small_sets["csv"], "csv").samples:
+        np.testing.assert_array_equal(s.boxes, scenes[s.image_path.name].boxes)
+        assert list(s.labels) == scenes[s.image_path.name].labels
+
+
+def test_seeded_split_is_80_20_and_reproducible(small_sets):
+    a_train, a_val, how = load_split(small_sets["voc"], "voc", seed=3)
+    b_train, b_val, _ = load_split(small_sets["csv"], "csv", seed=3)
+    assert "seeded split" in how
+    assert (len(a_train.samples), len(a_val.samples)) == (10, 2)
+    assert [s.image_path.name for s in a_val.samples] == [s.image_path.name for s in b_val.samples]
+    c_val = load_split(small_sets["voc"], "voc", seed=4)[1]
+    names = lambda d: {s.image_path.name for s in d.samples}  # noqa: E731
+    assert names(a_train).isdisjoint(names(a_val))
+    assert names(c_val) != names(a_val) or len(a_val.samples) == 0
+
+
+def test_given_split_is_used(tmp_path):
+    scenes = synthetic.make_scenes(6, seed=1)
+    synthetic.write_voc(scenes[:4], tmp_path / "voc" / "train")
+    synthetic.write_voc(scenes[4:], tmp_path / "voc" / "val")
+    train, val, how = load_split(tmp_path / "voc", "voc")
+    assert "given split" in how and (len(train.samples), len(val.samples)) == (4, 2)
+    root = tmp_path / "csv"
+    synthetic.write_csv(scenes[:4], root, "train_labels.csv")
+    synthetic.write_csv(scenes[4:], root, "test_labels.csv")
+    train, val, how = load_split(root, "csv")
+    assert "given split" in how and (len(train.samples), len(val.samples)) == (4, 2)
+
+
+def test_fixed_class_list_reports_unknown(small_sets):
+    ds = load_dataset(small_sets["voc"], "voc", classes=["circle", "square"])
+    assert ds.class_names == ["circle", "square"]
+    assert all(lab in ("circle", "square") for s in ds.samples for lab in s.labels)
+    assert ds.report.counts.get(UNKNOWN_CLASS, 0) >= 1
+
+
+# ---------------------------------------------------------------- corrupt data, one kind at a time
+
+def _corrupt_copy(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
+
+
+def _expect(ds, reason: str, files: list[str], count: int):
+    assert ds.report.counts.get(reason) == count, ds.report.render()
+    bad = ds.report.files_with(reason)
+    for f in files:
+        assert any(f in b for b in bad), (f, bad)
+    text = ds.report.render()
+    assert reason in text and f"{count} x {reason}" in text
+
+
+def test_voc_corruptions(small_sets, tmp_path):
+    root = _corrupt_copy(small_sets["voc"], tmp_path / "voc")
+    # annotation without image
+    (root / "img_0000.jpg").unlink()
+    # image unreadable
+    (root / "img_0001.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    # box outside the image, zero-area box, unknown class (one object each, in three files)
+    x = (root / "img_0002.xml").read_text()
+    x = x.replace("<xmax>", "<xmax>9", 1)                   # xmax grows by 900+ px
+    (root / "img_0002.xml").write_text(x)
+    x = (root / "img_0003.xml").read_text()
+    import re
+    xmin = re.search(r"<xmin>(\d+)</xmin>", x).group(1)
+    x = re.sub(r"<xmax>\d+</xmax>", f"<xmax>{xmin}</xmax>", x, count=1)
+    (root / "img_0003.xml").write_text(x)
+    x = (root / "img_0004.xml").read_text()
+    x = re.sub(r"<name>\w+</name>", "<name>hexagon</name>", x, count=1)
+    (root / "img_0004.xml").write_text(x)
+    ds = load_dataset(root, "voc", classes=list(synthetic.CLASSES))
+    _expect(ds, ANNOTATION_WITHOUT_IMAGE, ["img_0000.xml"], 1)
+    _expect(ds, IMAGE_UNREADABLE, ["img_0001.jpg"], 1)
+    _expect(ds, BOX_OUTSIDE, ["img_0002.xml"], 1)
+    _expect(ds, ZERO_AREA, ["img_0003.xml"], 1)
+    _expect(ds, UNKNOWN_CLASS, ["img_0004.xml"], 1)
+    # training goes on with what is valid; an image whose only objects were bad is left out
+    # (as a negative it would teach the model that its object is background)
+    assert len(ds.samples) + ds.report.counts.get(NO_VALID_BOX, 0) == 10
+    assert ds.report.images_ok == len(ds.samples)
+
+
+def test_yolo_corruptions(small_sets, tmp_path):
+    root = _corrupt_copy(small_sets["yolo"], tmp_path / "yolo")
+    (root / "images" / "img_0000.jpg").unlink()
+    (root / "images" / "img_0001.jpg").write_bytes(b"")
+    lines = (root / "labels" / "img_0002.txt").read_text().splitlines()
+    (root / "labels" / "img_0002.txt").write_text("\n".join(["0 1.4 0.5 0.2 0.2"] + lines) + "\n")   # outside
+    (root / "labels" / "img_0003.txt").write_text("\n".join(["1 0.5 0.5 0.0 0.2"] + lines) + "\n")   # zero w
+    (root / "labels" / "img_0004.txt").write_text("\n".join(["7 0.5 0.5 0.2 0.2"] + lines) + "\n")   # id 7
+    ds = load_dataset(root, "yolo")
+    _expect(ds, ANNOTATION_WITHOUT_IMAGE, ["labels/img_0000.txt"], 1)
+    _expect(ds, IMAGE_UNREADABLE, ["images/img_0001.jpg"], 1)
+    _expect(ds, BOX_OUTSIDE, ["labels/img_0002.txt"], 1)
+    _expect(ds, ZERO_AREA, ["labels/img_0003.txt"], 1)
+    _expect(ds, UNKNOWN_CLASS, ["labels/img_0004.txt"], 1)
+    assert len(ds.samples) == 10          # 2..4 keep their valid boxes
+
+
+def test_csv_corruptions(small_sets, tmp_path):
+    root = _corrupt_copy(small_sets["csv"], tmp_path / "csv")
+    (root / "images" / "img_0000.jpg").unlink()
+    (root / "images" / "img_0001.jpg").write_bytes(b"GIF89a truncated")
+    with open(root / "labels.csv", "a") as f:
+        f.write("img_0002.jpg,300,200,circle,-50,10,-10,40,synthetic\n")      # entirely left of the image
+        f.write("img_0003.jpg,300,200,square,30,30,30,60,synthetic\n")        # zero width
+        f.write("img_0004.jpg,300,200,hexagon,10,10,40,40,synthetic\n")       # unknown class
+    ds = load_dataset(root, "csv", classes=list(synthetic.CLASSES))
+    _expect(ds, ANNOTATION_WITHOUT_IMAGE, ["img_0000.jpg"], 1)
+    _expect(ds, IMAGE_UNREADABLE, ["img_0001.jpg"], 1)
+    _expect(ds, BOX_OUTSIDE, ["img_0002.jpg"], 1)
+    _expect(ds, ZERO_AREA, ["img_0003.jpg"], 1)
+    _expect(ds, UNKNOWN_CLASS, ["img_0004.jpg"], 1)
+    assert len(ds.samples) == 10
+
+
+def test_nothing_valid_stops_with_a_clear_message(small_sets, tmp_path, capsys):
+    root = _corrupt_copy(small_sets["yolo"], tmp_path / "yolo")
+    shutil.rmtree(root / "images")
+    (root / "images").mkdir()
+    ds = load_dataset(root, "yolo")
+    assert not ds.samples and ds.report.counts == {ANNOTATION_WITHOUT_IMAGE: 12}
+    with pytest.raises(BuildError) as err:
+        require_samples(ds, "training", root)
+    assert "no valid training images" in str(err.value) and "12 x annotation without image" in str(err.value)
+
+    from moodcam_tools.train.cli import train_main
+    assert train_main(["--data", str(root), "--format", "yolo", "--quiet", "--out", str(tmp_path / "run")]) == 1
+    err_text = capsys.readouterr()
+    assert "annotation without image" in err_text.out
+    assert "error: no valid training images" in err_text.err
+
+
+def test_missing_folder_and_bad_format(tmp_path):
+    with pytest.raises(BuildError, match="does not exist"):
+        load_dataset(tmp_path / "nope", "voc")
+    with pytest.raises(BuildError, match="unknown dataset format"):
+        load_dataset(tmp_path, "coco")
+    with pytest.raises(BuildError, match="classes.txt"):
+        load_dataset(tmp_path, "yolo")
+
+
+def test_yaml_names():
+    assert datasets._names_from_yaml("path: x\nnames:\n  0: cat\n  1: dog\n") == ["cat", "dog"]
+    assert datasets._names_from_yaml("names: ['cat', 'dog']\n") == ["cat", "dog"]
+    assert datasets._names_from_yaml("names:\n- cat\n- dog\nnc: 2\n") == ["cat", "dog"]

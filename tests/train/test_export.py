@@ -1,0 +1,132 @@
+"""Export: SavedModel -> TF.js graph model (4 MB shards) + manifest entry; TF.js in Chromium gives Keras's boxes."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from moodcam.detection.boxes import iou_matrix
+from moodcam.detection.pipeline import FaceDetectorPostprocess
+
+pytestmark = pytest.mark.convert
+
+
+@pytest.fixture(scope="module")
+def exported(trained_run, tmp_path_factory):
+    from moodcam_tools.train.export import export_detector
+    from moodcam_tools.train.train import RunFiles, load_trained
+
+    run, result, _ = trained_run
+    model, config = load_trained(run)
+    models_dir = tmp_path_factory.mktemp("models")
+    # An existing manifest with another model: the export must keep it.
+    (models_dir / "manifest.json").write_text(json.dumps(
+        {"format": "moodcam-models/1", "about": "test", "models": {"other": {"task": "x"}}}))
+    entry = export_detector(model, config, models_dir, "shapes", training={"coco": result["stats"]},
+                            weights_file=RunFiles(run).best_weights)
+    return models_dir, entry, model, config
+
+
+def test_manifest_entry_carries_what_the_app_needs(exported):
+    from moodcam_tools.convert.manifest import REQUIRED_MODEL_FIELDS, REQUIRED_SOURCE_FIELDS
+    from moodcam_tools.train.export import spec_from_entry
+
+    models_dir, entry, model, config = exported
+    manifest = json.loads((models_dir / "manifest.json").read_text())
+    assert set(manifest["models"]) == {"other", "shapes"}
+    assert manifest["models"]["shapes"] == entry
+    for field in REQUIRED_MODEL_FIELDS:
+        assert field in entry, field
+    for field in REQUIRED_SOURCE_FIELDS:
+        assert field in entry["source"], field
+    assert entry["labels"] == ["circle", "square", "triangle"]
+    assert entry["input"]["shape"] == [1, 128, 128, 3] and entry["input"]["tensor"]
+    assert entry["input"]["normalisation"] == {"formula": "(x-127.5)/127.5", "scale": 1 / 127.5, "offset": -1.0,
+                                               "note": "x is the 0..255 pixel value; y = x*scale + offset"}
+    outs = {o["key"]: o for o in entry["outputs"]}
+    assert outs["regressors"]["shape"] == [1, 896, 4] and outs["classificators"]["shape"] == [1, 896, 3]
+    assert entry["decoding"]["num_coords"] == 4 and entry["decoding"]["num_keypoints"] == 0
+    assert entry["decoding"]["nms"]["algorithm"] == "hard"
+    assert entry["anchors"]["num_anchors"] == 896
+    spec = spec_from_entry(entry)
+    assert spec == config.spec()
+    # files: listed with sizes/hashes, shards no larger than 4 MB, nothing unlisted
+    listed = {f["path"] for f in entry["files"]}
+    on_disk = {p.relative_to(models_dir).as_posix() for p in (models_dir / "shapes").rglob("*") if p.is_file()}
+    assert listed == on_disk
+    for f in entry["files"]:
+        assert (models_dir / f["path"]).stat().st_size == f["size"] <= 4 * 1024 * 1024
+    model_json = json.loads((models_dir / "shapes" / "model.json").read_text())
+    assert model_json["format"] == "graph-model"
+    assert str(models_dir) not in (models_dir / "shapes" / "model.json").read_text()
+
+
+def test_reexport_replaces_the_folder(exported):
+    from moodcam_tools.train.export import export_detector
+
+    models_dir, entry, model, config = exported
+    stale = models_dir / "shapes" / "stale.bin"
+    stale.write_bytes(b"x")
+    again = export_detector(model, config, models_dir, "shapes", training={})
+    assert not stale.exists()
+    assert [f["sha256"] for f in again["files"] if f["role"] != "card"] == \
+           [f["sha256"] for f in entry["files"] if f["role"] != "card"]      # conversion is deterministic
+    assert not list(models_dir.glob(".shapes-*"))
+
+
+def test_bad_names_are_refused(tmp_path):
+    from moodcam_tools.errors import BuildError
+    from moodcam_tools.train.export import check_name
+
+    for bad in ("", "Shapes", "a b", "../x", "_x"):
+        with pytest.raises(BuildError):
+            check_name(bad)
+    assert check_name("shapes_v2") == "shapes_v2"
+
+
+def _val_images(synthetic_sets, n=8):
+    from moodcam_tools.train.datasets import load_split, read_image
+
+    _, val, _ = load_split(synthetic_sets["yolo"], "yolo")
+    return [read_image(s.image_path) for s in val.samples[:n]]
+
+
+@pytest.mark.browser
+def test_tfjs_in_chromium_gives_the_keras_boxes(exported, synthetic_sets):
+    from moodcam_tools.train.evaluate import Predictor, keras_raw_fn
+    from moodcam_tools.train.export import spec_from_entry
+    from tests.models.parity_support import run_tfjs
+
+    models_dir, entry, model, config = exported
+    images = _val_images(synthetic_sets)
+    predictor = Predictor(keras_raw_fn(model), config)
+    prepared = [predictor.prepare(im) for im in images]
+    x = np.stack([p[0] for p in prepared])
+    keras_reg, keras_cls = predictor.raw_fn(x)
+    outs = {o["key"]: o["tensor"] for o in entry["outputs"]}
+    job = {"name": "shapes", "model": "shapes", "input_tensor": entry["input"]["tensor"],
+           "outputs": [outs["regressors"], outs["classificators"]], "x": x, "batch": 1}
+    results = run_tfjs(models_dir, [job], ["wasm", "webgl"])
+    post = FaceDetectorPostprocess(spec_from_entry(entry))       # what the app builds from the manifest
+    n, c = x.shape[0], config.num_classes
+    for backend, res in results.items():
+        reg, cls = res["jobs"]["shapes"]["outputs"]
+        reg, cls = reg.reshape(n, -1, 4), cls.reshape(n, -1, c)
+        raw_err = max(np.abs(reg - keras_reg).max(), np.abs(cls - keras_cls).max())
+        ious, total = [], 0
+        for i, (_, lb) in enumerate(prepared):
+            a = post(keras_reg[i], keras_cls[i], lb)
+            b = post(reg[i], cls[i], lb)
+            assert len(a) == len(b), (backend, i, a.scores, b.scores)
+            np.testing.assert_array_equal(a.labels, b.labels)
+            if len(a):
+                iou = np.diag(iou_matrix(a.boxes, b.boxes))
+                ious += list(iou)
+                total += len(a)
+        print(f"\n{backend}: {total} boxes on {n} images, min IoU Keras vs TF.js {min(ious):.5f}, "
+              f"max raw output difference {raw_err:.2e}, {res['jobs']['shapes']['ms'] / n:.1f} ms per image "
+              f"({res['info']})")
+        assert total >= n
+        assert min(ious) >= 0.99, (backend, ious)
