@@ -1,0 +1,80 @@
+"""`python3 build.py bench [options]` (or `.venv/bin/python -m bench.cli` from the repository root).
+
+Figures, never asserts: see bench/README.md for how to read them.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+for _p in (REPO, REPO / "py"):
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
+
+from bench.harness import CLIPS, PIPELINES, Options, run  # noqa: E402
+from bench.site import BenchError  # noqa: E402
+
+
+def _list(value: str, allowed) -> list[str]:
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    bad = [v for v in items if v not in allowed]
+    if bad:
+        raise argparse.ArgumentTypeError(f"unknown {bad}; choose from {', '.join(allowed)}")
+    return items
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="build.py bench", description=(
+        "Benchmark moodcam in headless Debian Chromium against its plain-JS floor, @vladmandic/human and "
+        "MediaPipe's FaceDetector, on fake-camera clips of real photos. Writes bench/results/<date>-<backend>.json "
+        "and prints markdown tables. Never gates anything."))
+    p.add_argument("--backend", default="all", choices=["wasm", "webgl", "all"],
+                   help="TF.js backend(s) to measure (webgl is SwiftShader on a machine without a GPU)")
+    p.add_argument("--frames", type=int, default=100, help="measured frames per pipeline on wasm (default 100)")
+    p.add_argument("--warmup", type=int, default=15, help="frames dropped before measuring, wasm (default 15)")
+    p.add_argument("--webgl-frames", type=int, default=12, help="measured frames on webgl (default 12; SwiftShader is slow)")
+    p.add_argument("--webgl-warmup", type=int, default=3)
+    p.add_argument("--clips", type=lambda v: _list(v, CLIPS), default=list(CLIPS),
+                   help=f"clips for wasm, comma-separated (default {','.join(CLIPS)})")
+    p.add_argument("--webgl-clips", type=lambda v: _list(v, CLIPS), default=["one_face"],
+                   help="clips for webgl (default one_face)")
+    p.add_argument("--pipelines", type=lambda v: _list(v, PIPELINES), default=list(PIPELINES),
+                   help=f"subset of {','.join(PIPELINES)}")
+    p.add_argument("--no-cold", action="store_true", help="skip the cold-start / first-visit measurements")
+    p.add_argument("--core-frames", type=int, default=2000,
+                   help="frames for bench_core.run() inside Pyodide (0 skips it; default 2000)")
+    p.add_argument("--dist", type=Path, default=None,
+                   help="use this built site instead of building one (default: build into build/bench/dist)")
+    p.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="folder for the JSON results")
+    p.add_argument("--raw", action="store_true", help="keep every per-frame record in the JSON (large)")
+    p.add_argument("--quick", action="store_true",
+                   help="about 2 minutes: wasm only, one_face, 40 frames after 10, cold start, 300 core frames")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    backends = ["wasm", "webgl"] if args.backend == "all" else [args.backend]
+    opts = Options(backends=backends, clips=args.clips, frames=args.frames, warmup=args.warmup,
+                   webgl_frames=args.webgl_frames, webgl_warmup=args.webgl_warmup, webgl_clips=args.webgl_clips,
+                   pipelines=args.pipelines, cold=not args.no_cold, core_frames=args.core_frames,
+                   dist=args.dist.resolve() if args.dist else None, out=args.out.resolve(), keep_raw=args.raw)
+    if args.quick:
+        if args.backend == "all":
+            opts.backends = ["wasm"]
+        opts.clips = ["one_face"]
+        opts.frames, opts.warmup = min(args.frames, 40), min(args.warmup, 10)
+        opts.webgl_frames, opts.webgl_warmup = min(args.webgl_frames, 8), min(args.webgl_warmup, 2)
+        opts.core_frames = min(args.core_frames, 300)
+    try:
+        run(opts)
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
