@@ -18,6 +18,11 @@ TEST_RESULTS = REPO / "test-results"
 
 # pytest-pyodide drives Chromium through Selenium; keep Selenium Manager off the network.
 os.environ.setdefault("SE_CHROMEDRIVER", "/usr/bin/chromedriver")
+# tensorflowjs imports tensorflow_decision_forests, whose welcome banner imports
+# IPython whenever stdout is not a terminal (as under pytest's capture).
+os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def pytest_configure(config: pytest.Config) -> None:

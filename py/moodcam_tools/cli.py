@@ -54,6 +54,7 @@ def _cmd_in_dev_env(args: argparse.Namespace, rest: list[str]) -> int:
         return subprocess.call([str(python), str(REPO / "build.py"), args.command, *rest])
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")   # TF 2.19 segfaults in predict otherwise
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")   # its banner imports IPython off a terminal
     sys.path.insert(0, str(REPO))                        # for the bench package at the repo root
     module_name, function = DEV_ENV_COMMANDS[args.command]
     module = importlib.import_module(module_name)
@@ -76,6 +77,7 @@ def _cmd_test(args: argparse.Namespace, rest: list[str]) -> int:
            "SE_CHROMEDRIVER": "/usr/bin/chromedriver",   # keep Selenium Manager off the network
            "TF_ENABLE_ONEDNN_OPTS": "0",
            "TF_CPP_MIN_LOG_LEVEL": "2",
+           "TFDF_DISABLE_WELCOME_MESSAGE": "1",
            "PYTHONDONTWRITEBYTECODE": "1"}
     from .site.pyodide_dist import PYODIDE_VERSION
 
