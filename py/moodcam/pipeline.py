@@ -9,7 +9,10 @@ This is the contract the browser layer codes against. Per video frame:
         logic.submit_emotion(req.face_id, probabilities)             # (c)
     result = logic.end_frame()                  # (d) draw result; react to result.events
 
-plus ``logic.pause(t)`` / ``logic.resume(t)`` on page visibility changes.
+plus ``logic.pause(t)`` / ``logic.resume(t)`` on page visibility changes,
+``logic.abort_frame()`` when reading a frame failed half-way, and
+``logic.reconfigure(config)`` when the person changes a setting (tracks, votes
+and the mood are kept).
 
 Coordinates: everything computed is in source-frame pixels of the unmirrored
 camera frame (crops read that frame). With ``mirror_output=True`` the faces in
@@ -159,6 +162,7 @@ class FrameLogic:
         self._frame: _Frame | None = None
         self._letterbox: Letterbox | None = None
         self._pending_events: list[Event] = []
+        self._pending_config: FrameLogicConfig | None = None
 
     # -- the per-frame protocol ------------------------------------------------
     def begin_frame(self, timestamp_ms: float, frame_width: float, frame_height: float) -> FramePlan:
@@ -191,6 +195,23 @@ class FrameLogic:
         frame.ran_detector = True
         frame.requests = None  # tracks changed: recompute the crops
         return det
+
+    def submit_faces(self, detections: Detections) -> None:
+        """(a') Faces found by another stage this frame (e.g. FaceMesh tracking), in frame pixels.
+
+        Updates the tracks exactly like a detector run (matching, smoothing, expiry), so
+        emotion and mood keep working while the detector itself is mostly skipped. Call it
+        at most once per frame, instead of submit_detections. It does not count as a
+        detector run: ``FrameResult.ran_detector`` and the detector schedule are untouched
+        (when the other stage stops, the detector is due at once).
+        """
+        frame = self._require_frame("submit_faces")
+        if self.paused:
+            return
+        _, dropped = self.tracker.update(detections, frame.plan.timestamp_ms)
+        for track in dropped:
+            self._forget(track.id)
+        frame.requests = None  # tracks changed: recompute the crops
 
     def emotion_requests(self) -> tuple[EmotionRequest, ...]:
         """(b) The tracked faces to classify this frame, with their crops."""
@@ -226,9 +247,9 @@ class FrameLogic:
         """(d) Finish the frame: update the mood state and return what to draw."""
         frame = self._require_frame("end_frame")
         t = frame.plan.timestamp_ms
-        if not frame.ran_detector:
-            for track in self.tracker.expire(t):
-                self._forget(track.id)
+        # No time-only expiry between detector runs: tracks are dropped by the tracker after
+        # missed detector runs (and a minimum time), so slow frames do not lose a face that is
+        # still there (the scheduler runs the detector every N frames while faces are tracked).
         tracks = self.tracker.tracks
         primary = self._primary(tracks)
         candidate = None
@@ -239,8 +260,52 @@ class FrameLogic:
         self._pending_events = []
         faces = tuple(self._view(track, track is primary, frame.plan.letterbox.source_size[0]) for track in tracks)
         self._frame = None
+        self._apply_pending_config()
         return FrameResult(frame.plan.frame_index, t, faces, self.state.snapshot, tuple(events),
                            frame.ran_detector, tuple(frame.emotion_ids))
+
+    def abort_frame(self) -> bool:
+        """Give up the frame in flight (reading it failed): no mood update, nothing to draw.
+
+        What was already submitted stays (tracks, votes); the next begin_frame() starts
+        afresh. Returns False when no frame was in flight.
+        """
+        if self._frame is None:
+            return False
+        self._frame = None
+        self._apply_pending_config()
+        return True
+
+    # -- settings -------------------------------------------------------------------
+    def reconfigure(self, config: FrameLogicConfig) -> None:
+        """Use new knobs (schedule, detector thresholds, voting, ...) keeping tracks and the mood.
+
+        Between frames it applies at once; during a frame it applies when the frame ends
+        (the frame in flight finishes with the knobs it began with). Per-face votes are
+        restarted only when the voting rule or the emotion labels change.
+        """
+        self._pending_config = config
+        if self._frame is None:
+            self._apply_pending_config()
+
+    def _apply_pending_config(self) -> None:
+        config = getattr(self, "_pending_config", None)
+        if config is None:
+            return
+        self._pending_config = None
+        old = self.config
+        self.config = config
+        if config.detector != old.detector:
+            self.postprocess = FaceDetectorPostprocess(config.detector)
+            if config.detector.input_size != old.detector.input_size:
+                self._letterbox = None
+        if config.round_letterbox != old.round_letterbox:
+            self._letterbox = None
+        self.tracker.config = config.tracker
+        self.scheduler.config = config.schedule
+        self.state.config = config.mood
+        if config.voting != old.voting or tuple(config.emotion_labels) != tuple(old.emotion_labels):
+            self._voters.clear()
 
     # -- page visibility ----------------------------------------------------------
     def pause(self, timestamp_ms: float) -> list[Event]:

@@ -3,13 +3,17 @@
 Each detector run, new detections are matched to existing tracks greedily by
 IoU (best pair first, pairs under ``min_iou`` never match). A matched track's
 box and key points pass through a One Euro filter; an unmatched detection
-starts a new track with a fresh id; a track whose face has not been seen for
-more than ``max_missing_ms`` is dropped.
+starts a new track with a fresh id. A track is dropped when its face was
+absent from ``max_missed_runs`` consecutive detector runs AND has not been seen
+for more than ``max_missing_ms``: both, so that slow frames (the detector
+running rarely) do not drop a face that is still there, and a single missed
+detection on fast frames does not either.
 
 Between detector runs nothing needs to be called: tracks simply keep their
 last smoothed box (faces move little in a few frames, which is why the
 detector can run every N frames). Expiry is judged on detector runs
-(:meth:`FaceTracker.update`) or explicitly with :meth:`FaceTracker.expire`.
+(:meth:`FaceTracker.update`); :meth:`FaceTracker.expire` is a time-only
+clean-up for callers whose detector may stop running altogether.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ __all__ = ["TrackerConfig", "Track", "FaceTracker", "greedy_iou_match"]
 class TrackerConfig:
     min_iou: float = 0.3
     max_missing_ms: float = 700.0
+    # Consecutive detector runs a face must be missing from before its track is dropped
+    # (with max_missing_ms: both must be exceeded). 1 = the first run without it.
+    max_missed_runs: int = 2
     smoothing: OneEuroConfig = OneEuroConfig()
     # Cap on simultaneous tracks (lowest-score new detections are ignored past it).
     max_tracks: int = 8
@@ -38,6 +45,8 @@ class TrackerConfig:
             raise ValueError(f"min_iou must be in [0, 1], got {self.min_iou}")
         if self.max_missing_ms < 0:
             raise ValueError(f"max_missing_ms must be >= 0, got {self.max_missing_ms}")
+        if self.max_missed_runs < 1:
+            raise ValueError(f"max_missed_runs must be >= 1, got {self.max_missed_runs}")
         if self.max_tracks < 1:
             raise ValueError(f"max_tracks must be >= 1, got {self.max_tracks}")
 
@@ -53,6 +62,7 @@ class Track:
     first_seen_ms: float
     last_seen_ms: float
     hits: int = 1
+    missed_runs: int = 0          # consecutive detector runs that did not see this face
     raw_box: np.ndarray | None = None
     _filter: OneEuroFilter = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
 
@@ -122,7 +132,11 @@ class FaceTracker:
         self._last_ms = float(timestamp_ms)
 
     def expire(self, timestamp_ms: float) -> list[Track]:
-        """Drop tracks unseen for more than max_missing_ms; returns the dropped ones."""
+        """Drop tracks unseen for more than max_missing_ms, whatever the detector runs; returns them.
+
+        Time only: for callers whose detector may not run again. A frame loop that runs the
+        detector regularly does not need it (update() expires on missed runs and time).
+        """
         self._check_time(timestamp_ms)
         limit = self.config.max_missing_ms
         dropped = [t for t in self._tracks if timestamp_ms - t.last_seen_ms > limit]
@@ -136,9 +150,14 @@ class FaceTracker:
         pairs = greedy_iou_match(np.array([t.box for t in self._tracks]).reshape(-1, 4), detections.boxes,
                                  self.config.min_iou)
         matched_det = set()
+        matched_tracks = set()
         for ti, di in pairs:
             self._refresh(self._tracks[ti], detections, di, timestamp_ms)
             matched_det.add(di)
+            matched_tracks.add(ti)
+        for ti, track in enumerate(self._tracks):
+            if ti not in matched_tracks:
+                track.missed_runs += 1
         created: list[Track] = []
         # New faces, best score first, up to the track cap.
         for di in np.argsort(-detections.scores, kind="stable"):
@@ -147,7 +166,15 @@ class FaceTracker:
                 continue
             created.append(self._start(detections, di, timestamp_ms))
         # New tracks were seen now, so only old ones can expire here.
-        return created, self.expire(timestamp_ms)
+        return created, self._drop_missed(timestamp_ms)
+
+    def _drop_missed(self, timestamp_ms: float) -> list[Track]:
+        cfg = self.config
+        gone = [t for t in self._tracks
+                if t.missed_runs >= cfg.max_missed_runs and timestamp_ms - t.last_seen_ms > cfg.max_missing_ms]
+        if gone:
+            self._tracks = [t for t in self._tracks if t not in gone]
+        return gone
 
     def _start(self, det: Detections, i: int, now: float) -> Track:
         f = OneEuroFilter(self.config.smoothing)
@@ -168,3 +195,4 @@ class FaceTracker:
         track.score = float(det.scores[i])
         track.last_seen_ms = float(now)
         track.hits += 1
+        track.missed_runs = 0

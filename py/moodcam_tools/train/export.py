@@ -9,8 +9,8 @@ The entry has the same schema as the shipped models (moodcam_tools.convert):
 ``input`` (tensor, shape, normalisation, letterbox), ``outputs`` (tensor names,
 shapes, meaning), ``labels``, ``anchors`` (SsdAnchorsCalculator options) and
 ``decoding`` (TensorsToDetectionsCalculator options + NMS), so the app can build
-its DetectorSpec from it: :func:`spec_from_entry` shows how, with the app's own
-classes.
+its DetectorSpec from it with :func:`moodcam.detection.spec.spec_from_entry` (re-exported
+here), the function the app itself uses.
 """
 from __future__ import annotations
 
@@ -24,10 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from moodcam.detection.anchors import SsdAnchorOptions, generate_anchors
-from moodcam.detection.decode import DecodeOptions
-from moodcam.detection.nms import NmsOptions
-from moodcam.detection.pipeline import DetectorSpec
+from moodcam.detection.anchors import generate_anchors
+from moodcam.detection.spec import spec_from_entry
 
 from ..errors import BuildError
 from ..fsutil import staged_directory
@@ -116,19 +114,6 @@ def _decoding_block(config: DetectorConfig) -> dict:
                     "label = argmax over classes"),
     })
     return data
-
-
-def spec_from_entry(entry: dict) -> DetectorSpec:
-    """The DetectorSpec a manifest entry describes (what the app has to build to decode this model)."""
-    a = entry["anchors"]
-    names = {f.name for f in dataclasses.fields(SsdAnchorOptions)}
-    anchors = SsdAnchorOptions(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in a.items() if k in names})
-    d = entry["decoding"]
-    names = {f.name for f in dataclasses.fields(DecodeOptions)}
-    decode = DecodeOptions(**{k: v for k, v in d.items() if k in names})
-    nms = NmsOptions(algorithm=d["nms"]["algorithm"], min_suppression_threshold=d["nms"]["min_suppression_threshold"],
-                     min_score=d["min_score_thresh"])
-    return DetectorSpec(anchors, decode, nms)
 
 
 def _sha256(path: Path) -> str:
