@@ -28,7 +28,12 @@ def test_manifest_is_canonical_json(manifest):
 
 def test_every_model_is_described(manifest):
     assert manifest["format"] == manifest_mod.FORMAT
-    assert sorted(manifest["models"]) == sorted(s.name for s in specs.MODELS)
+    owned = sorted(s.name for s in specs.MODELS)
+    assert sorted(n for n in manifest["models"] if n in owned) == owned
+    # Any other entry is a custom detector installed by `build.py train-detector --install-into models`.
+    for name, entry in manifest["models"].items():
+        if name not in owned:
+            assert entry["task"] == "object_detection" and entry["training"], name
     for name, entry in manifest["models"].items():
         roles = sorted(f["role"] for f in entry["files"])
         assert roles.count("graph") == 1 and "weights" in roles and "card" in roles, name
@@ -107,9 +112,25 @@ def test_cards_name_limits(manifest):
     assert "2 m" in bf and "Apache-2.0" in bf
     assert "FER-2013" in em and "unbalanced" in em and "MIT" in em
     assert "Apache-2.0" in fm
-    for name, entry in manifest["models"].items():
+    for spec in specs.MODELS:
+        entry = manifest["models"][spec.name]
         card = (MODELS / entry["card"]).read_text()
         assert entry["source"]["sha256"] in card and entry["source"]["version"] in card
+
+
+def test_custom_detectors_are_decodable_and_valid(manifest):
+    from moodcam.detection.spec import detector_names, entry_labels, spec_from_entry
+
+    assert manifest_mod.foreign_problems(MODELS, [s.name for s in specs.MODELS]) == []
+    for name in detector_names(manifest["models"]):
+        entry = manifest["models"][name]
+        spec = spec_from_entry(entry)
+        assert len(entry_labels(entry)) == spec.decode.num_classes
+        outs = {o["key"]: o["shape"] for o in entry["outputs"]}
+        assert outs == {"regressors": [1, spec.decode.num_boxes, spec.decode.num_coords],
+                        "classificators": [1, spec.decode.num_boxes, spec.decode.num_classes]}
+        card = (MODELS / entry["card"]).read_text()
+        assert "COCO" in card and ", ".join(entry["labels"]) in card
 
 
 def test_problems_reports_tampering(tmp_path):

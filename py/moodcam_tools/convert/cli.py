@@ -8,6 +8,12 @@ against the original model (TFLite interpreter in a subprocess, Keras in
 process), write cards and manifest.json, check the staged folder against its
 manifest, then move it into place. Any failure leaves --out untouched.
 `--check` builds the same way and compares byte for byte with --out instead.
+
+Entries of models/manifest.json that this command does not make (custom
+detectors installed by `build.py train-detector --install-into models`) are
+kept as they are, with their folders; `--check` compares only what this
+command owns and validates the others (fields, sha256 of their files, a
+decodable detector).
 """
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ from . import manifest, sources
 from .specs import MODELS, ModelSpec
 
 OWNED_TOP_LEVEL = ["manifest.json"] + [spec.name for spec in MODELS]
+OWNED_MODELS = [spec.name for spec in MODELS]
 
 
 def _log(message: str) -> None:
@@ -214,10 +221,34 @@ def build_all(staging: Path, work: Path, cache: Path, *, download: bool) -> None
     _log(f"built {len(entries)} models in {time.monotonic() - started:.0f} s")
 
 
+def _owned(rel: str) -> bool:
+    return rel.split("/", 1)[0] in OWNED_TOP_LEVEL
+
+
+def existing_manifest(out: Path) -> dict | None:
+    try:
+        return manifest.read(out / "manifest.json")
+    except (OSError, ValueError) as error:
+        raise BuildError(f"{out / 'manifest.json'} cannot be read ({error}); not touching it",
+                         fix="repair it (or remove it to drop every entry), then run again") from None
+
+
+def keep_foreign_entries(staging: Path, out: Path) -> list[str]:
+    """Merge the entries of out/manifest.json this command does not own into the staged manifest."""
+    existing = existing_manifest(out)
+    foreign = manifest.foreign_entries(existing, OWNED_MODELS)
+    if foreign:
+        built = json.loads((staging / "manifest.json").read_text())
+        manifest.write(staging / "manifest.json", manifest.merged(built, existing, OWNED_MODELS))
+    return sorted(foreign)
+
+
 def differences(built: Path, committed: Path) -> list[str]:
+    """Byte differences in what this command owns (foreign model folders are not compared)."""
     out = []
     names = sorted({p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()}
-                   | {p.relative_to(committed).as_posix() for p in committed.rglob("*") if p.is_file()})
+                   | {p.relative_to(committed).as_posix() for p in committed.rglob("*")
+                      if p.is_file() and _owned(p.relative_to(committed).as_posix())})
     for rel in names:
         a, b = built / rel, committed / rel
         if not b.is_file():
@@ -287,11 +318,18 @@ def run(argv: list[str] | None = None) -> int:
         work = Path(args.keep_work).resolve() if args.keep_work else Path(tmp) / "work"
         staging = Path(tmp) / "models"
         build_all(staging, work, cache, download=not args.offline)
+        kept = keep_foreign_entries(staging, out) if out.is_dir() else []
+        if kept:
+            _log(f"keeping entries it does not own: {', '.join(kept)}")
         if args.check:
             if not out.is_dir():
                 raise BuildError(f"{out} does not exist, nothing to check against",
                                  fix="run `build.py models` to create it")
             found = differences(staging, out)
+            found += [f"{line} (not owned by build.py models)"
+                      for line in manifest.foreign_problems(out, OWNED_MODELS)]
+            found += [line for line in manifest.problems(out) if not _owned(line.split(":", 1)[0])
+                      and "not listed" in line]
             if found:
                 print("models differ from a fresh build:" + _version_hint(out), file=sys.stderr)
                 for line in found:

@@ -60,3 +60,63 @@ def problems(models_dir: Path) -> list[str]:
         if path.is_file() and rel != "manifest.json" and rel not in listed:
             found.append(f"{rel}: present but not listed in the manifest")
     return found
+
+
+# -- entries `build.py models` does not own (custom detectors from `build.py train-detector`) ------------
+def read(path: Path) -> dict | None:
+    """The manifest at `path`, or None when there is none."""
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())
+
+
+def foreign_entries(existing: dict | None, owned: set[str] | list[str]) -> dict[str, dict]:
+    """The entries of an existing manifest that `build.py models` did not make (kept as they are)."""
+    if not existing:
+        return {}
+    return {name: entry for name, entry in existing.get("models", {}).items() if name not in set(owned)}
+
+
+def merged(built: dict, existing: dict | None, owned: set[str] | list[str]) -> dict:
+    """`built` (the owned models) plus the foreign entries of `existing`, foreign ones untouched."""
+    out = dict(built)
+    models = dict(built["models"])
+    for name, entry in foreign_entries(existing, owned).items():
+        models[name] = entry
+    out["models"] = models
+    return out
+
+
+def foreign_problems(models_dir: Path, owned: set[str] | list[str]) -> list[str]:
+    """What is wrong with the foreign entries of models/manifest.json: fields, files, decodability.
+
+    Their files must be in their own folder (not one `build.py models` owns and replaces).
+    """
+    found: list[str] = []
+    try:
+        existing = read(models_dir / "manifest.json")
+    except (OSError, ValueError) as error:
+        return [f"cannot read {models_dir / 'manifest.json'}: {error}"]
+    owned = set(owned)
+    for name, entry in sorted(foreign_entries(existing, owned).items()):
+        for field in REQUIRED_MODEL_FIELDS:
+            if field not in entry:
+                found.append(f"{name}: field {field!r} missing")
+        for item in entry.get("files", []):
+            top = item.get("path", "").split("/", 1)[0]
+            if top in owned or top == "manifest.json":
+                found.append(f"{name}: file {item.get('path')} lies in {top}/, which build.py models owns")
+            path = models_dir / item.get("path", "")
+            if not path.is_file():
+                found.append(f"{item.get('path')}: listed but missing")
+                continue
+            data = path.read_bytes()
+            if len(data) != item.get("size") or hashlib.sha256(data).hexdigest() != item.get("sha256"):
+                found.append(f"{item.get('path')}: size or sha256 differs from the manifest")
+        if entry.get("task") == "object_detection":
+            from moodcam.detection.spec import EntryError, spec_from_entry
+            try:
+                spec_from_entry(entry)
+            except EntryError as error:
+                found.append(f"{name}: not a decodable detector ({error})")
+    return found
