@@ -14,7 +14,7 @@ import time
 import js
 from pyodide.ffi import JsException
 
-from . import dom, failures
+from . import custom, dom, failures
 from . import settings as settings_mod
 from .analyser import Analyser
 from .backend import BackendChoice, choose_backend, webgl_canvas
@@ -25,6 +25,7 @@ from .interop import ProxyBag, tf, tf_scope
 from .loop import FrameLoop
 from .models import LoadedModel, ModelError, build_graph, fetch_verified, load_manifest, manifest_models, warm_up
 from .render import Renderer
+from .render_parts import PartsRenderer
 
 DETECTOR = "blazeface_short_range"
 EMOTION = "emotion_mini_xception"
@@ -50,10 +51,14 @@ class App:
         self.analyser: Analyser | None = None
         self.renderer: Renderer | None = None
         self.failure: Failure | None = None
+        self.parts: PartsRenderer | None = None     # face-parts / mesh key-points views
+        self.manifest: dict[str, dict] = {}
+        self._mesh_loading = False
         self.frames = 0
         self.mirrored = False
         self.source = ""
-        self.perf = {"detector_ms": 0.0, "emotion_ms": 0.0, "python_ms": 0.0, "total_ms": 0.0}
+        self.perf = {"detector_ms": 0.0, "emotion_ms": 0.0, "python_ms": 0.0, "total_ms": 0.0, "grab_ms": 0.0,
+                     "transfer_ms": 0.0, "logic_ms": 0.0, "draw_ms": 0.0}
         self._busy_switch = False
         self.tensors_between_frames = -1
 
@@ -61,14 +66,22 @@ class App:
     async def boot(self) -> None:
         self.settings = self._load_settings()
         self.renderer = Renderer(self.settings.show_boxes, self.settings.show_keypoints)
+        self.parts = PartsRenderer(self.settings.show_parts, self.settings.show_mesh_points)
         self._apply_settings_to_controls()
         self._wire_controls()
         dom.progress(0.7, "Starting TensorFlow.js…")
         if not await self._activate_backend(self.settings.backend):
             return
-        if not await self._load_models():
-            return
-        self.analyser = Analyser(self.models[DETECTOR], self.models[EMOTION], self.reader)
+        if self.settings.custom_model:
+            # A detector from `build.py train-detector` (?model=<name>): labelled boxes, no mood.
+            if not await custom.boot_custom(self):
+                return
+        else:
+            dom.set_data("mode", "faces")
+            if not await self._load_models():
+                return
+            self.analyser = Analyser(self.models[DETECTOR], self.models[EMOTION], self.reader)
+            await self._sync_mesh()
         dom.progress(0.98, "Opening the camera…")
         for name in ("start-stop", "switch-camera"):
             dom.el(name).disabled = False
@@ -110,6 +123,8 @@ class App:
         base = self.base + self.site.get("models", "models/")
         try:
             manifest = manifest_models(await load_manifest(base))
+            self.manifest = manifest
+            custom.fill_model_select(manifest, self.settings.model)
             for i, name in enumerate((DETECTOR, EMOTION)):
                 if name not in manifest:
                     raise ModelError(failures.manifest_problem(f"it lists no {name}"))
@@ -131,6 +146,46 @@ class App:
             shape = [1 if v == -1 else int(v) for v in model.spec["input"]["shape"]]
             await warm_up(model, shape)
 
+    # == face parts (FaceMesh) ========================================================
+    async def _sync_mesh(self) -> None:
+        """Follow the face-parts / mesh key-points settings: load FaceMesh on first use, switch the mode."""
+        from .mesh import MESH, MeshStage, warm_up_mesh
+
+        s = self.settings
+        want = s.show_parts or s.show_mesh_points
+        self.parts.show_parts, self.parts.show_points = s.show_parts, s.show_mesh_points
+        self.parts.update_legend()
+        if self.analyser is None:
+            return
+        if want and self.analyser.mesh is None:
+            if self._mesh_loading or MESH not in self.manifest:
+                if MESH not in self.manifest:
+                    dom.show_notice("Face parts are unavailable: the model manifest lists no face_landmark model.")
+                return
+            self._mesh_loading = True
+            try:
+                spec = dict(self.manifest[MESH])
+                spec["files"] = [f for f in spec["files"] if f.get("role") in ("graph", "weights")]
+                model = await fetch_verified(self.base + self.site.get("models", "models/"), MESH, spec)
+                await build_graph(model)
+                await warm_up_mesh(model)
+            except ModelError as error:
+                # Not fatal: the app works on without face parts.
+                dom.show_notice(f"Face parts are unavailable: {error.failure.message} {error.failure.fix}")
+                return
+            finally:
+                self._mesh_loading = False
+            self.models[MESH] = model
+            self.analyser.mesh = MeshStage(model)
+            self.parts.set_layout(self.analyser.mesh.layout)
+            # The settings may have changed while the model loaded.
+            want = self.settings.show_parts or self.settings.show_mesh_points
+        if self.analyser.mesh is not None:
+            if want and not self.analyser.mesh_on:
+                self.analyser.mesh.reset()
+            self.analyser.mesh_on = want
+        dom.set_data("mesh", "on" if want and self.analyser.mesh is not None else "off")
+
     # == failures =====================================================================
     def fail(self, failure: Failure) -> None:
         self.failure = failure
@@ -151,6 +206,9 @@ class App:
             js.location.reload()
         elif label.startswith("Analyse a photo"):
             dom.el("photo-input").click()
+        elif label.startswith("Detect faces"):
+            self._update_settings(model=settings_mod.FACES)
+            custom.go_to_model(settings_mod.FACES)
         else:
             asyncio.ensure_future(self.start_camera())
 
@@ -239,13 +297,18 @@ class App:
     def _after_frame(self, result, size, now: float, force_hud: bool = False) -> None:
         r0 = time.perf_counter()
         self.renderer.show(result, size)
+        self.parts.mirrored = self.renderer.mirrored
+        mesh = self.analyser.mesh if self.analyser.mesh_on else None
+        self.parts.show(None if mesh is None else mesh.result)
         times = self.analyser.times
-        times.total_ms += 1000 * (time.perf_counter() - r0)   # drawing is part of "Python ms"
+        times.draw_ms = 1000 * (time.perf_counter() - r0)
+        times.total_ms += times.draw_ms
         self.frames += 1
         dom.set_data("frames", self.frames)
         self._update_perf(times)
         if dom.el("hud").hidden is False or force_hud:
             self.renderer.hud(now, self._perf_times(), self.backend.name, force=force_hud)
+            self.parts.hud(now, times.mesh_ms, None if mesh is None else mesh.result, force=force_hud)
 
     def _update_perf(self, times) -> None:
         # Exponential averages; detector/emotion only when they ran (they skip frames by design).
@@ -255,7 +318,17 @@ class App:
             p["detector_ms"] = times.detector_ms if not p["detector_ms"] else (1 - a) * p["detector_ms"] + a * times.detector_ms
         if times.emotion_ms:
             p["emotion_ms"] = times.emotion_ms if not p["emotion_ms"] else (1 - a) * p["emotion_ms"] + a * times.emotion_ms
-        for key, value in (("python_ms", times.python_ms), ("total_ms", times.total_ms)):
+        if getattr(times, "mesh_ms", 0.0):
+            p["mesh_ms"] = times.mesh_ms if not p.get("mesh_ms") else (1 - a) * p["mesh_ms"] + a * times.mesh_ms
+        mesh = self.analyser.mesh if self.analyser.mesh_on else None
+        p["detector_fraction"] = mesh.result.detector_fraction if mesh is not None and mesh.result else 0.0
+        # Pixel reads and output reads only happen on frames where a net runs: averaged over those.
+        for key in ("grab_ms", "transfer_ms"):
+            value = getattr(times, key)
+            if value:
+                p[key] = value if not p[key] else (1 - a) * p[key] + a * value
+        for key, value in (("python_ms", times.python_ms), ("total_ms", times.total_ms),
+                           ("logic_ms", times.logic_ms), ("draw_ms", times.draw_ms)):
             p[key] = value if not p[key] else (1 - a) * p[key] + a * value
         if self.frames % 15 == 0:
             stats = dict(p, frames=self.frames, fps=round(self.renderer._fps, 2),
@@ -268,7 +341,10 @@ class App:
         from .analyser import FrameTimes
 
         p = self.perf
-        return FrameTimes(p["detector_ms"], p["emotion_ms"], p["total_ms"]) if p["total_ms"] else self.analyser.times
+        return (FrameTimes(p["detector_ms"], p["emotion_ms"], p["total_ms"], mesh_ms=p.get("mesh_ms", 0.0),
+                           grab_ms=p["grab_ms"], transfer_ms=p["transfer_ms"], logic_ms=p["logic_ms"],
+                           draw_ms=p["draw_ms"])
+                if p["total_ms"] else self.analyser.times)
 
     # == photo mode =======================================================================
     async def analyse_photo(self, file) -> None:
@@ -318,11 +394,14 @@ class App:
         dom.el("show-boxes").checked = s.show_boxes
         dom.el("show-keypoints").checked = s.show_keypoints
         dom.el("show-hud").checked = s.show_hud
+        dom.el("show-parts").checked = s.show_parts
+        dom.el("show-mesh-points").checked = s.show_mesh_points
         dom.el("hud").hidden = not s.show_hud
 
     def _wire_controls(self) -> None:
         bag = self.bag
         self._on_error_action = bag.wrap(self._error_action)
+        custom.wire_model_select(self)
         bag.listen(dom.el("start-stop"), "click", lambda *_: asyncio.ensure_future(self._toggle_camera()))
         bag.listen(dom.el("switch-camera"), "click", lambda *_: asyncio.ensure_future(self._switch_camera()))
         bag.listen(dom.el("cadence"), "input", self._on_cadence)
@@ -330,7 +409,8 @@ class App:
         bag.listen(dom.el("backend-select"), "change",
                    lambda *_: asyncio.ensure_future(self._on_backend()))
         for element_id, name in (("show-boxes", "show_boxes"), ("show-keypoints", "show_keypoints"),
-                                 ("show-hud", "show_hud")):
+                                 ("show-hud", "show_hud"), ("show-parts", "show_parts"),
+                                 ("show-mesh-points", "show_mesh_points")):
             bag.listen(dom.el(element_id), "change", self._toggle_handler(element_id, name))
         bag.listen(dom.el("photo-input"), "change", self._on_photo_input)
         view = dom.el("view")
@@ -346,9 +426,9 @@ class App:
         self._save_settings()
 
     def _relogic(self) -> None:
-        """Apply cadence/threshold changes: FrameLogic is rebuilt with the new knobs."""
+        """Apply cadence/threshold changes: FrameLogic takes the new knobs, keeping faces and mood."""
         if self.analyser is not None and self.source == "camera":
-            self.analyser.reset(self.settings, self.mirrored, float(js.performance.now()))
+            self.analyser.reconfigure(self.settings, self.mirrored)
 
     def _on_cadence(self, event) -> None:
         value = int(event.target.value)
@@ -368,6 +448,8 @@ class App:
             self._update_settings(**{name: on})
             if name == "show_hud":
                 dom.el("hud").hidden = not on
+            elif name in ("show_parts", "show_mesh_points"):
+                asyncio.ensure_future(self._sync_mesh())
             else:
                 setattr(self.renderer, name, on)
         return handler
@@ -410,13 +492,14 @@ class App:
                     model.graph = None
             if not await self._activate_backend(preferred):
                 return
+            if note:
+                # Said as soon as the backend switched (data-backend), not after the models rebuilt.
+                dom.show_notice(note)
             try:
                 await self._build_graphs()
             except ModelError as error:
                 self.fail(error.failure)
                 return
-            if note:
-                dom.show_notice(note)
             if running:
                 # The abandoned frame may have left FrameLogic mid-frame: start it afresh.
                 self.analyser.reset(self.settings, self.mirrored, float(js.performance.now()))

@@ -7,8 +7,23 @@ DOM contract (stable; tests/e2e rely on it):
 - <html data-frames>: frames processed so far; <html data-source>: "camera" | "photo"
 - #mood-label, #prompt, #face-count, #face-list (one <li> per face when several)
 - #overlay[data-faces]: JSON list of faces {box:[x0,y0,x1,y1] in source pixels, score, label, id}
+- #overlay[data-parts]: face-parts mode (FaceMesh) JSON, moodcam.landmarks.bridge.overlay_data:
+  {frame, frames, detector_runs, detector_fraction, ran_detector, mirrored, frame_width,
+   faces: [{id, presence, source, tracked_frames, box, parts: [{name, label, color, fill_alpha,
+   fill_rule, loops, lines}], key_points: [{name, x, y}]}]} in display pixels (mirrored like
+   data-faces "box"); "" when the overlay is cleared
+- <html data-mesh>: "on" while FaceMesh tracks the faces (face parts or mesh key points shown)
+- #show-parts, #show-mesh-points: the two views' checkboxes; #parts-legend (hidden unless the
+  face-parts view is on) > #parts-legend-list > li[data-part] (colour swatch + name)
+- HUD: #hud-mesh (FaceMesh ms), #hud-detector-share (share of frames the detector ran)
 - #error (hidden unless failing) with data-error-code, #error-message, #error-fix, #error-action
 - #notice: non-fatal notes (e.g. the wasm fallback), #chain-result: the boot chain's result
+- <html data-perf>: JSON of moving averages (ms): grab_ms (pixels -> tensors, frames that read any),
+  detector_ms / emotion_ms (preprocessing + execute, frames they ran), transfer_ms (data() + numpy),
+  logic_ms = python_ms (FrameLogic calls only), draw_ms, total_ms; plus frames, fps, dropped, proxies
+  (browser.analyser.FrameTimes); the HUD shows fps, backend, detector, emotion, grab and Python ms
+- <html data-mode>: "faces" | "custom" (?model=<name>: a custom detector, browser.custom documents
+  #overlay[data-detections], #detecting, #detection-list, #model-select and the "model-unknown" error)
 """
 from __future__ import annotations
 

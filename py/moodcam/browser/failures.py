@@ -120,6 +120,26 @@ def model_load(name: str, detail: str) -> Failure:
     )
 
 
+def unknown_model(name: str, available: list[str]) -> Failure:
+    """?model=<name> (or a stored choice) that models/manifest.json does not list."""
+    return Failure(
+        "model-unknown",
+        f"There is no model named “{name}” in models/manifest.json.",
+        f"Available: {', '.join(available)}. Choose one under Detect, or open the page with ?model=<name> "
+        "(a custom detector is installed with python3 build.py train-detector --install-into models).",
+        action="Detect faces instead",
+    )
+
+
+def not_a_detector(name: str, task: str, available: list[str]) -> Failure:
+    return Failure(
+        "model-unknown",
+        f"The model “{name}” is not an object detector (its task is {task}).",
+        f"Available detectors: {', '.join(available)}. Choose one under Detect.",
+        action="Detect faces instead",
+    )
+
+
 def backend_unavailable(detail: str) -> Failure:
     return Failure(
         "backend",

@@ -1,13 +1,22 @@
 """Reading a frame at the size the models need, and preprocessing in TF.js.
 
-Cost model (NOTES.md: peers lose 28-42 ms converting the full 640x480 frame):
-- one drawImage of the video into a small "work" canvas (long side WORK_SIDE
-  px; the browser scales on its own fast path), one getImageData, one
-  tf.browser.fromPixels of that ImageData: the only pixel copy per frame;
-- the detector input (letterbox to 128x128: resizeBilinear + pad + normalise)
-  and the emotion crops (cropAndResize + grey + normalise) are TF.js ops on
-  that one tensor, on the active backend; numpy never sees pixels.
+Two ways to read pixels (Settings.grab):
 
+- "direct" (default): the canvas draws exactly what a net needs and nothing
+  else. The detector input is the letterboxed frame drawn straight into a
+  128x128 canvas (black padding = the cleared canvas); the emotion crops are
+  the crop squares drawn into 64x64 cells of one canvas (parts outside the
+  frame stay 0, like a zero-padded cropAndResize). One small getImageData +
+  fromPixels each; a frame where no net runs reads no pixels at all. On a
+  CPU canvas (wasm without WebGL) this is ~1 ms against ~15 ms for the full
+  512x512 frame (see the timings in the report of this change).
+- "work": one drawImage of the whole video into a "work" canvas (long side
+  WORK_SIDE px), one getImageData, one fromPixels; the letterbox
+  (resizeBilinear + pad) and the crops (cropAndResize) are TF.js ops on that
+  tensor. Used by the face-parts mode (FaceMesh warps the work frame) and for
+  rotated crops.
+
+Either way normalisation and grey conversion are TF.js ops; numpy never sees pixels.
 WORK_SIDE = 640 keeps a face that fills a quarter of a 640 px frame at
 ~80 px in the work frame, above the emotion net's 64 px input.
 """
@@ -22,6 +31,14 @@ from ..detection.letterbox import Letterbox
 from .interop import tf
 
 WORK_SIDE = 640
+# How "direct" draws the detector input: the canvas's own smoothed downscale to 2x the input
+# size, then a TF.js bilinear 2:1 step. Measured on wasm (astronaut IoU vs MediaPipe's box;
+# BlazeFace's best score on the no-face coffee photo, WebGL canvas / CPU canvas):
+#   smoothed 2x: IoU 0.983, coffee 0.46 / 0.31      nearest 2x: IoU 0.996, coffee 0.54 / 0.43
+#   smoothed 1x: IoU 0.931, coffee 0.50 / 0.36      work frame (old path): IoU 0.996, coffee 0.49 / 0.41
+# Nearest-neighbour copies the old path's point sampling but turns coffee into a 0.54 "face"
+# on a WebGL canvas; the smoothed 2x draw keeps well clear of the 0.5 threshold.
+DETECTOR_DRAW = {"smoothing": True, "quality": "low", "oversample": 2}
 
 
 @dataclass(frozen=True)
@@ -52,6 +69,65 @@ class FrameReader:
         self.ctx = self.canvas.getContext("2d", to_js({"willReadFrequently": True},
                                                        dict_converter=js.Object.fromEntries))
         self.geometry: FrameGeometry | None = None
+        self._det_canvas = None      # "direct" mode: the detector input canvas
+        self._det_ctx = None
+        self._crop_canvas = None     # "direct" mode: emotion crops, one cell per face, stacked vertically
+        self._crop_ctx = None
+
+    def _canvas(self, which: str, width: int, height: int):
+        canvas = getattr(self, f"_{which}_canvas")
+        if canvas is None:
+            canvas = js.document.createElement("canvas")
+            ctx = canvas.getContext("2d", to_js({"willReadFrequently": True}, dict_converter=js.Object.fromEntries))
+            setattr(self, f"_{which}_canvas", canvas)
+            setattr(self, f"_{which}_ctx", ctx)
+        ctx = getattr(self, f"_{which}_ctx")
+        if int(canvas.width) != width or int(canvas.height) != height:
+            canvas.width, canvas.height = width, height
+        else:
+            ctx.clearRect(0, 0, width, height)
+        return ctx
+
+    def letterboxed(self, source, width: int, height: int, letterbox: Letterbox):
+        """"direct": the detector input drawn by the canvas, int32 [1, th, tw, 3] (inside a tf_scope).
+
+        Whole-pixel padding (FrameLogic's round_letterbox): the frame is drawn at
+        (px, py) with size (tw - 2 px, th - 2 py); the rest stays black.
+        """
+        tw, th = (int(v) for v in letterbox.target_size)
+        px, py = int(round(letterbox.padding[0])), int(round(letterbox.padding[1]))
+        k = DETECTOR_DRAW["oversample"]
+        ctx = self._canvas("det", tw * k, th * k)
+        ctx.imageSmoothingEnabled = DETECTOR_DRAW["smoothing"]
+        ctx.imageSmoothingQuality = DETECTOR_DRAW["quality"]
+        ctx.drawImage(source, 0, 0, width, height, px * k, py * k, (tw - 2 * px) * k, (th - 2 * py) * k)
+        pixels = tf.expandDims(tf.browser.fromPixels(ctx.getImageData(0, 0, tw * k, th * k), 3), 0)
+        if k != 1:
+            pixels = tf.image.resizeBilinear(pixels, to_js([th, tw]), False, False)
+        return pixels
+
+    def crops(self, source, regions, size: tuple[int, int] = (64, 64)):
+        """"direct": unrotated crop squares (CropRegion) drawn at `size`, int32 [n, h, w, 3] (inside a tf_scope)."""
+        w, h = size
+        n = len(regions)
+        ctx = self._canvas("crop", w, h * n)
+        for i, r in enumerate(regions):
+            half = r.size / 2
+            ctx.drawImage(source, float(r.center_x - half), float(r.center_y - half), float(r.size), float(r.size),
+                          0, i * h, w, h)
+        pixels = tf.browser.fromPixels(ctx.getImageData(0, 0, w, h * n), 3)
+        return tf.reshape(pixels, to_js([n, h, w, 3]))
+
+    def normalise(self, pixels, scale: float, offset: float):
+        return tf.add(tf.mul(tf.cast(pixels, "float32"), scale), offset)
+
+    def emotion_from_crops(self, crops, scale: float = 1 / 127.5, offset: float = -1.0, grey: bool = True):
+        """[n, h, w, 3] crop pixels -> the emotion net input ([n, h, w, 1] grey when `grey`), normalised."""
+        x = tf.cast(crops, "float32")
+        if grey:
+            weights = tf.tensor1d(to_js([0.299, 0.587, 0.114]), "float32")
+            x = tf.sum(tf.mul(x, weights), -1, True)
+        return tf.add(tf.mul(x, scale), offset)
 
     def geometry_for(self, width: int, height: int) -> FrameGeometry:
         g = self.geometry

@@ -58,6 +58,7 @@ class Renderer:
         w, h = self._overlay_size
         self._ctx.clearRect(0, 0, w, h)
         self.canvas.dataset.faces = "[]"
+        self.canvas.dataset.parts = ""      # face parts (browser.render_parts) are gone too
         self._faces_key = ""
 
     def show_mood(self, snap) -> None:
@@ -150,4 +151,6 @@ class Renderer:
         dom.set_text("hud-backend", backend)
         dom.set_text("hud-detector", f"{times.detector_ms:.1f}" if times.detector_ms else "–")
         dom.set_text("hud-emotion", f"{times.emotion_ms:.1f}" if times.emotion_ms else "–")
-        dom.set_text("hud-python", f"{times.python_ms:.1f}")
+        dom.set_text("hud-python", f"{times.python_ms:.1f}")   # FrameLogic only (analyser.FrameTimes)
+        grab = getattr(times, "grab_ms", 0.0)
+        dom.set_text("hud-grab", f"{grab:.1f}" if grab else "–")

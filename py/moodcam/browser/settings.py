@@ -12,6 +12,10 @@ STORAGE_KEY = "moodcam.settings.v1"
 BACKENDS = ("auto", "webgl", "wasm")
 CLOCKS = ("video", "raf")
 FACINGS = ("user", "environment")
+GRABS = ("direct", "work")          # how frames are read (browser.frames): nets' sizes only, or a work frame
+FACES = ""                          # Settings.model for the built-in face + mood mode
+FACE_ALIASES = ("", "faces", "blazeface", "blazeface_short_range")
+MODEL_NAME_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,10 @@ class Settings:
     show_hud: bool = True
     facing: str = "user"           # front camera first; its picture is mirrored
     clock: str = "video"           # "video": requestVideoFrameCallback; "raf": every animation frame
+    show_parts: bool = False       # face-parts view (FaceMesh regions + legend)
+    show_mesh_points: bool = False  # mesh key-points view (FaceMesh's named points)
+    grab: str = "direct"           # see GRABS (?grab=work compares the whole-frame read)
+    model: str = FACES             # "" = faces + mood; else a manifest entry with task object_detection
 
     def clamped(self) -> "Settings":
         """Bring every value back into its range (stored JSON may be stale or edited)."""
@@ -39,12 +47,27 @@ class Settings:
             show_boxes=bool(self.show_boxes),
             show_keypoints=bool(self.show_keypoints),
             show_hud=bool(self.show_hud),
+            show_parts=bool(self.show_parts),
+            show_mesh_points=bool(self.show_mesh_points),
+            grab=self.grab if self.grab in GRABS else "direct",
+            model=_model_name(self.model),
         )
+
+    @property
+    def custom_model(self) -> bool:
+        return self.model != FACES
+
+
+def _model_name(value) -> str:
+    """A model name as asked for (checked against the manifest by the app, which names a wrong one)."""
+    name = str(value).strip()[:MODEL_NAME_MAX]
+    return FACES if name.lower() in FACE_ALIASES else name
 
 
 _TYPES = {f.name: f.type for f in fields(Settings)}
 _URL_NAMES = {"backend": "backend", "clock": "clock", "cadence": "detect_every",
-              "emotion": "emotion_every", "threshold": "threshold", "facing": "facing"}
+              "emotion": "emotion_every", "threshold": "threshold", "facing": "facing",
+              "parts": "show_parts", "meshpoints": "show_mesh_points", "model": "model", "grab": "grab"}
 
 
 def _coerce(name: str, value):
@@ -52,10 +75,21 @@ def _coerce(name: str, value):
     if kind == "bool":
         return value in (True, "1", "true", "on", 1)
     if kind == "int":
-        return int(float(value))
+        return int(_finite(value))
     if kind == "float":
-        return float(value)
+        return _finite(value)
+    if isinstance(value, (dict, list)):
+        raise TypeError(f"{name} must be text")
     return str(value)
+
+
+def _finite(value) -> float:
+    if isinstance(value, bool):
+        raise TypeError("a number, not true/false")
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(f"not a finite number: {value!r}")
+    return number
 
 
 def from_json(text: str | None) -> Settings:
