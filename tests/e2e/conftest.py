@@ -165,11 +165,12 @@ def _record(session: AppSession):
 
 @contextlib.contextmanager
 def open_app(server, *, camera: Path | None, query: str = "?backend=wasm", webgl: bool = True,
-             camera_permission: bool = True, viewport: tuple[int, int] = (1366, 768), site_url: str | None = None):
+             camera_permission: bool = True, viewport: tuple[int, int] = (1366, 768), site_url: str | None = None,
+             extra_flags: list[str] | None = None):
     """Launch Chromium on the page; yield an AppSession recording every request."""
     base = site_url or server.url
     with chromium(webgl=webgl, fake_camera=camera, camera_permission=camera_permission,
-                  viewport=viewport) as context:
+                  viewport=viewport, extra_flags=extra_flags) as context:
         page = context.new_page()
         session = AppSession(page, base)
         context.on("request", _record(session))
