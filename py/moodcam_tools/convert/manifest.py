@@ -9,7 +9,7 @@ from pathlib import Path
 FORMAT = "moodcam-models/1"
 REQUIRED_MODEL_FIELDS = ("task", "summary", "format", "weights_dtype", "files", "input", "outputs",
                          "source", "licence", "card", "converter")
-REQUIRED_SOURCE_FIELDS = ("package", "version", "wheel", "wheel_sha256", "path", "sha256", "size", "url")
+REQUIRED_SOURCE_FIELDS = ("package", "version", "wheel", "wheel_sha256", "path", "sha256", "size", "requirement")
 
 
 def dumps(data: dict) -> str:

@@ -32,10 +32,6 @@ class Wheel:
     def requirement(self) -> str:
         return f"{self.package}=={self.version}"
 
-    @property
-    def url(self) -> str:
-        return f"https://pypi.org/project/{self.package}/{self.version}/"
-
 
 @dataclasses.dataclass(frozen=True)
 class SourceFile:

@@ -185,7 +185,7 @@ def manifest_entry(name: str, config: DetectorConfig, model_json: dict, weights_
         "anchors": _anchor_block(config),
         "decoding": _decoding_block(config),
         "source": {"package": "moodcam (trained with build.py train-detector)", "version": "",
-                   "wheel": "", "wheel_sha256": "", "url": "",
+                   "wheel": "", "wheel_sha256": "", "requirement": "",
                    "path": weights_file.name if weights_file else "",
                    "sha256": _sha256(weights_file) if weights_file and weights_file.is_file() else "",
                    "size": weights_file.stat().st_size if weights_file and weights_file.is_file() else 0,
