@@ -13,7 +13,7 @@ for _p in (REPO, REPO / "py"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
-from bench.harness import CLIPS, PIPELINES, Options, run  # noqa: E402
+from bench.harness import CLIPS, PARTS_CLIPS, PIPELINES, Options, run  # noqa: E402
 from bench.site import BenchError  # noqa: E402
 
 
@@ -40,6 +40,8 @@ def parser() -> argparse.ArgumentParser:
                    help=f"clips for wasm, comma-separated (default {','.join(CLIPS)})")
     p.add_argument("--webgl-clips", type=lambda v: _list(v, CLIPS), default=["one_face"],
                    help="clips for webgl (default one_face)")
+    p.add_argument("--parts-clips", type=lambda v: _list(v, CLIPS), default=list(PARTS_CLIPS),
+                   help=f"clips for the face-parts pipeline ours-parts, on every backend (default {','.join(PARTS_CLIPS)})")
     p.add_argument("--pipelines", type=lambda v: _list(v, PIPELINES), default=list(PIPELINES),
                    help=f"subset of {','.join(PIPELINES)}")
     p.add_argument("--no-cold", action="store_true", help="skip the cold-start / first-visit measurements")
@@ -50,7 +52,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="folder for the JSON results")
     p.add_argument("--raw", action="store_true", help="keep every per-frame record in the JSON (large)")
     p.add_argument("--quick", action="store_true",
-                   help="about 2 minutes: wasm only, one_face, 40 frames after 10, cold start, 300 core frames")
+                   help="about 2 minutes: wasm only, one_face (face parts too), 40 frames after 10, cold start, "
+                        "300 core frames")
     return p
 
 
@@ -59,12 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     backends = ["wasm", "webgl"] if args.backend == "all" else [args.backend]
     opts = Options(backends=backends, clips=args.clips, frames=args.frames, warmup=args.warmup,
                    webgl_frames=args.webgl_frames, webgl_warmup=args.webgl_warmup, webgl_clips=args.webgl_clips,
+                   parts_clips=args.parts_clips,
                    pipelines=args.pipelines, cold=not args.no_cold, core_frames=args.core_frames,
                    dist=args.dist.resolve() if args.dist else None, out=args.out.resolve(), keep_raw=args.raw)
     if args.quick:
         if args.backend == "all":
             opts.backends = ["wasm"]
         opts.clips = ["one_face"]
+        opts.parts_clips = [c for c in opts.parts_clips if c == "one_face"]
         opts.frames, opts.warmup = min(args.frames, 40), min(args.warmup, 10)
         opts.webgl_frames, opts.webgl_warmup = min(args.webgl_frames, 8), min(args.webgl_warmup, 2)
         opts.core_frames = min(args.core_frames, 300)

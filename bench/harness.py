@@ -6,6 +6,8 @@ Pipelines (same clip, same backend, same browser, one after another):
   floor-*         bench/pages/floor.js: the same models, frame read and TF.js preprocessing in plain JS
   human-*         @vladmandic/human 3.3.6, face detector + emotion only (equal: no skipping/caching)
   mediapipe       @mediapipe/tasks-vision FaceDetector, same .tflite (CPU delegate on wasm, GPU on webgl)
+  ours-parts      the app in face-parts mode (`?parts=1`): FaceMesh tracks the faces, the detector runs
+                  when the tracker asks; on PARTS_CLIPS, every backend (issue 7)
 
 Every page is driven by the same clock as the app's `clock=raf` setting: requestAnimationFrame,
 one frame in flight at a time, so fps figures share one scheduling model.
@@ -29,9 +31,12 @@ from .site import REPO, BenchError, Traffic, assemble, build_dist, peer_versions
 CLIPS = {"one_face": "astronaut", "two_faces": "two_faces", "no_face": "coffee"}
 APP_DEFAULT_CADENCE = (3, 2)   # py/moodcam/browser/settings.py: detect_every, emotion_every
 PIPELINES = ["ours-equal", "floor-equal", "human-equal", "mediapipe", "ours-default", "floor-default",
-             "human-default", "ours-equal-sync"]
+             "human-default", "ours-equal-sync", "ours-parts"]
 # Experiments: measured on wasm and the one-face clip only.
 EXPERIMENTS = {"ours-equal-sync"}
+# Face-parts mode runs on these clips on every backend (webgl included), apart from --clips/--webgl-clips.
+PARTS_PIPELINES = {"ours-parts"}
+PARTS_CLIPS = ["one_face", "two_faces"]
 EXTRA_FLAGS = ["--enable-precise-memory-info", "--autoplay-policy=no-user-gesture-required"]
 
 # Recorded before the page's own scripts run: when each loading text / state first appears.
@@ -67,6 +72,7 @@ class Options:
     webgl_frames: int = 12
     webgl_warmup: int = 3
     webgl_clips: list[str] = field(default_factory=lambda: ["one_face"])
+    parts_clips: list[str] = field(default_factory=lambda: list(PARTS_CLIPS))
     pipelines: list[str] = field(default_factory=lambda: list(PIPELINES))
     cold: bool = True
     core_frames: int = 2000
@@ -143,12 +149,13 @@ def _compact(records: list[dict]) -> list[dict]:
 
 
 def run_ours(context, base: str, backend: str, cadence: tuple[int, int], warmup: int, frames: int,
-             timeout: float, sync_reads: bool = False) -> dict:
+             timeout: float, sync_reads: bool = False, parts: bool = False) -> dict:
     page = context.new_page()
     console: list[str] = []
     page.on("console", lambda m: console.append(f"{m.type}: {m.text[:200]}"))
     try:
-        page.goto(f"{base}?backend={backend}&clock=raf&cadence={cadence[0]}&emotion={cadence[1]}")
+        page.goto(f"{base}?backend={backend}&clock=raf&cadence={cadence[0]}&emotion={cadence[1]}"
+                  + ("&parts=1" if parts else ""))
         state = wait_for(page, """() => { const s = document.documentElement.dataset.appState;
                 return (s === 'running' || s === 'error') && s; }""", timeout, "the app to run")
         if state == "error":
@@ -157,17 +164,22 @@ def run_ours(context, base: str, backend: str, cadence: tuple[int, int], warmup:
         if sync_reads:
             page.evaluate("(src) => window.moodcam.pyodide.runPython(src)", instrument.SYNC_READS)
         need = warmup + frames
-        wait_for(page, f"() => window.moodcam.pyodide.runPython({json.dumps(instrument.COUNT)}) >= {need}"
+        # Face-parts mode: FaceMesh loads on first use, after the app runs; count only its frames.
+        count = instrument.COUNT_MESH if parts else instrument.COUNT
+        wait_for(page, f"() => window.moodcam.pyodide.runPython({json.dumps(count)}) >= {need}"
                        " || document.documentElement.dataset.appState === 'error'",
-                 timeout, f"{need} frames of the app")
+                 timeout, f"{need} frames of the app" + (" in face-parts mode" if parts else ""))
         if page.evaluate("() => document.documentElement.dataset.appState") == "error":
             raise BenchError(f"the app stopped: {_app_error(page)}")
         records = json.loads(page.evaluate(f"() => window.moodcam.pyodide.runPython({json.dumps(instrument.DUMP)})"))
+        if parts:
+            records = [r for r in records if r.get("mesh_on")]
         window = records[warmup:need]
         info = {"backend": page.evaluate("() => document.documentElement.dataset.backend"),
                 "clock": page.evaluate("() => document.documentElement.dataset.clock"),
                 "cadence": {"detect_every": cadence[0], "emotion_every": cadence[1]},
                 "reads": "dataSync (experiment)" if sync_reads else "await tensor.data() (as shipped)",
+                "parts": parts,
                 "hud": page.evaluate("() => ({fps: document.getElementById('hud-fps').textContent, "
                                      "python: document.getElementById('hud-python').textContent})")}
         memory = page.evaluate(OURS_MEMORY)
@@ -207,6 +219,8 @@ def run_page(context, base: str, name: str, query: str, warmup: int, frames: int
 def run_pipeline(context, base: str, pipeline: str, backend: str, warmup: int, frames: int, timeout: float) -> dict:
     mode = "equal" if "equal" in pipeline else "default"
     cadence = (1, 1) if mode == "equal" else APP_DEFAULT_CADENCE
+    if pipeline == "ours-parts":
+        return run_ours(context, base, backend, APP_DEFAULT_CADENCE, warmup, frames, timeout, parts=True)
     if pipeline.startswith("ours"):
         return run_ours(context, base, backend, cadence, warmup, frames, timeout, sync_reads=pipeline.endswith("-sync"))
     if pipeline.startswith("floor"):
@@ -323,8 +337,9 @@ def run(opts: Options) -> list[Path]:
         dist = opts.dist
     site_root = assemble(dist, work / "site")
     log(f"bench site assembled in {site_root} (dist + bench pages + peers; dist/ itself untouched)")
-    clip_names = sorted(set(opts.clips) | (set(opts.webgl_clips) if "webgl" in opts.backends else set()),
-                        key=list(CLIPS).index)
+    parts_clips = opts.parts_clips if PARTS_PIPELINES & set(opts.pipelines) else []
+    clip_names = sorted(set(opts.clips) | (set(opts.webgl_clips) if "webgl" in opts.backends else set())
+                        | set(parts_clips), key=list(CLIPS).index)
     clips = make_clips(clip_names)
     results = {b: {"clips": {}, "memory": {}} for b in opts.backends}
     labels = {b: b for b in opts.backends}
@@ -335,7 +350,9 @@ def run(opts: Options) -> list[Path]:
         for clip_name, clip in clips.items():
             for backend in opts.backends:
                 wanted = opts.clips if backend == "wasm" else [c for c in opts.webgl_clips if c in clips]
-                if clip_name not in wanted:
+                todo = [p for p in opts.pipelines
+                        if (clip_name in parts_clips if p in PARTS_PIPELINES else clip_name in wanted)]
+                if not todo:
                     continue
                 # wasm runs in a browser without WebGL: with SwiftShader as the "GPU", drawing a video
                 # frame into a 2D canvas costs 45-60 ms here (1.5-3 ms without), for every pipeline.
@@ -350,7 +367,7 @@ def run(opts: Options) -> list[Path]:
                     warmup, frames = ((opts.webgl_warmup, opts.webgl_frames) if backend == "webgl"
                                       else (opts.warmup, opts.frames))
                     pipes = results[backend]["clips"].setdefault(clip_name, {})
-                    for pipeline in opts.pipelines:
+                    for pipeline in todo:
                         if pipeline in EXPERIMENTS and (backend != "wasm" or clip_name != "one_face"):
                             continue
                         t = time.monotonic()
@@ -404,7 +421,8 @@ def run(opts: Options) -> list[Path]:
                        "equal_cadence": {"detect_every": 1, "emotion_every": 1},
                        "default_cadence": {"detect_every": APP_DEFAULT_CADENCE[0],
                                            "emotion_every": APP_DEFAULT_CADENCE[1]},
-                       "clips": {c: CLIPS[c] for c in r["clips"]}, "pipelines": opts.pipelines},
+                       "clips": {c: CLIPS[c] for c in r["clips"]}, "pipelines": opts.pipelines,
+                       "parts_clips": parts_clips},
             "clips": r["clips"],
             "ratios": {c: report.ratios(p) for c, p in r["clips"].items()},
             "memory": r["memory"],
@@ -414,8 +432,9 @@ def run(opts: Options) -> list[Path]:
         ours = r["clips"].get("one_face", {}).get("ours-equal")
         if ours and ours.get("stages"):
             st = ours["stages"]
-            result["python_share"] = {k: st[k]["median"] for k in ("logic_ms", "decode_ms", "transfer_ms",
-                                                                   "app_python_ms", "draw_ms", "grab_ms") if k in st}
+            result["python_share"] = {k: st[k]["median"] for k in (
+                "logic_ms", "decode_ms", "transfer_ms", "read_wait_ms", "app_python_ms", "app_logic_ms",
+                "app_transfer_ms", "app_other_ms", "draw_ms", "grab_ms") if k in st}
         result["table_md"] = report.table(result)
         if opts.keep_raw:
             result["raw"] = raw

@@ -5,7 +5,9 @@ frame. This source is run with `pyodide.runPython` once the app is running. It w
 at class level, the functions the frame already calls, so the work done is unchanged
 (a few perf_counter calls per frame are added):
 
-  grab_ms        FrameReader.grab: drawImage into the work canvas, getImageData, fromPixels
+  grab_ms        reading pixels into tensors: FrameReader.letterboxed / crops (the default path:
+                 draw the detector input and each face crop straight from the video at model
+                 size) or FrameReader.grab (the `?grab=work` whole-frame path)
   det_pre_ms     FrameReader.detector_input: letterbox + normalise (TF.js ops)
   emo_pre_ms     FrameReader.emotion_input: cropAndResize + grey + normalise
   read_wait_ms   `await tensor.data()` (webgl: waits for the GPU; wasm: already computed)
@@ -14,8 +16,14 @@ at class level, the functions the frame already calls, so the work done is uncha
   logic_ms       every FrameLogic call (begin_frame, submit_*, emotion_requests, end_frame)
   draw_ms        Renderer.show (overlay canvas, mood frame, face list)
   hud_ms         Renderer.hud
+  det_grab_ms    the part of grab_ms that feeds the detector (letterboxed, or grab)
+  detect_step_ms Analyser._detect as a whole: letterbox read + normalise + execute + output reads
+  mesh_on, ran_detector, app_detector_fraction, mesh_faces
+                 face-parts mode only (MeshStage.result): whether the detector ran this frame, the
+                 app's own running fraction (as on the HUD), faces FaceMesh tracks
   det_ms, emo_ms the app's own FrameTimes (whole detector / emotion step, as on the HUD)
-  app_python_ms  the app's FrameTimes.python_ms (total - detector - emotion, as on the HUD)
+  app_*          the app's own FrameTimes.as_dict() (grab, detector, emotion, mesh, transfer,
+                 logic, draw, other, total); app_python_ms is FrameLogic alone, as on the HUD
   frame_ms       Analyser.analyse start -> end of App._after_frame
 """
 
@@ -58,7 +66,11 @@ if "_moodcam_bench" not in sys.modules:
     for _n in ("begin_frame", "emotion_requests", "submit_emotion", "end_frame"):
         _wrap(_P.FrameLogic, _n, "logic_ms")
     _wrap(_P.FrameLogic, "submit_detections", "logic_ms", "decode_ms")
-    _wrap(_F.FrameReader, "grab", "grab_ms")
+    # grab_ms: every pixel read; det_grab_ms: the part that feeds the detector (letterbox, or the
+    # whole work frame with ?grab=work); crops are the emotion net's.
+    _wrap(_F.FrameReader, "grab", "grab_ms", "det_grab_ms")
+    _wrap(_F.FrameReader, "letterboxed", "grab_ms", "det_grab_ms")
+    _wrap(_F.FrameReader, "crops", "grab_ms")
     _wrap(_F.FrameReader, "detector_input", "det_pre_ms")
     _wrap(_F.FrameReader, "emotion_input", "emo_pre_ms")
     _wrap(_R.Renderer, "show", "draw_ms")
@@ -82,6 +94,19 @@ if "_moodcam_bench" not in sys.modules:
 
     _A.to_numpy_async = _to_numpy_async
 
+    # The whole detector step as the frame sees it (letterbox read + normalise + execute + output
+    # reads), also when face-parts mode calls it through MeshStage: frame in -> raw outputs.
+    _orig_detect = _A.Analyser._detect
+
+    async def _detect(self, *a, **k):
+        t = _pc()
+        try:
+            return await _orig_detect(self, *a, **k)
+        finally:
+            _add("detect_step_ms", 1000.0 * (_pc() - t))
+
+    _A.Analyser._detect = _detect
+
     _orig_analyse = _A.Analyser.analyse
 
     async def _analyse(self, *a, **k):
@@ -104,8 +129,15 @@ if "_moodcam_bench" not in sys.modules:
         c["det_ms"] = t.detector_ms
         c["emo_ms"] = t.emotion_ms
         c["mesh_ms"] = getattr(t, "mesh_ms", 0.0)
-        c["app_python_ms"] = t.python_ms
+        c.update({"app_" + key: value for key, value in t.as_dict().items()})
         c["faces"] = len(result.faces)
+        mesh = self.analyser.mesh if getattr(self.analyser, "mesh_on", False) else None
+        if mesh is not None and mesh.result is not None:
+            # Face-parts mode: FaceMesh tracks the faces; the detector runs when the tracker asks.
+            c["mesh_on"] = 1
+            c["ran_detector"] = 1 if mesh.result.ran_detector else 0
+            c["app_detector_fraction"] = mesh.result.detector_fraction
+            c["mesh_faces"] = len(mesh.result.faces)
         c["mood_state"] = result.mood.state
         _b.records.append(c)
         if len(_b.records) > 20000:
@@ -115,6 +147,7 @@ if "_moodcam_bench" not in sys.modules:
 '''
 
 COUNT = 'len(__import__("_moodcam_bench").records)'
+COUNT_MESH = 'sum(1 for r in __import__("_moodcam_bench").records if r.get("mesh_on"))'
 DUMP = 'import json; json.dumps(__import__("_moodcam_bench").records)'
 CLEAR = '__import__("_moodcam_bench").records.clear()'
 

@@ -123,9 +123,13 @@ async function main() {
         });
         const w0 = performance.now();
         const reg = await outs[0].data(), cls = await outs[1].data();
-        rec.read_wait_ms += performance.now() - w0;
+        const read = performance.now() - w0;
+        rec.read_wait_ms += read;
         outs.forEach((t) => t.dispose());
         rec.det_ms = performance.now() - d0;
+        // The app's split (FrameTimes): detector = preprocessing + execute, transfer = output reads.
+        rec.detector_ms = rec.det_ms - read;
+        rec.transfer_ms += read;
         l = performance.now();
         faces = decodeNms(reg, cls, letter, 0.5);
         lastDet = frameIndex;
@@ -151,9 +155,12 @@ async function main() {
         });
         const w0 = performance.now();
         const probs = await probsT.data();
-        rec.read_wait_ms += performance.now() - w0;
+        const read = performance.now() - w0;
+        rec.read_wait_ms += read;
         probsT.dispose();
         rec.emo_ms = performance.now() - e0;
+        rec.emotion_ms = rec.emo_ms - read;
+        rec.transfer_ms += read;
         l = performance.now();
         due.forEach((i, k) => {
           const p = probs.slice(k * 7, k * 7 + 7);
