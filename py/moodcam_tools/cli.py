@@ -38,10 +38,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 # Commands that need the heavy extras: (module, function) run inside .venv.
 DEV_ENV_COMMANDS = {
-    "models": ("moodcam_tools.convert.cli", "main"),
-    "train-detector": ("moodcam_tools.train.cli", "train_main"),
-    "eval-detector": ("moodcam_tools.train.cli", "eval_main"),
-    "bench": ("bench.cli", "main"),
+    "models": ("moodcam_tools.convert.cli", "main",
+               "regenerate models/ from their source packages (TensorFlow, in .venv)"),
+    "train-detector": ("moodcam_tools.train.cli", "train_main",
+                       "train a BlazeFace-style detector on a VOC/YOLO/CSV dataset and export it to TF.js "
+                       "(in .venv)"),
+    "eval-detector": ("moodcam_tools.train.cli", "eval_main",
+                      "COCO AP/AR of a trained detector on a dataset folder (in .venv)"),
+    "bench": ("bench.cli", "main",
+              "benchmark the app against its JS floor and peer libraries in headless Chromium (in .venv)"),
 }
 
 
@@ -56,7 +61,7 @@ def _cmd_in_dev_env(args: argparse.Namespace, rest: list[str]) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")   # its banner imports IPython off a terminal
     sys.path.insert(0, str(REPO))                        # for the bench package at the repo root
-    module_name, function = DEV_ENV_COMMANDS[args.command]
+    module_name, function, _help = DEV_ENV_COMMANDS[args.command]
     module = importlib.import_module(module_name)
     return getattr(module, function)(rest)
 
@@ -120,24 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--dest", default=str(DIST), help="folder to build and serve (default: dist/)")
     serve.set_defaults(handler=_cmd_serve)
 
-    models = sub.add_parser("models", add_help=False,
-                            help="regenerate models/ from their source packages (TensorFlow, in .venv); "
-                                 "`build.py models --help` for options")
-    models.set_defaults(handler=_cmd_in_dev_env, passthrough=True)
-
-    train = sub.add_parser("train-detector", add_help=False,
-                           help="train a BlazeFace-style detector on a VOC/YOLO/CSV dataset and export it to "
-                                "TF.js (in .venv); `build.py train-detector --help` for options")
-    train.set_defaults(handler=_cmd_in_dev_env, passthrough=True)
-    evaluate = sub.add_parser("eval-detector", add_help=False,
-                              help="COCO AP/AR of a trained detector on a dataset folder (in .venv); "
-                                   "`build.py eval-detector --help` for options")
-    evaluate.set_defaults(handler=_cmd_in_dev_env, passthrough=True)
-
-    bench = sub.add_parser("bench", add_help=False,
-                           help="benchmark the app against its JS floor and peer libraries in headless "
-                                "Chromium (in .venv); `build.py bench --help` for options")
-    bench.set_defaults(handler=_cmd_in_dev_env, passthrough=True)
+    # Their options are parsed by the entry point itself, inside .venv.
+    for name, (_module, _function, summary) in DEV_ENV_COMMANDS.items():
+        command = sub.add_parser(name, add_help=False, help=f"{summary}; `build.py {name} --help` for options")
+        command.set_defaults(handler=_cmd_in_dev_env, passthrough=True)
 
     test = sub.add_parser("test", help="set up what is missing, build, and run every test tier "
                                        "(CPython, Pyodide in Chromium, end-to-end); extra args go to pytest")
