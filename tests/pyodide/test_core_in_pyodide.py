@@ -3,8 +3,9 @@
 pytest-pyodide serves the test dist's Pyodide folder (`--dist-dir`, built by
 `build.py test` with the pinned pytest/hypothesis wheels) and drives Debian
 Chromium through Selenium. We install the very moodcam wheel the page ships,
-with micropip, copy `tests/core/` into Pyodide's file system, run pytest
-there, and compare with CPython: the same tests must pass in both, and the
+with micropip, copy `tests/core/` (and `models/manifest.json`, which
+tests/core/test_manifest_typed.py reads, at the same place relative to it)
+into Pyodide's file system, run pytest there, and compare with CPython: the same tests must pass in both, and the
 fingerprint (the core's outputs on fixed inputs) must be identical.
 """
 from __future__ import annotations
@@ -58,13 +59,18 @@ def test_core_suite_passes_identically_in_pyodide(selenium, request):
     files = {p.name: p.read_text() for p in sorted(CORE_TESTS.glob("*.py"))}
     assert any(name.startswith("test_") for name in files), "tests/core holds no test files"
     plugin = (REPO / "tests" / "pyodide" / "outcomes.py").read_text()
+    manifest = (REPO / "models" / "manifest.json").read_text()
+    # The repo's layout under /tmp/repo: a test finds models/manifest.json as it does in CPython.
     selenium.run(f"""
         import os, json
-        os.makedirs("/tmp/core", exist_ok=True)
+        os.makedirs("/tmp/repo/tests/core", exist_ok=True)
+        os.makedirs("/tmp/repo/models", exist_ok=True)
         files = json.loads({json.dumps(json.dumps(files))})
         for name, text in files.items():
-            with open("/tmp/core/" + name, "w") as handle:
+            with open("/tmp/repo/tests/core/" + name, "w") as handle:
                 handle.write(text)
+        with open("/tmp/repo/models/manifest.json", "w") as handle:
+            handle.write({manifest!r})
         with open("/tmp/moodcam_outcomes.py", "w") as handle:
             handle.write({plugin!r})
     """)
@@ -75,7 +81,7 @@ def test_core_suite_passes_identically_in_pyodide(selenium, request):
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             code = pytest.main(["-q", "-p", "no:cacheprovider", "-p", "moodcam_outcomes",
-                                "-o", "addopts=", "--rootdir", "/tmp/core", "/tmp/core"])
+                                "-o", "addopts=", "--rootdir", "/tmp/repo/tests/core", "/tmp/repo/tests/core"])
         json.dumps({"code": int(code), "out": out.getvalue()})
     """)
     result = json.loads(result)
