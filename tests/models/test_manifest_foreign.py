@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from moodcam_tools.convert import cli, manifest
+from moodcam_tools.errors import BuildError
 from tests.core.test_detection_spec import CUSTOM
+from tests.core.test_manifest_typed import valid_entry
 
 
 def _file(root: Path, rel: str, data: bytes, role: str) -> dict:
@@ -26,7 +28,7 @@ def _owned_entry(root: Path, name: str, version: bytes) -> dict:
     files = [_file(root, f"{name}/model.json", b'{"v": "%s"}' % version, "graph"),
              _file(root, f"{name}/group1-shard1of1.bin", version * 8, "weights"),
              _file(root, f"{name}/README.md", b"card " + version, "card")]
-    return {"task": "t", "files": files}
+    return {**valid_entry(name, detector=False), "files": files}     # an entry the app accepts
 
 
 def _write(root: Path, models: dict) -> None:
@@ -34,9 +36,9 @@ def _write(root: Path, models: dict) -> None:
 
 
 def _custom_entry(root: Path) -> dict:
-    entry = json.loads(json.dumps(CUSTOM))
-    entry.update({"summary": "s", "format": "tfjs_graph_model", "weights_dtype": "float32", "input": {},
-                  "outputs": [], "source": {}, "licence": "l", "card": "shapes_demo/README.md", "converter": {}})
+    entry = valid_entry("shapes_demo")
+    entry.update({**json.loads(json.dumps(CUSTOM)), "weights_dtype": "float32", "source": {}, "licence": "l",
+                  "converter": {}})
     entry["files"] = [_file(root, "shapes_demo/model.json", b"{}", "graph"),
                       _file(root, "shapes_demo/group1-shard1of1.bin", b"\x01" * 16, "weights"),
                       _file(root, "shapes_demo/README.md", b"# shapes_demo", "card")]
@@ -86,8 +88,10 @@ def test_foreign_entry_must_be_decodable_and_keep_out_of_owned_folders(folders):
     data = json.loads((out / "manifest.json").read_text())
     entry = data["models"]["shapes_demo"]
     entry["labels"] = ["circle"]                                     # 1 label for 3 classes
-    entry["files"].append({**entry["files"][0], "path": f"{cli.OWNED_MODELS[0]}/model.json"})
-    manifest.write(out / "manifest.json", data)
+    entry["files"].append({**entry["files"][0], "path": f"{cli.OWNED_MODELS[0]}/model.json", "role": "card"})
+    with pytest.raises(BuildError, match="1 labels for 3 classes"):    # the writer refuses it ...
+        manifest.write(out / "manifest.json", data)
+    (out / "manifest.json").write_text(manifest.dumps(data))          # ... so damage it by hand
     problems = manifest.foreign_problems(out, cli.OWNED_MODELS)
     assert any("not a decodable detector" in p and "1 labels for 3 classes" in p for p in problems), problems
     assert any("which build.py models owns" in p for p in problems), problems
@@ -101,10 +105,22 @@ def test_owned_entry_changes_still_differ(folders):
     assert not [f for f in found if f.startswith("shapes_demo")]
 
 
+def test_writers_refuse_what_the_app_would_refuse(folders, tmp_path):
+    out, staging = folders
+    data = json.loads((out / "manifest.json").read_text())
+    data["models"]["shapes_demo"]["input"]["normalisation"]["scael"] = 1.0
+    (out / "manifest.json").write_text(manifest.dumps(data))          # hand-edited, with a typo
+    with pytest.raises(BuildError) as info:                           # build.py models will not carry it over
+        cli.keep_foreign_entries(staging, out)
+    assert "'shapes_demo'" in info.value.problem and "input.normalisation.scael" in info.value.problem
+    assert "re-export the detector" in info.value.fix
+    assert any("scael" in p for p in manifest.foreign_problems(out, cli.OWNED_MODELS))
+    assert any("scael" in p for p in manifest.problems(out))
+
+
 def test_unreadable_manifest_is_not_overwritten(folders):
     out, staging = folders
     (out / "manifest.json").write_text("{broken")
-    from moodcam_tools.errors import BuildError
 
     with pytest.raises(BuildError) as info:
         cli.keep_foreign_entries(staging, out)

@@ -9,6 +9,7 @@ import pytest
 
 from moodcam.detection.boxes import iou_matrix
 from moodcam.detection.pipeline import FaceDetectorPostprocess
+from tests.core.test_manifest_typed import valid_entry
 
 pytestmark = pytest.mark.convert
 
@@ -23,7 +24,7 @@ def exported(trained_run, tmp_path_factory):
     models_dir = tmp_path_factory.mktemp("models")
     # An existing manifest with another model: the export must keep it.
     (models_dir / "manifest.json").write_text(json.dumps(
-        {"format": "moodcam-models/1", "about": "test", "models": {"other": {"task": "x"}}}))
+        {"format": "moodcam-models/1", "about": "test", "models": {"other": valid_entry("other", detector=False)}}))
     entry = export_detector(model, config, models_dir, "shapes", training={"coco": result["stats"]},
                             weights_file=RunFiles(run).best_weights)
     return models_dir, entry, model, config

