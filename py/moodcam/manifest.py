@@ -16,6 +16,7 @@ in Pyodide.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import math
@@ -322,12 +323,13 @@ def parse_entry(name: str, entry: Mapping) -> ModelEntry:
         if len(set(raw_labels)) != len(raw_labels):
             raise fail("labels", "a label is listed twice")
         labels = tuple(raw_labels)
-    details = {k: v for k, v in entry.items() if k in _DETAIL_KEYS}
+    # Copies: the entry must not change when the caller's JSON object does.
+    details = {k: copy.deepcopy(v) for k, v in entry.items() if k in _DETAIL_KEYS}
     _check_consistency(details, output_specs, files, fail)
     spec = _parse_detector(entry, task, labels, fail, fix)
     return ModelEntry(name=name, task=task, input=inp,
                       outputs=MappingProxyType({k: o.tensor for k, o in output_specs.items()}),
-                      labels=labels, files=files, summary=summary, parts=entry.get("parts"),
+                      labels=labels, files=files, summary=summary, parts=copy.deepcopy(entry.get("parts")),
                       output_specs=MappingProxyType(output_specs), details=MappingProxyType(details), _spec=spec)
 
 
