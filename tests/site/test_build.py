@@ -59,6 +59,10 @@ def test_dist_lock_lists_exactly_the_shipped_wheels_with_their_official_hashes()
 
 def test_tampered_cached_wheel_is_refused_and_previous_dist_survives(tmp_path):
     cache = tmp_path / "cache"
+    # Fill the real cache through the build's own code first: never rely on an earlier build or test.
+    lock = pyodide_dist.load_official_lock(REPO / "node_modules")
+    for name in pyodide_dist.RUNTIME_PACKAGES:
+        pyodide_dist.verified_runtime_wheel(name, lock)
     real = pyodide_dist.wheel_cache()
     shutil.copytree(real, cache / real.name)
     numpy_wheel = next((cache / real.name).glob("numpy-*.whl"))

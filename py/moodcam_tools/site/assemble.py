@@ -2,8 +2,9 @@
 
     dist/
       index.html, app/            the page and its thin JS/CSS (copied as is)
-      sw.js                       app/sw.js at the root, so its scope covers the page
-      site.json                   versions, entry paths and the sha256 of every file
+      sw.js                       app/sw.js at the root, so its scope covers the page, with the
+                                  site version written in (its cache is named after it)
+      site.json                   versions, entry paths, the sha256 of every file, site_version
       vendor/pyodide-0.27.7/      Pyodide core + verified wheels + a lock of exactly those
       vendor/tfjs-4.22.0/         TF.js and its wasm backend (+ .wasm binaries)
       wheels/moodcam-*.whl        the moodcam package, installed by micropip from this origin
@@ -14,7 +15,9 @@ in only when complete, so a failed build leaves the previous dist/ intact.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import shutil
 import time
 from collections import Counter
@@ -83,6 +86,26 @@ def _site_files(root: Path) -> dict[str, str]:
             for path in sorted(root.rglob("*")) if path.is_file()}
 
 
+SW_VERSION_LINE = re.compile(r'^const VERSION = "[^"]*";', re.MULTILINE)
+
+
+def site_version(files: dict[str, str]) -> str:
+    """A short hash of every file's path and sha256: any change to any file changes it."""
+    listing = "".join(f"{path}\t{digest}\n" for path, digest in sorted(files.items()))
+    return hashlib.sha256(listing.encode()).hexdigest()[:16]
+
+
+def stamp_service_worker(path: Path, version: str) -> None:
+    """Write `version` into sw.js's `const VERSION = "...";` line (exactly one)."""
+    text = path.read_text()
+    stamped, count = SW_VERSION_LINE.subn(f'const VERSION = "{version}";', text)
+    if count != 1:
+        raise BuildError(f"{path} has {count} `const VERSION = \"...\";` lines, so the site version "
+                         "cannot be written into it", expected="exactly one, at the top level",
+                         fix="restore app/sw.js from git")
+    path.write_text(stamped)
+
+
 def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO, quiet: bool = False) -> Path:
     started = time.monotonic()
     for required in ("index.html", "app"):
@@ -94,8 +117,11 @@ def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO,
     tfjs_dir = f"vendor/tfjs-{TFJS_VERSION}/"
     with staged_directory(dest) as stage:
         shutil.copyfile(repo / "index.html", stage / "index.html")
-        shutil.copytree(repo / "app", stage / "app", ignore=IGNORED)
-        if (repo / "app" / "sw.js").is_file():
+        # sw.js goes to the root only (an unstamped copy under app/ would be a second, stale worker).
+        shutil.copytree(repo / "app", stage / "app",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".DS_Store", "sw.js"))
+        has_sw = (repo / "app" / "sw.js").is_file()
+        if has_sw:
             shutil.copyfile(repo / "app" / "sw.js", stage / "sw.js")
         packages = assemble_pyodide(node_modules, stage / pyodide_dir, with_test_wheels=with_test_wheels)
         _copy_tfjs(node_modules, stage / tfjs_dir)
@@ -105,8 +131,13 @@ def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO,
             shutil.copyfile(wheel, stage / pyodide_dir / wheel.name)
         _copy_models(repo / "models", stage / "models")
         files = _site_files(stage)
+        version = site_version(files)   # covers sw.js as written in app/, before stamping
+        if has_sw:
+            stamp_service_worker(stage / "sw.js", version)
+            files["sw.js"] = sha256_file(stage / "sw.js")
         site = {
             "version": meta["version"],
+            "site_version": version,
             "pyodide": pyodide_dir,
             "pyodide_packages": packages,
             "tfjs": tfjs_dir,

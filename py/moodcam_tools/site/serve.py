@@ -3,10 +3,18 @@
 - `application/wasm` so browsers can stream-compile Pyodide and TF.js wasm.
 - COOP `same-origin` + COEP `require-corp` (+ CORP) so the page is
   cross-origin isolated and TF.js may use threaded wasm (SharedArrayBuffer).
-- Caching: everything under `vendor/` sits in a versioned folder
-  (`vendor/pyodide-0.27.7/`), so it is `immutable`; the page, the app code,
-  the moodcam wheel and models are revalidated on every load (`no-cache`,
-  answered with 304 when unchanged) so a rebuild is seen at once.
+- Caching: a file served 200/304 from a folder whose name carries its version
+  (`vendor/pyodide-0.27.7/`, `vendor/tfjs-4.22.0/`) is `immutable`, except
+  what the build writes there itself (`pyodide-lock.json`, a moodcam wheel).
+  Everything else (the page, the app code, the moodcam wheel, models, errors)
+  is revalidated on every load (`no-cache`, answered with 304 when unchanged)
+  so a rebuild is seen at once. A raw path with `.` or `..` segments is
+  refused (400), never mapped to a file.
+- Connections: each gets its own thread, and the TLS handshake (`--https`)
+  happens there too, so one idle or slow client never stalls the others; a
+  connection idle for 30 s is closed.
+- `--https`: a self-signed leaf certificate (CA:FALSE, serverAuth) for the
+  address shown, remade when missing, broken, mismatched or near its end.
 
 Used by `build.py serve` and by the browser tests, so tests exercise the same
 headers a person gets.
@@ -18,11 +26,13 @@ import functools
 import http.server
 import ipaddress
 import mimetypes
+import re
 import shutil
 import socket
 import ssl
 import subprocess
 import threading
+import urllib.parse
 from pathlib import Path
 
 from ..errors import BuildError
@@ -40,50 +50,112 @@ EXTRA_TYPES = {
 }
 
 
+# A folder whose name carries its version (vendor/pyodide-0.27.7/, vendor/tfjs-4.22.0/): a file
+# in it never changes under the same URL, except these, which the build writes itself.
+VERSIONED_FILE = re.compile(r"^/vendor/[A-Za-z0-9_.+-]+-\d+(?:\.\d+)+/[^/]+$")
+BUILT_FILES = re.compile(r"^(pyodide-lock\.json|moodcam-.*)$")
+
+
+def has_dot_segments(url_path: str) -> bool:
+    return any(segment in (".", "..") for segment in url_path.split("/"))
+
+
+def is_immutable(url_path: str) -> bool:
+    """True for a (decoded, query-less) URL path that names a file in a versioned vendor folder."""
+    if has_dot_segments(url_path) or "//" in url_path or "\\" in url_path:
+        return False
+    return bool(VERSIONED_FILE.match(url_path)) and not BUILT_FILES.match(url_path.rsplit("/", 1)[-1])
+
+
 class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **EXTRA_TYPES}
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        # An idle or slow client gets its own thread and, after this many seconds, is dropped.
+        self.timeout = getattr(self.server, "connection_timeout", None)
+        super().setup()
+
+    def send_head(self):
+        if has_dot_segments(self._url_path()):
+            # Browsers resolve . and .. themselves; a raw one is refused, never mapped to a file.
+            self.send_error(400, "path with . or .. segments")
+            return None
+        return super().send_head()
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._status = code
+        super().send_response(code, message)
 
     def end_headers(self) -> None:
         self.send_header("Cross-Origin-Opener-Policy", "same-origin")
         self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
         self.send_header("Cross-Origin-Resource-Policy", "same-origin")
         self.send_header("X-Content-Type-Options", "nosniff")
-        if self.path.startswith("/vendor/"):
+        status = getattr(self, "_status", None)
+        if status in (200, 304) and is_immutable(self._url_path()):
             self.send_header("Cache-Control", "public, max-age=31536000, immutable")
         else:
             self.send_header("Cache-Control", "no-cache")
         super().end_headers()
 
+    def _url_path(self) -> str:
+        return urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
+
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
         if getattr(self.server, "quiet", False):
+            return
+        if format.startswith("Request timed out"):   # an idle keep-alive connection closed: not news
             return
         super().log_message(format, *args)
 
 
 class SiteServer(http.server.ThreadingHTTPServer):
+    """One thread per connection. With `ssl_context`, the TLS handshake happens in that thread
+    under `connection_timeout`, never in accept(): a client that connects and says nothing
+    (or speaks plain http to the https port) holds only its own thread, and only for a while."""
+
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, root: Path, host: str, port: int, *, quiet: bool = False):
+    def __init__(self, root: Path, host: str, port: int, *, quiet: bool = False,
+                 ssl_context: ssl.SSLContext | None = None, connection_timeout: float = 30.0):
         if not (root / "index.html").is_file():
             raise BuildError(f"{root} holds no index.html, so there is no site to serve",
                              fix="run `python3 build.py site` first (or `build.py serve` without --no-build)")
         handler = functools.partial(SiteRequestHandler, directory=str(root))
         self.quiet = quiet
+        self.ssl_context = ssl_context
+        self.connection_timeout = connection_timeout
         super().__init__((host, port), handler)
+
+    def finish_request(self, request, client_address) -> None:
+        request.settimeout(self.connection_timeout)
+        if self.ssl_context is None:
+            super().finish_request(request, client_address)
+            return
+        try:
+            tls = self.ssl_context.wrap_socket(request, server_side=True)   # handshake, under the timeout
+        except (OSError, ssl.SSLError):   # idle, not TLS, or the certificate refused: drop this one only
+            return
+        try:
+            super().finish_request(tls, client_address)
+        finally:
+            self.shutdown_request(tls)
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        scheme = "https" if isinstance(self.socket, ssl.SSLSocket) else "http"
+        scheme = "https" if self.ssl_context is not None else "http"
         return f"{scheme}://{host}:{port}/"
 
 
 @contextlib.contextmanager
-def serving(root: Path, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True):
+def serving(root: Path, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True,
+            ssl_context: ssl.SSLContext | None = None, connection_timeout: float = 30.0):
     """Serve `root` in a background thread for the duration of the block (tests)."""
-    server = SiteServer(Path(root), host, port, quiet=quiet)
+    server = SiteServer(Path(root), host, port, quiet=quiet, ssl_context=ssl_context,
+                        connection_timeout=connection_timeout)
     thread = threading.Thread(target=server.serve_forever, name="moodcam-site", daemon=True)
     thread.start()
     try:
@@ -110,20 +182,74 @@ def lan_address() -> str:
     return "127.0.0.1"
 
 
+CERT_DAYS = 30
+RENEW_DAYS = 7   # a certificate closer than this to its end is replaced, so a session never sees it expire
+
+
+def _openssl(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["openssl", *args], capture_output=True, text=True)
+
+
+def _name_entry(address: str) -> str:
+    """`IP:` for an address, `DNS:` for a name such as localhost (openssl refuses IP:localhost)."""
+    try:
+        return f"IP:{ipaddress.ip_address(address)}"
+    except ValueError:
+        return f"DNS:{address}"
+
+
+def certificate_problem(cert: Path, key: Path, address: str) -> str | None:
+    """Why the pair cannot be reused for `address` (None when it can)."""
+    if not (cert.is_file() and key.is_file()):
+        return "missing"
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as error:
+        return f"unreadable or mismatched ({error})"
+    if _openssl("x509", "-in", str(cert), "-noout", "-checkend", str(RENEW_DAYS * 86400)).returncode != 0:
+        return f"expired or expiring within {RENEW_DAYS} days"
+    ext = _openssl("x509", "-in", str(cert), "-noout", "-ext",
+                   "basicConstraints,extendedKeyUsage,subjectAltName").stdout
+    if "CA:FALSE" not in ext or "TLS Web Server Authentication" not in ext:
+        return "not a server certificate (CA:TRUE or no serverAuth)"
+    entries = {part.strip() for line in ext.splitlines() for part in line.split(",")}
+    if _name_entry(address).replace("IP:", "IP Address:") not in entries:
+        return f"not issued for {address}"
+    return None
+
+
 def self_signed_certificate(cert_dir: Path, address: str) -> tuple[Path, Path]:
-    """Create (or reuse) a self-signed certificate for `address` with openssl."""
+    """Create, or reuse when still sound, a self-signed server certificate for `address` with openssl.
+
+    A pair is made afresh when either file is missing, unreadable or they do not match, when the
+    certificate expires within RENEW_DAYS, or when it is not a leaf server certificate for `address`.
+    """
     cert_dir.mkdir(parents=True, exist_ok=True)
     cert, key = cert_dir / f"moodcam-{address}.crt", cert_dir / f"moodcam-{address}.key"
-    if cert.exists() and key.exists():
-        return cert, key
     if shutil.which("openssl") is None:
-        raise BuildError("`serve --https` needs the openssl command to make a certificate",
+        raise BuildError("`serve --https` needs the openssl command to make and check its certificate",
                          fix="install it (`apt-get install openssl`) or serve plain http on localhost")
-    san = f"subjectAltName=IP:{address},DNS:localhost,IP:127.0.0.1"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-                    "-subj", "/CN=moodcam local", "-addext", san,
-                    "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
+    if certificate_problem(cert, key, address) is None:
+        return cert, key
+    names = ",".join(dict.fromkeys([_name_entry(address), "DNS:localhost", "IP:127.0.0.1"]))
+    new_cert, new_key = cert.with_name(cert.name + ".new"), key.with_name(key.name + ".new")
+    result = _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", str(CERT_DAYS),
+                      "-subj", "/CN=moodcam local",
+                      "-addext", f"subjectAltName={names}",
+                      "-addext", "basicConstraints=critical,CA:FALSE",
+                      "-addext", "keyUsage=critical,digitalSignature,keyEncipherment",
+                      "-addext", "extendedKeyUsage=serverAuth",
+                      "-keyout", str(new_key), "-out", str(new_cert))
+    if result.returncode != 0 or certificate_problem(new_cert, new_key, address) is not None:
+        new_cert.unlink(missing_ok=True)
+        new_key.unlink(missing_ok=True)
+        lines = [line for line in result.stderr.splitlines() if line.strip(".+*- \n")]   # no progress dots
+        tail = "\n".join(lines[-3:])
+        raise BuildError(f"openssl could not make a certificate for {address}" + (f":\n{tail}" if tail else ""),
+                         fix="pass --host with an IP address or a plain host name")
+    new_key.chmod(0o600)
+    new_key.replace(key)
+    new_cert.replace(cert)
     return cert, key
 
 
@@ -134,16 +260,16 @@ def serve_forever(root: Path, host: str, port: int, *, https: bool, cert_dir: Pa
         if host == "127.0.0.1":
             host = "0.0.0.0"
         shown_host = lan_address() if host == "0.0.0.0" else host
-    try:
-        server = SiteServer(root, host, port, quiet=False)
-    except OSError as error:
-        raise BuildError(f"cannot listen on {host}:{port}: {error.strerror}",
-                         fix="pick another port with --port, or stop the program using it") from None
+    context = None
     if https:
         cert, key = self_signed_certificate(cert_dir, shown_host)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
+    try:
+        server = SiteServer(root, host, port, quiet=False, ssl_context=context)
+    except OSError as error:
+        raise BuildError(f"cannot listen on {host}:{port}: {error.strerror}",
+                         fix="pick another port with --port, or stop the program using it") from None
     scheme = "https" if https else "http"
     print(f"moodcam is served from {root}")
     print(f"  open {scheme}://{shown_host}:{server.server_address[1]}/")

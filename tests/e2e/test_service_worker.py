@@ -1,0 +1,107 @@
+"""The service worker in Chromium: one cache per site version, swapped whole, old caches deleted.
+
+Runs on a small site made here (the real app/sw.js, stamped by the build's own functions, and a
+page that registers it as app/boot.js does), so it needs no built dist/ and no Pyodide.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from moodcam_tools.site.assemble import _site_files, site_version, stamp_service_worker
+from moodcam_tools.site.serve import serving
+from tests.support.browser import CHROMIUM, chromium
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><script src="app/a.js"></script></head>
+<body><script>navigator.serviceWorker.register("sw.js", { scope: "./" });</script></body></html>"""
+
+
+def _deploy(root: Path, label: str) -> str:
+    """Write a build of the small site whose app/a.js says `label`; return its site version."""
+    (root / "app").mkdir(parents=True, exist_ok=True)
+    (root / "index.html").write_text(PAGE)
+    (root / "app" / "a.js").write_text(f'self.BUILD = "{label}";\n')
+    (root / "vendor" / "lib-1.0").mkdir(parents=True, exist_ok=True)
+    (root / "vendor" / "lib-1.0" / "lib.js").write_text("self.LIB = 1;\n")
+    shutil.copyfile(REPO / "app" / "sw.js", root / "sw.js")
+    (root / "site.json").unlink(missing_ok=True)
+    files = _site_files(root)
+    version = site_version(files)
+    stamp_service_worker(root / "sw.js", version)
+    files["sw.js"] = _site_files(root)["sw.js"]
+    (root / "site.json").write_text(json.dumps({"site_version": version, "files": files}))
+    return version
+
+
+def _wait(page, script: str, timeout: float = 20):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            value = page.evaluate(script)
+        except Exception as error:   # the worker's reload replaced the page mid-evaluate
+            if "context was destroyed" not in str(error) and "navigat" not in str(error):
+                raise
+            value = None
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"never true: {script}")
+
+
+CACHES = "caches.keys().then(k => k.filter(n => n.startsWith('moodcam-')).sort())"
+FETCH_A = "fetch('app/a.js').then(r => r.text())"
+
+
+def test_new_build_gets_a_new_cache_swapped_whole_and_the_old_one_deleted(tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing")
+    root = tmp_path / "site"
+    v1 = _deploy(root, "one")
+    with serving(root) as server, chromium(webgl=False) as context:
+        page = context.new_page()
+        page.goto(server.url)
+        _wait(page, "navigator.serviceWorker.controller !== null")       # first visit: taken over at once
+        assert page.evaluate(CACHES) == [f"moodcam-{v1}"]
+        assert "one" in page.evaluate(FETCH_A)
+
+        v2 = _deploy(root, "two")
+        assert v2 != v1
+        page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+        _wait(page, "navigator.serviceWorker.getRegistration().then(r => !!r.waiting)")
+        # The new version is cached whole beside the old one, but the open page keeps its own build.
+        assert page.evaluate(CACHES) == sorted([f"moodcam-{v1}", f"moodcam-{v2}"])
+        assert "one" in page.evaluate(FETCH_A)
+
+        page.reload()                                                     # the only page reloads
+        _wait(page, f"navigator.serviceWorker.controller && {CACHES}.then(k => k.length === 1)")
+        assert page.evaluate(CACHES) == [f"moodcam-{v2}"]
+        assert page.evaluate("self.BUILD") == "two"
+        assert "two" in page.evaluate(FETCH_A)
+
+        # Offline (server gone from under it): the page and its files still come from the cache.
+        server.shutdown()
+        server.server_close()
+        page.reload()
+        _wait(page, "navigator.serviceWorker.controller !== null")
+        assert page.evaluate("self.BUILD") == "two"
+
+
+def test_install_fails_whole_when_a_file_does_not_match_site_json(tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing")
+    root = tmp_path / "site"
+    _deploy(root, "one")
+    (root / "app" / "a.js").write_text('self.BUILD = "changed after the build";\n')   # mid-deploy
+    with serving(root) as server, chromium(webgl=False) as context:
+        page = context.new_page()
+        page.goto(server.url)
+        time.sleep(2)
+        assert page.evaluate("navigator.serviceWorker.controller") is None
+        assert page.evaluate(CACHES) == []

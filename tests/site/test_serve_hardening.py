@@ -1,0 +1,255 @@
+"""The server holds up: idle clients, caching headers only where they are true, sound certificates.
+
+These run on a small site made in a temporary folder, so they need no built dist/.
+"""
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from moodcam_tools.site import serve
+from moodcam_tools.site.serve import self_signed_certificate, serving
+
+REPO = Path(__file__).resolve().parents[2]
+IMMUTABLE = "public, max-age=31536000, immutable"
+needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+
+
+@pytest.fixture
+def site(tmp_path) -> Path:
+    root = tmp_path / "site"
+    for rel, text in {"index.html": "<html>moodcam</html>",
+                      "app/boot.js": "// boot",
+                      "vendor/pyodide-0.27.7/pyodide.js": "// pyodide",
+                      "vendor/pyodide-0.27.7/pyodide-lock.json": "{}",
+                      "vendor/pyodide-0.27.7/moodcam-0.1.0-py3-none-any.whl": "PK",
+                      "vendor/tfjs-4.22.0/tf.min.js": "// tf",
+                      "vendor/unversioned.js": "// no version in the name"}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _request(server_url: str, raw_path: str, *, context: ssl.SSLContext | None = None,
+             headers: dict | None = None, timeout: float = 5) -> tuple[int, dict]:
+    """One request with the path sent exactly as given (no client-side normalisation)."""
+    host, port = server_url.split("//")[1].rstrip("/").rsplit(":", 1)
+    if context is None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    else:
+        conn = http.client.HTTPSConnection(host, int(port), timeout=timeout, context=context)
+    try:
+        conn.request("GET", raw_path, headers=headers or {})
+        response = conn.getresponse()
+        response.read()
+        return response.status, dict(response.headers)
+    finally:
+        conn.close()
+
+
+def _client_context() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE      # self-signed on purpose
+    return context
+
+
+def _server_context(tmp_path) -> ssl.SSLContext:
+    cert, key = self_signed_certificate(tmp_path / "certs", "127.0.0.1")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+# --- an idle client never blocks the others ---------------------------------------------------
+
+def _wait_for_line(process: subprocess.Popen, needle: str, timeout: float = 30) -> str:
+    lines, end = [], time.monotonic() + timeout
+    while time.monotonic() < end:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        lines.append(line)
+        if needle in line:
+            return "".join(lines)
+    process.kill()
+    pytest.fail(f"`build.py serve` never printed {needle!r}: {''.join(lines)}")
+
+
+@pytest.mark.parametrize("https", [False, True], ids=["http", "https"])
+def test_idle_connection_does_not_block_a_real_request(site, tmp_path, https):
+    """`build.py serve` as a person runs it, with a raw TCP client that connects and says nothing."""
+    if https and shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    port = _free_port()
+    args = ["--no-build", "--dest", str(site), "--port", str(port)] + (["--https"] if https else [])
+    process = subprocess.Popen([sys.executable, "-u", str(REPO / "build.py"), "serve", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+                               env={**os.environ, "MOODCAM_CACHE": str(tmp_path / "cache")})
+    try:
+        _wait_for_line(process, "Ctrl-C")
+        url = f"{'https' if https else 'http'}://127.0.0.1:{port}/"
+        with socket.create_connection(("127.0.0.1", port), timeout=5):   # idle: no handshake, no request
+            time.sleep(0.3)                                              # let the server accept it first
+            started = time.monotonic()
+            status, _ = _request(url, "/", context=_client_context() if https else None, timeout=5)
+            assert status == 200
+            assert time.monotonic() - started < 3
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
+@pytest.mark.parametrize("https", [False, True], ids=["http", "https"])
+def test_idle_connection_is_dropped_after_the_timeout(site, tmp_path, https):
+    if https and shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    context = _server_context(tmp_path) if https else None
+    with serving(site, ssl_context=context, connection_timeout=0.5) as server:
+        port = server.server_address[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as idle:
+            started = time.monotonic()
+            assert idle.recv(1) == b""          # the server closed it
+            assert time.monotonic() - started < 4
+        status, _ = _request(server.url, "/", context=_client_context() if https else None)
+        assert status == 200
+
+
+# --- caching headers: immutable only for files whose name carries their version ------------------
+
+def test_versioned_files_are_immutable(site):
+    with serving(site) as server:
+        for path in ("/vendor/pyodide-0.27.7/pyodide.js", "/vendor/tfjs-4.22.0/tf.min.js",
+                     "/vendor/tfjs-4.22.0/tf.min.js?v=1"):
+            status, headers = _request(server.url, path)
+            assert status == 200 and headers["Cache-Control"] == IMMUTABLE, path
+        # revalidation of such a file keeps the same policy
+        _, headers = _request(server.url, "/vendor/tfjs-4.22.0/tf.min.js")
+        status, headers = _request(server.url, "/vendor/tfjs-4.22.0/tf.min.js",
+                                   headers={"If-Modified-Since": headers["Last-Modified"]})
+        assert status == 304 and headers["Cache-Control"] == IMMUTABLE
+
+
+@pytest.mark.parametrize("path,status", [
+    ("/vendor/pyodide-0.27.7/missing.js", 404),           # an error is never cached for a year
+    ("/vendor/no-such-1.0/x.js", 404),
+    ("/vendor/../index.html", 400),                       # raw dot segments: refused, not cached
+    ("/vendor/pyodide-0.27.7/../../index.html", 400),
+    ("/vendor/%2e%2e/index.html", 400),
+    ("/vendor/pyodide-0.27.7/pyodide-lock.json", 200),    # written by the build: may change in place
+    ("/vendor/pyodide-0.27.7/moodcam-0.1.0-py3-none-any.whl", 200),   # rebuilt without a version bump
+    ("/vendor/unversioned.js", 200),
+    ("/vendor/pyodide-0.27.7/", 200),                     # a folder listing
+    ("/", 200),
+    ("/app/boot.js", 200),
+])
+def test_everything_else_is_revalidated(site, path, status):
+    with serving(site) as server:
+        got, headers = _request(server.url, path)
+        assert got == status, path
+        assert headers["Cache-Control"] == "no-cache", path
+        assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+def test_dot_segments_never_reach_a_file(site):
+    with serving(site) as server:
+        status, _ = _request(server.url, "/app/../index.html")
+        assert status == 400
+
+
+# --- certificates ------------------------------------------------------------------------------
+
+def _ext(cert: Path) -> str:
+    return subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-text"],
+                          capture_output=True, text=True, check=True).stdout
+
+
+@needs_openssl
+def test_certificate_for_a_host_name(tmp_path):
+    cert, key = self_signed_certificate(tmp_path, "localhost")        # IP:localhost made openssl fail
+    text = _ext(cert)
+    assert "DNS:localhost" in text
+    ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key)
+
+
+@needs_openssl
+def test_certificate_is_a_server_leaf_not_a_ca(tmp_path):
+    cert, _ = self_signed_certificate(tmp_path, "192.168.1.20")
+    text = _ext(cert)
+    assert "CA:FALSE" in text and "CA:TRUE" not in text
+    assert "TLS Web Server Authentication" in text
+    assert "IP Address:192.168.1.20" in text
+
+
+@needs_openssl
+@pytest.mark.parametrize("damage", ["garbage", "empty", "mismatched", "missing-key"])
+def test_broken_pair_is_regenerated(tmp_path, damage):
+    cert, key = self_signed_certificate(tmp_path, "127.0.0.1")
+    if damage == "garbage":
+        cert.write_text("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n")
+    elif damage == "empty":
+        key.write_bytes(b"")
+    elif damage == "mismatched":
+        _, other_key = self_signed_certificate(tmp_path / "other", "127.0.0.1")
+        key.write_bytes(other_key.read_bytes())
+    else:
+        key.unlink()
+    cert2, key2 = self_signed_certificate(tmp_path, "127.0.0.1")
+    assert (cert2, key2) == (cert, key)
+    ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert2, key2)
+    assert serve.certificate_problem(cert2, key2, "127.0.0.1") is None
+
+
+def _openssl_pair(folder: Path, address: str, *extra: str, days: int = 30) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", str(days),
+                    "-subj", "/CN=old moodcam", *extra,
+                    "-keyout", str(folder / f"moodcam-{address}.key"),
+                    "-out", str(folder / f"moodcam-{address}.crt")], check=True, capture_output=True)
+
+
+@needs_openssl
+def test_expiring_certificate_is_replaced(tmp_path):
+    _openssl_pair(tmp_path, "127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                  "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "extendedKeyUsage=serverAuth",
+                  days=1)
+    cert, key = self_signed_certificate(tmp_path, "127.0.0.1")
+    assert "old moodcam" not in _ext(cert)
+    assert subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-checkend", str(20 * 86400)]).returncode == 0
+
+
+@needs_openssl
+def test_earlier_ca_certificate_is_replaced(tmp_path):
+    """Certificates from earlier versions (CA:TRUE, openssl's default) are not reused."""
+    _openssl_pair(tmp_path, "127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
+    assert "CA:TRUE" in _ext(tmp_path / "moodcam-127.0.0.1.crt")
+    cert, _ = self_signed_certificate(tmp_path, "127.0.0.1")
+    assert "CA:FALSE" in _ext(cert) and "old moodcam" not in _ext(cert)
+
+
+@needs_openssl
+def test_sound_certificate_is_reused(tmp_path):
+    cert, _ = self_signed_certificate(tmp_path, "127.0.0.1")
+    before = cert.read_bytes()
+    cert2, _ = self_signed_certificate(tmp_path, "127.0.0.1")
+    assert cert2.read_bytes() == before

@@ -1,0 +1,75 @@
+"""The build writes the site version into sw.js: any changed file gives a new worker and cache name."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from moodcam_tools.errors import BuildError
+from moodcam_tools.fsutil import sha256_file
+from moodcam_tools.site.assemble import build_site, site_version, stamp_service_worker
+
+REPO = Path(__file__).resolve().parents[2]
+VERSION_LINE = re.compile(r'^const VERSION = "([0-9a-f]{16})";', re.MULTILINE)
+
+
+def test_site_version_changes_with_any_file():
+    files = {"index.html": "a" * 64, "vendor/tfjs-4.22.0/tf.min.js": "b" * 64}
+    base = site_version(files)
+    assert base == site_version(dict(reversed(list(files.items()))))        # order does not matter
+    assert site_version({**files, "index.html": "c" * 64}) != base           # a changed file
+    assert site_version({**files, "models/x.bin": "d" * 64}) != base         # an added file
+    assert site_version({"index.html": "a" * 64}) != base                    # a removed file
+    assert site_version({"index2.html": "a" * 64, "vendor/tfjs-4.22.0/tf.min.js": "b" * 64}) != base
+
+
+def test_stamp_refuses_a_worker_without_exactly_one_version_line(tmp_path):
+    sw = tmp_path / "sw.js"
+    sw.write_text('"use strict";\nconst VERSION = "dev";\nconst X = 1;\n')
+    stamp_service_worker(sw, "0123456789abcdef")
+    assert 'const VERSION = "0123456789abcdef";' in sw.read_text() and '"dev"' not in sw.read_text()
+    sw.write_text("const X = 1;\n")
+    with pytest.raises(BuildError, match="cannot be written"):
+        stamp_service_worker(sw, "0123456789abcdef")
+
+
+def _repo_copy(root: Path) -> Path:
+    """The inputs of build_site, with node_modules shared (same package-lock.json, so no npm ci)."""
+    if not (REPO / "node_modules" / ".moodcam-lock.sha256").is_file():
+        pytest.skip("needs node_modules from `npm ci` (any build.py site/test run makes it)")
+    root.mkdir()
+    for name in ("index.html", "pyproject.toml", "package.json", "package-lock.json"):
+        shutil.copyfile(REPO / name, root / name)
+    for name in ("app", "models", "py/moodcam"):
+        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (root / "node_modules").symlink_to(REPO / "node_modules")
+    return root
+
+
+def _built(dest: Path) -> tuple[dict, str]:
+    site = json.loads((dest / "site.json").read_text())
+    sw = (dest / "sw.js").read_text()
+    return site, sw
+
+
+def test_build_writes_the_version_into_sw_js_and_any_change_renews_it(tmp_path):
+    repo = _repo_copy(tmp_path / "repo")
+    first = build_site(tmp_path / "one", repo=repo, quiet=True)
+    site, sw = _built(first)
+    match = VERSION_LINE.search(sw)
+    assert match and match.group(1) == site["site_version"]
+    assert site["files"]["sw.js"] == sha256_file(first / "sw.js")
+    assert not (first / "app" / "sw.js").exists(), "a second, unstamped worker under app/"
+    assert (REPO / "app" / "sw.js").read_text().count('const VERSION = "dev";') == 1
+
+    again = build_site(tmp_path / "again", repo=repo, quiet=True)
+    assert _built(again) == (site, sw), "the same inputs must give the same version"
+
+    (repo / "app" / "style.css").write_text((repo / "app" / "style.css").read_text() + "\n/* changed */\n")
+    second = build_site(tmp_path / "two", repo=repo, quiet=True)
+    site2, sw2 = _built(second)
+    assert site2["site_version"] != site["site_version"]
+    assert VERSION_LINE.search(sw2).group(1) == site2["site_version"]
