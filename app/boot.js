@@ -1,95 +1,27 @@
-// moodcam boot: the only JavaScript with behaviour. It loads the runtimes
-// (TF.js, Pyodide), installs the moodcam wheel and hands over to Python
-// (moodcam.browser.app.start). Everything after that — camera, models, the
-// frame loop, the page — is Python. Failures before Python runs are shown here,
-// because Python cannot show them.
+// moodcam boot (page side): reads site.json, starts the engine (Pyodide + TF.js + the frame
+// path) in a dedicated worker, or on this page where the browser lacks what the worker needs,
+// and connects it to the page glue (app/page.js) and the camera (app/camera.js). Failures
+// before Python runs are shown here, because Python cannot show them.
 "use strict";
 
 (function () {
   const root = document.documentElement;
   const $ = (id) => document.getElementById(id);
 
-  function progress(fraction, text) {
-    const bar = $("load-progress");
-    bar.value = Math.round(fraction * 100);
-    bar.textContent = `${bar.value}%`;
-    $("load-stage").textContent = text;
-  }
-
-  function fail(code, message, fix) {
+  function fail(code, message, fix, action) {
     root.dataset.appState = "error";
     const box = $("error");
     box.dataset.errorCode = code;
     $("error-message").textContent = message;
     $("error-fix").textContent = fix;
-    const action = $("error-action");
-    action.textContent = "Reload the page";
-    action.hidden = false;
-    action.onclick = () => location.reload();
+    const button = $("error-action");
+    button.hidden = !action;
+    if (action) {
+      button.textContent = action;
+      button.dataset.action = "reload";
+      button.onclick = () => location.reload();
+    }
     box.hidden = false;
-  }
-
-  function loadScript(url) {
-    return new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = url;
-      script.onload = resolve;
-      script.onerror = () => reject(new Error(`could not load ${url}`));
-      document.head.appendChild(script);
-    });
-  }
-
-  async function registerServiceWorker() {
-    // Offline use after the first visit; never required. ?sw=0 leaves it out (tests of first loads).
-    const params = new URLSearchParams(location.search);
-    if (!("serviceWorker" in navigator) || params.get("sw") === "0") return;
-    try {
-      await navigator.serviceWorker.register("sw.js", { scope: "./" });
-    } catch (error) {
-      console.warn("moodcam: service worker not registered:", error);
-    }
-  }
-
-  async function boot() {
-    progress(0.02, "Reading the site description…");
-    const siteResponse = await fetch("site.json", { cache: "no-cache" });
-    if (!siteResponse.ok) throw Object.assign(new Error(`site.json: HTTP ${siteResponse.status}`), { code: "site" });
-    const site = await siteResponse.json();
-
-    progress(0.08, "Loading TensorFlow.js…");
-    try {
-      await loadScript(site.tfjs + "tf.min.js");
-      await loadScript(site.tfjs + "tf-backend-wasm.min.js");
-    } catch (error) {
-      throw Object.assign(error, { code: "tfjs" });
-    }
-
-    progress(0.2, "Loading Python (Pyodide)…");
-    let pyodide;
-    try {
-      await loadScript(site.pyodide + "pyodide.js");
-      pyodide = await globalThis.loadPyodide({ indexURL: new URL(site.pyodide, location.href).href });
-      progress(0.5, "Loading numpy…");
-      await pyodide.loadPackage(["micropip", "numpy"], { messageCallback: () => {} });
-    } catch (error) {
-      throw Object.assign(error, { code: "pyodide" });
-    }
-
-    progress(0.62, "Installing moodcam…");
-    try {
-      const micropip = pyodide.pyimport("micropip");
-      await micropip.install(new URL(site.wheel, location.href).href);
-      micropip.destroy();
-    } catch (error) {
-      throw Object.assign(error, { code: "wheel" });
-    }
-
-    // Handy for tests and for a person poking at the console.
-    globalThis.moodcam = { pyodide, site };
-    progress(0.68, "Starting moodcam…");
-    const app = pyodide.pyimport("moodcam.browser.app");
-    await app.start(JSON.stringify(site));
-    app.destroy();
   }
 
   const FIXES = {
@@ -101,17 +33,105 @@
               "Reload the page. If it keeps failing, the vendor/pyodide files are missing or damaged: rebuild and redeploy the site. A very old browser can also cause this."],
     wheel: ["The moodcam Python package could not be installed.",
             "The wheel under wheels/ is missing or damaged: rebuild and redeploy the site, then reload."],
+    worker: ["moodcam's background worker stopped.",
+             "Reload the page. If it keeps happening, add ?worker=0 to the address to run everything on the page."],
     python: ["moodcam stopped with an unexpected error.",
              "Reload the page. If it happens again, please report it with the text below."],
   };
 
-  registerServiceWorker();
+  function fatal(code, detail) {
+    const [message, fix] = FIXES[code] || FIXES.python;
+    fail(code, message, detail ? `${fix} (${detail})` : fix, "Reload the page");
+  }
+
+  // What the worker needs: a Worker, and canvases it can draw into (OffscreenCanvas handed over
+  // with transferControlToOffscreen; TF.js's WebGL backend uses an OffscreenCanvas there too).
+  function workerSupport() {
+    if (typeof Worker !== "function") return "no Web Workers";
+    if (typeof OffscreenCanvas !== "function") return "no OffscreenCanvas";
+    if (!("transferControlToOffscreen" in HTMLCanvasElement.prototype)) return "no transferControlToOffscreen";
+    return "";
+  }
+
+  function storedSettings() {
+    const out = {};
+    try {
+      for (let i = 0; i < localStorage.length; i++) {
+        const key = localStorage.key(i);
+        if (key.startsWith("moodcam.")) out[key] = localStorage.getItem(key);
+      }
+    } catch (_) { /* storage disabled (private mode): defaults */ }
+    return out;
+  }
+
+  function registerServiceWorker(params) {
+    // Offline use after the first visit; never required. ?sw=0 leaves it out (tests of first loads).
+    if (!("serviceWorker" in navigator) || params.get("sw") === "0") return;
+    navigator.serviceWorker.register("sw.js", { scope: "./" })
+      .catch((error) => console.warn("moodcam: service worker not registered:", error));
+  }
+
+  async function boot() {
+    if (location.protocol === "file:") {
+      // fetch() of the site's own files is refused from the file system: say so at once.
+      return fail("served", "moodcam has to be opened through a web server, not as a file.",
+                  "Run `python3 build.py serve` and open the address it prints, or put the dist/ folder on any static host.");
+    }
+    const params = new URLSearchParams(location.search);
+    registerServiceWorker(params);
+    const siteResponse = await fetch("site.json", { cache: "no-cache" }).catch(() => null);
+    if (!siteResponse || !siteResponse.ok) return fatal("site", siteResponse ? `HTTP ${siteResponse.status}` : "");
+    const site = await siteResponse.json();
+
+    const unsupported = workerSupport();
+    const inWorker = !unsupported && params.get("worker") !== "0";
+    root.dataset.engine = inWorker ? "worker" : "page";
+    root.dataset.engineReason = inWorker ? "" : (unsupported || "?worker=0");
+    const start = {
+      type: "start", site, base: new URL(".", location.href).href, href: location.href,
+      params: Object.fromEntries(params), stored: storedSettings(), engine: root.dataset.engine,
+      hidden: document.visibilityState === "hidden", bench: params.get("bench") === "1",
+    };
+
+    let page = null;
+    let toEngine;
+    const fromEngine = (message) => {
+      if (message.type === "fatal") return fatal(message.code, message.detail);
+      return page.receive(message);
+    };
+    if (inWorker) {
+      const worker = new Worker("app/worker.js");
+      worker.onmessage = (event) => fromEngine(event.data);
+      worker.onerror = (event) => fatal("worker", String(event.message || "").slice(0, 300));
+      toEngine = (message, transfer) => worker.postMessage(message, transfer || []);
+      const overlay = $("overlay").transferControlToOffscreen();
+      const still = $("still").transferControlToOffscreen();
+      start.canvases = { overlay, still };
+      window.moodcam = { worker };
+      toEngine(start, [overlay, still]);
+    } else {
+      await new Promise((resolve, reject) => {
+        const script = Object.assign(document.createElement("script"), { src: "app/engine.js" });
+        script.onload = resolve;
+        script.onerror = () => reject(Object.assign(new Error("could not load app/engine.js"), { code: "site" }));
+        document.head.appendChild(script);
+      });
+      // Same protocol, delivered on this thread (asynchronously, as a worker's would be).
+      const engine = window.moodcamEngine.createEngine((message) => queueMicrotask(() => fromEngine(message)));
+      toEngine = (message) => queueMicrotask(() => engine.receive(message));
+      start.canvases = { overlay: $("overlay"), still: $("still") };
+      toEngine(start);
+    }
+    const camera = window.moodcamCamera.createCamera($("video"), toEngine);
+    page = window.moodcamPage.createPage(toEngine, camera);
+    window.moodcam = Object.assign(window.moodcam || {}, { query: page.query });
+    // For tests and the console: tensors, proxies, Python objects, timings (a Promise of JSON).
+    window.moodcamDiagnostics = () => page.query("diagnostics");
+  }
+
   boot().catch((error) => {
     console.error("moodcam boot failed:", error);
-    // Python shows its own failures; only those that escaped it land here.
     if (root.dataset.appState === "error") return;
-    const code = error.code || "python";
-    const [message, fix] = FIXES[code] || FIXES.python;
-    fail(code, message, `${fix} (${String(error.message || error).split("\n").slice(-2).join(" ").slice(0, 300)})`);
+    fatal(error.code || "python", String(error.message || error).slice(0, 300));
   });
 })();

@@ -14,10 +14,9 @@ plus ``logic.pause(t)`` / ``logic.resume(t)`` on page visibility changes,
 ``logic.reconfigure(config)`` when the person changes a setting (tracks, votes
 and the mood are kept).
 
-Coordinates: everything computed is in source-frame pixels of the unmirrored
-camera frame (crops read that frame). With ``mirror_output=True`` the faces in
-:class:`FrameResult` are mirrored for a mirrored (selfie) preview; crop
-requests never are.
+Coordinates: everything is in source-frame pixels of the unmirrored camera
+frame (crops read that frame). A mirrored (selfie) preview is the drawing's
+business: moodcam.geometry.mirror_boxes / mirror_points at drawing time.
 
 Nothing here reads a clock, imports js/pyodide, or keeps references to the
 arrays passed in.
@@ -32,7 +31,7 @@ import numpy as np
 from .detection.letterbox import Letterbox
 from .detection.pipeline import BLAZEFACE_SHORT_RANGE_SPEC, DetectorSpec, FaceDetectorPostprocess
 from .detection.result import Detections
-from .geometry.crop import CropRegion, crop_around_face, mirror_boxes, mirror_points
+from .geometry.crop import CropRegion, crop_around_face
 from .mood.labels import EMOTIONS
 from .mood.state import PAUSED, Event, MoodConfig, MoodSnapshot, MoodStateMachine
 from .mood.voting import ConsecutiveVoting, Vote, Voter, VotingConfig
@@ -55,7 +54,6 @@ class FrameLogicConfig:
     emotion_input_size: int = 64          # the fer model's 64 x 64 input
     crop_margin: float = 0.1              # extra room around the face box, fraction of its long side
     rotate_crops: bool = False            # level the eyes (needs tf.image.transform instead of cropAndResize)
-    mirror_output: bool = False           # mirror FrameResult faces for a selfie preview
     round_letterbox: bool = False         # whole-pixel letterbox offsets (see Letterbox.fit)
 
 
@@ -94,7 +92,7 @@ class EmotionRequest:
 
 @dataclass(frozen=True)
 class FaceView:
-    """One face as the UI draws it (display coordinates: mirrored when mirror_output)."""
+    """One face as the UI draws it (source pixels)."""
 
     id: int
     box: np.ndarray              # (4,) xyxy
@@ -258,7 +256,7 @@ class FrameLogic:
             candidate = None if vote is None or vote.current is None else vote.current.label
         events = self._pending_events + self.state.update(t, bool(tracks), candidate)
         self._pending_events = []
-        faces = tuple(self._view(track, track is primary, frame.plan.letterbox.source_size[0]) for track in tracks)
+        faces = tuple(self._view(track, track is primary) for track in tracks)
         self._frame = None
         self._apply_pending_config()
         return FrameResult(frame.plan.frame_index, t, faces, self.state.snapshot, tuple(events),
@@ -382,14 +380,10 @@ class FrameLogic:
         box = None if rotate else crop.crop_and_resize_box(size)
         return EmotionRequest(track.id, crop, size, box, crop.projective_transform(size))
 
-    def _view(self, track: Track, primary: bool, frame_width: float) -> FaceView:
+    def _view(self, track: Track, primary: bool) -> FaceView:
         voter = self._voters.get(track.id)
         vote = None if voter is None else voter.current
-        box, kps = track.box, track.keypoints
-        if self.config.mirror_output:
-            box = mirror_boxes(box[None, :], frame_width)[0]
-            kps = mirror_points(kps, frame_width)
-        return FaceView(track.id, box, kps, track.score,
+        return FaceView(track.id, track.box, track.keypoints, track.score,
                         None if vote is None else vote.label,
                         0.0 if vote is None else vote.probability,
                         None if vote is None else vote.top_label,

@@ -56,9 +56,10 @@ def test_every_failure_has_message_and_way_forward(failure):
     assert failure.message.strip() and failure.message.rstrip().endswith((".", ")")), failure.message
     # A way forward: a fix in words, and a button unless only a reload helps... which is then the button.
     assert len(failure.fix.strip()) > 10, failure
-    assert failure.action is None or failure.action.strip()
+    assert failure.action is None or isinstance(failure.action, failures.Action)
+    assert failure.action is None or failure.action_label.strip()
     if failure.fatal:
-        assert failure.action and "Reload" in failure.action, failure
+        assert failure.action is failures.Action.RELOAD and "Reload" in failure.action_label, failure
     # Plain words: no Python reprs or tracebacks leak into the page.
     for text in (failure.message, failure.fix):
         assert "Traceback" not in text and "object at 0x" not in text
@@ -99,7 +100,8 @@ def test_model_failures_name_the_file_and_the_fix():
 def test_unknown_model_names_it_and_lists_the_available_ones():
     f = failures.unknown_model("nope", ["faces (BlazeFace)", "shapes_demo"])
     assert f.code == "model-unknown" and "nope" in f.message and not f.fatal
-    assert "faces (BlazeFace), shapes_demo" in f.fix and f.action == "Detect faces instead"
+    assert "faces (BlazeFace), shapes_demo" in f.fix and f.action is failures.Action.DETECT_FACES
+    assert f.action_label == "Detect faces instead"
     g = failures.not_a_detector("emotion_mini_xception", "image_classification", ["shapes_demo"])
     assert "emotion_mini_xception" in g.message and "image_classification" in g.message and "shapes_demo" in g.fix
 
@@ -113,3 +115,21 @@ def test_notes_say_what_and_why():
     note = failures.webgl_fallback_note("no EXT_color_buffer_float")
     assert "wasm" in note and "no EXT_color_buffer_float" in note
     assert "wasm" in failures.context_lost_note()
+
+
+def test_every_action_has_a_label_and_a_stable_value():
+    # The page's button carries the value (data-action); the session acts on the enum, never the label.
+    assert {a.value for a in failures.Action} == {"reload", "pick-photo", "detect-faces", "restart-camera",
+                                                  "retry-camera"}
+    for action in failures.Action:
+        assert failures.ACTION_LABELS[action].strip()
+
+
+def test_camera_blocked_reasons_from_the_page():
+    assert failures.camera_blocked("insecure-context").code == "insecure-context"
+    assert failures.camera_blocked("no-camera-api").code == "no-camera"
+
+
+def test_crashed_is_fatal_with_reload_and_bounded():
+    f = failures.crashed("RuntimeError: " + "y" * 5000)
+    assert f.fatal and f.action is failures.Action.RELOAD and len(f.fix) < 400

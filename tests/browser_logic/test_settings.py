@@ -125,3 +125,51 @@ def test_any_url_params_give_valid_settings(params):
     got = S.with_url_params(DEFAULT, params)
     assert got == got.clamped()
     assert 0.05 <= got.threshold <= 0.99
+
+
+# -- SettingsStore: URL values apply for the visit but are never stored ---------------------------
+from moodcam.browser.settings import RANGES, SettingsStore, coerce  # noqa: E402
+
+
+def test_url_values_apply_but_are_not_stored():
+    store = SettingsStore('{"detect_every": 5, "threshold": 0.6}', {"cadence": "2", "backend": "wasm"})
+    assert store.current.detect_every == 2 and store.current.backend == "wasm"
+    store.update(show_hud=False)            # touching any control must not save the URL's values
+    saved = json.loads(store.to_json())
+    assert saved["detect_every"] == 5 and saved["backend"] == "auto" and saved["show_hud"] is False
+    assert store.current.detect_every == 2 and store.current.backend == "wasm"
+
+
+def test_a_control_overrides_the_url_value_of_the_same_setting():
+    store = SettingsStore(None, {"cadence": "2"})
+    store.update(detect_every=7)
+    assert store.current.detect_every == 7 and json.loads(store.to_json())["detect_every"] == 7
+
+
+def test_slider_ranges_are_the_clamps():
+    # The page's sliders get their min/max from RANGES (browser.controls), so a slider can offer
+    # exactly what is kept: the clamps' ends survive, one step beyond does not.
+    for name, (low, high, step) in RANGES.items():
+        assert getattr(Settings(**{name: low}).clamped(), name) == low
+        assert getattr(Settings(**{name: high}).clamped(), name) == high
+        assert getattr(Settings(**{name: high + step}).clamped(), name) == high
+        assert getattr(Settings(**{name: low - step}).clamped(), name) == low
+
+
+def test_index_html_sliders_match_the_ranges():
+    from pathlib import Path
+    import re
+
+    html = (Path(__file__).resolve().parents[2] / "index.html").read_text()
+    for element_id, name in (("cadence", "detect_every"), ("threshold", "threshold")):
+        tag = re.search(rf'<input[^>]*id="{element_id}"[^>]*>', html).group(0)
+        low, high, step = RANGES[name]
+        assert float(re.search(r'min="([^"]+)"', tag).group(1)) == low
+        assert float(re.search(r'max="([^"]+)"', tag).group(1)) == high
+        assert float(re.search(r'step="([^"]+)"', tag).group(1)) == step
+
+
+def test_coerce_names_unknown_settings():
+    assert coerce("threshold", "0.4") == 0.4 and coerce("show_parts", True) is True
+    with pytest.raises(ValueError):
+        coerce("nope", 1)

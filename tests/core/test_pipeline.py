@@ -98,14 +98,15 @@ def test_two_faces_primary_is_the_largest_and_face_lost_clears():
     assert r.faces == () and "face_lost" in [e.kind for e in r.events]
 
 
-def test_mirror_output_mirrors_faces_but_not_crops():
-    logic = FrameLogic(FrameLogicConfig(mirror_output=True))
+def test_faces_and_crops_are_in_source_pixels():
+    # Mirroring a selfie preview is the renderer's job: the core never mirrors.
+    logic = FrameLogic(FrameLogicConfig())
     logic.begin_frame(0, W, H)
     logic.submit_detections(*raw_for([[100, 120, 220, 260]]))
     req = logic.emotion_requests()[0]
     assert req.crop.center_x == pytest.approx(160, abs=3)
     face = logic.end_frame().faces[0]
-    np.testing.assert_allclose(face.box[[0, 2]], [W - 220, W - 100], atol=3)
+    np.testing.assert_allclose(face.box[[0, 2]], [100, 220], atol=3)
 
 
 def test_pause_forgets_faces_and_resume_restarts():

@@ -24,7 +24,8 @@ class BackendChoice:
 
 def probe_webgl() -> str:
     """Return "" when WebGL2 with float render targets exists, else the reason it does not."""
-    canvas = js.document.createElement("canvas")
+    # The worker has no document: an OffscreenCanvas is what TF.js's WebGL backend uses there too.
+    canvas = js.OffscreenCanvas.new(1, 1) if hasattr(js, "OffscreenCanvas") else js.document.createElement("canvas")
     gl = canvas.getContext("webgl2")
     if gl is None:
         gl1 = canvas.getContext("webgl")

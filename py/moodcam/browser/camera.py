@@ -1,82 +1,69 @@
-"""Camera capture: getUserMedia into the <video>, and knowing when it stops.
-
-Errors come back as `Failure`s (failures.camera_error) rather than exceptions,
-so the app always has a message and a way forward to show.
-"""
+"""The camera, from the engine: asks the page (app/camera.js) and turns its answers into
+a frame source or a Failure with a way forward. getUserMedia only exists on the page."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import js
-from pyodide.ffi import JsException, to_js
+import asyncio
+from typing import Any, Callable
 
 from . import failures
 from .failures import Failure
+from .loop import BitmapFrames, StreamFrames
 
 
-@dataclass
-class CameraResult:
-    stream: object | None
-    failure: Failure | None
-    facing: str = "user"
+class CameraSession:
+    def __init__(self, post: Callable[[dict], None], on_ended: Callable[[], None]) -> None:
+        self._post = post
+        self._on_ended = on_ended
+        self._opening: asyncio.Future | None = None
+        self.source: StreamFrames | BitmapFrames | None = None
+        self.mirrored = False
+        self.clock_name = ""
+        self.cameras = 0
 
+    async def open(self, facing: str, clock: str) -> Failure | None:
+        """Open the camera facing `facing`; None when frames can be read from `source`."""
+        self.close()
+        self._opening = asyncio.get_event_loop().create_future()
+        self._post({"type": "camera", "cmd": "open", "facing": facing, "clock": clock})
+        answer = await self._opening
+        if answer.event == "failed":
+            name, detail = str(answer.error.name), str(answer.error.message)
+            if name in ("insecure-context", "no-camera-api"):
+                return failures.camera_blocked(name)
+            return failures.camera_error(name, detail)
+        # A front ("user") camera is shown mirrored, as people expect of a selfie picture.
+        self.mirrored = str(answer.facing or facing) == "user"
+        self.clock_name = str(answer.clock)
+        self.cameras = int(answer.cameras)
+        if str(answer.transport) == "stream":
+            self.source = StreamFrames(answer.frames)
+        else:
+            self.source = BitmapFrames(lambda: self._post({"type": "camera", "cmd": "frame"}))
+        return None
 
-def availability() -> Failure | None:
-    """Why a camera cannot even be asked for here, or None."""
-    if not js.window.isSecureContext:
-        return failures.insecure_context()
-    media = getattr(js.navigator, "mediaDevices", None)
-    if media is None or not hasattr(media, "getUserMedia"):
-        return failures.no_camera_api()
-    return None
+    def close(self) -> None:
+        if self.source is not None:
+            self.source.close()
+            self.source = None
+            self._post({"type": "camera", "cmd": "close"})
 
+    def on_message(self, message: Any) -> None:
+        """A "camera" message from the page."""
+        event = str(message.event)
+        if event in ("opened", "failed"):
+            opening, self._opening = self._opening, None
+            if opening is not None and not opening.done():
+                opening.set_result(message)
+            elif event == "opened":
+                self._post({"type": "camera", "cmd": "close"})     # nobody waits for it any more
+        elif event == "ended" and self.source is not None:
+            self.source.close()
+            self.source = None
+            self._on_ended()
 
-def _error_name(error: BaseException) -> tuple[str, str]:
-    js_error = getattr(error, "js_error", None)
-    if js_error is not None:
-        return str(getattr(js_error, "name", "")), str(getattr(js_error, "message", ""))
-    return type(error).__name__, str(error)
-
-
-async def open_camera(video, facing: str) -> CameraResult:
-    """Ask for a camera facing `facing` ("user" or "environment") and play it in `video`."""
-    blocked = availability()
-    if blocked is not None:
-        return CameraResult(None, blocked, facing)
-    # ~640 px wide is plenty: the detector sees 128 px and the emotion net 64 px crops. Only the
-    # width is asked for: asking for a height too makes Chrome crop the picture to that aspect.
-    constraints = to_js({"audio": False, "video": {"facingMode": {"ideal": facing},
-                                                   "width": {"ideal": 640}}},
-                        dict_converter=js.Object.fromEntries)
-    try:
-        stream = await js.navigator.mediaDevices.getUserMedia(constraints)
-    except JsException as error:
-        name, detail = _error_name(error)
-        return CameraResult(None, failures.camera_error(name, detail), facing)
-    video.srcObject = stream
-    try:
-        await video.play()
-    except JsException:
-        pass  # autoplay may refuse when not muted; the video is muted, and frames still decode
-    return CameraResult(stream, None, facing)
-
-
-def stop_stream(stream) -> None:
-    if stream is None:
-        return
-    for track in stream.getTracks():
-        track.stop()
-
-
-def video_track(stream):
-    tracks = stream.getVideoTracks() if stream is not None else None
-    return tracks[0] if tracks is not None and tracks.length else None
-
-
-async def camera_count() -> int:
-    """How many video inputs exist (to offer 'switch camera' only when it can do something)."""
-    try:
-        devices = await js.navigator.mediaDevices.enumerateDevices()
-    except (JsException, AttributeError):
-        return 0
-    return sum(1 for d in devices if str(d.kind) == "videoinput")
+    def on_frame(self, message: Any) -> None:
+        """A "frame" message: an ImageBitmap for BitmapFrames (else closed at once)."""
+        if isinstance(self.source, BitmapFrames):
+            self.source.deliver(message.bitmap, int(message.width), int(message.height))
+        else:
+            message.bitmap.close()

@@ -2,11 +2,32 @@
 
 Pure Python (no JS) so the wording and the mapping from browser error names
 are testable without a browser. The page shows `message` and `fix`, and
-offers `action` as a button (its meaning is decided by the app).
+offers `action` as a button; the button carries the Action's value and the
+session (browser.session) carries it out: no label is ever parsed.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
+
+
+class Action(str, Enum):
+    """What the error button does."""
+
+    RELOAD = "reload"
+    PICK_PHOTO = "pick-photo"
+    DETECT_FACES = "detect-faces"
+    RESTART_CAMERA = "restart-camera"
+    RETRY_CAMERA = "retry-camera"
+
+
+ACTION_LABELS = {
+    Action.RELOAD: "Reload the page",
+    Action.PICK_PHOTO: "Analyse a photo",
+    Action.DETECT_FACES: "Detect faces instead",
+    Action.RESTART_CAMERA: "Restart the camera",
+    Action.RETRY_CAMERA: "Try the camera again",
+}
 
 
 @dataclass(frozen=True)
@@ -14,8 +35,12 @@ class Failure:
     code: str                # stable id, exposed as #error[data-error-code] for tests
     message: str             # what happened, in plain words
     fix: str                 # what the person can do about it
-    action: str | None = None  # button label; None when only a reload helps
+    action: Action | None = None  # the button; None when there is nothing to press
     fatal: bool = False      # True when nothing else on the page can work
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS[self.action] if self.action is not None else ""
 
 
 def insecure_context() -> Failure:
@@ -24,7 +49,7 @@ def insecure_context() -> Failure:
         "The camera is only available on a secure page.",
         "Open moodcam over https, or on this computer at http://localhost. "
         "You can still analyse a photo below.",
-        action="Analyse a photo",
+        action=Action.PICK_PHOTO,
     )
 
 
@@ -33,7 +58,7 @@ def no_camera_api() -> Failure:
         "no-camera",
         "This browser offers no camera access.",
         "Use a current Chrome, Edge, Firefox or Safari, or analyse a photo instead.",
-        action="Analyse a photo",
+        action=Action.PICK_PHOTO,
     )
 
 
@@ -47,27 +72,27 @@ def camera_error(name: str, detail: str = "") -> Failure:
             "Allow the camera for this site: click the camera or lock icon next to the address "
             "(on a phone: the site settings in the browser menu), choose Allow, then try again. "
             "Or analyse a photo instead.",
-            action="Try the camera again",
+            action=Action.RETRY_CAMERA,
         )
     if name in ("NotFoundError", "DevicesNotFoundError", "OverconstrainedError"):
         return Failure(
             "no-camera",
             "No camera was found.",
             "Plug in or enable a camera and try again, or analyse a photo instead.",
-            action="Try the camera again",
+            action=Action.RETRY_CAMERA,
         )
     if name in ("NotReadableError", "TrackStartError", "AbortError"):
         return Failure(
             "camera-busy",
             "The camera is in use by another app or could not be started.",
             "Close other apps or tabs using the camera, then try again.",
-            action="Try the camera again",
+            action=Action.RETRY_CAMERA,
         )
     return Failure(
         "camera-error",
         f"The camera could not be started ({name or 'unknown error'}{': ' + detail if detail else ''}).",
         "Try again, or analyse a photo instead.",
-        action="Try the camera again",
+        action=Action.RETRY_CAMERA,
     )
 
 
@@ -76,7 +101,7 @@ def camera_ended() -> Failure:
         "camera-ended",
         "The camera stopped (it was unplugged, or another app took it).",
         "Reconnect the camera, then restart it.",
-        action="Restart the camera",
+        action=Action.RESTART_CAMERA,
     )
 
 
@@ -85,7 +110,7 @@ def model_missing(path: str, status: int | str) -> Failure:
         "model-missing",
         f"A model file is missing: {path} (HTTP {status}).",
         "The site was deployed incompletely. Rebuild it (python3 build.py site) and redeploy, then reload.",
-        action="Reload the page",
+        action=Action.RELOAD,
         fatal=True,
     )
 
@@ -95,7 +120,7 @@ def model_checksum(path: str, expected: str, actual: str) -> Failure:
         "model-checksum",
         f"A model file failed its checksum: {path} (expected sha256 {expected[:12]}…, got {actual[:12]}…).",
         "The file is damaged or out of date. Rebuild the site (python3 build.py site) and redeploy, then reload.",
-        action="Reload the page",
+        action=Action.RELOAD,
         fatal=True,
     )
 
@@ -105,7 +130,7 @@ def manifest_problem(detail: str) -> Failure:
         "model-manifest",
         f"The model list (models/manifest.json) could not be used: {detail}.",
         "Rebuild the site (python3 build.py site) and redeploy, then reload.",
-        action="Reload the page",
+        action=Action.RELOAD,
         fatal=True,
     )
 
@@ -115,7 +140,7 @@ def model_load(name: str, detail: str) -> Failure:
         "model-load",
         f"The {name} model could not be loaded into TensorFlow.js: {detail}.",
         "Reload the page; if it keeps failing, rebuild and redeploy the site.",
-        action="Reload the page",
+        action=Action.RELOAD,
         fatal=True,
     )
 
@@ -127,7 +152,7 @@ def unknown_model(name: str, available: list[str]) -> Failure:
         f"There is no model named “{name}” in models/manifest.json.",
         f"Available: {', '.join(available)}. Choose one under Detect, or open the page with ?model=<name> "
         "(a custom detector is installed with python3 build.py train-detector --install-into models).",
-        action="Detect faces instead",
+        action=Action.DETECT_FACES,
     )
 
 
@@ -136,7 +161,7 @@ def not_a_detector(name: str, task: str, available: list[str]) -> Failure:
         "model-unknown",
         f"The model “{name}” is not an object detector (its task is {task}).",
         f"Available detectors: {', '.join(available)}. Choose one under Detect.",
-        action="Detect faces instead",
+        action=Action.DETECT_FACES,
     )
 
 
@@ -145,7 +170,7 @@ def backend_unavailable(detail: str) -> Failure:
         "backend",
         f"No TensorFlow.js backend could start: {detail}.",
         "Reload the page, or try another browser.",
-        action="Reload the page",
+        action=Action.RELOAD,
         fatal=True,
     )
 
@@ -163,8 +188,24 @@ def unexpected(detail: str) -> Failure:
         "unexpected",
         "Something went wrong while reading the picture.",
         f"Restart the camera; if it happens again, reload the page. ({detail[:200]})",
-        action="Restart the camera",
+        action=Action.RESTART_CAMERA,
     )
+
+
+def crashed(detail: str) -> Failure:
+    """An error nothing else caught (browser.tasks routes every task's exception here)."""
+    return Failure(
+        "unexpected",
+        "moodcam stopped with an unexpected error.",
+        f"Reload the page. If it happens again, please report it with this text: {detail[:200]}",
+        action=Action.RELOAD,
+        fatal=True,
+    )
+
+
+def camera_blocked(reason: str) -> Failure:
+    """What app/camera.js reports before asking: not a secure page, or no camera API at all."""
+    return insecure_context() if reason == "insecure-context" else no_camera_api()
 
 
 # Notes (not failures): the page still works, the person should know why it is slower.

@@ -9,7 +9,7 @@ Two ways to read pixels (Settings.grab):
   frame stay 0, like a zero-padded cropAndResize). One small getImageData +
   fromPixels each; a frame where no net runs reads no pixels at all. On a
   CPU canvas (wasm without WebGL) this is ~1 ms against ~15 ms for the full
-  512x512 frame (see the timings in the report of this change).
+  512x512 frame (measured on wasm, 2 CPU cores).
 - "work": one drawImage of the whole video into a "work" canvas (long side
   WORK_SIDE px), one getImageData, one fromPixels; the letterbox
   (resizeBilinear + pad) and the crops (cropAndResize) are TF.js ops on that
@@ -17,6 +17,8 @@ Two ways to read pixels (Settings.grab):
   rotated crops.
 
 Either way normalisation and grey conversion are TF.js ops; numpy never sees pixels.
+A source is anything drawImage takes: a VideoFrame or ImageBitmap in the worker, a
+<video> on the page. The canvases are OffscreenCanvases wherever they exist.
 WORK_SIDE = 640 keeps a face that fills a quarter of a 640 px frame at
 ~80 px in the work frame, above the emotion net's 64 px input.
 """
@@ -24,11 +26,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import js
 from pyodide.ffi import to_js
 
 from ..detection.letterbox import Letterbox
-from .interop import tf
+from .interop import new_canvas, tf
 
 WORK_SIDE = 640
 # How "direct" draws the detector input: the canvas's own smoothed downscale to 2x the input
@@ -64,10 +65,7 @@ class FrameReader:
 
     def __init__(self, detector_size: tuple[int, int] = (128, 128)) -> None:
         self.detector_size = detector_size
-        self.canvas = js.document.createElement("canvas")
-        # willReadFrequently keeps the canvas on the CPU, where getImageData is cheap.
-        self.ctx = self.canvas.getContext("2d", to_js({"willReadFrequently": True},
-                                                       dict_converter=js.Object.fromEntries))
+        self.canvas, self.ctx = new_canvas(read_often=True)
         self.geometry: FrameGeometry | None = None
         self._det_canvas = None      # "direct" mode: the detector input canvas
         self._det_ctx = None
@@ -77,8 +75,7 @@ class FrameReader:
     def _canvas(self, which: str, width: int, height: int):
         canvas = getattr(self, f"_{which}_canvas")
         if canvas is None:
-            canvas = js.document.createElement("canvas")
-            ctx = canvas.getContext("2d", to_js({"willReadFrequently": True}, dict_converter=js.Object.fromEntries))
+            canvas, ctx = new_canvas(width, height, read_often=True)
             setattr(self, f"_{which}_canvas", canvas)
             setattr(self, f"_{which}_ctx", ctx)
         ctx = getattr(self, f"_{which}_ctx")

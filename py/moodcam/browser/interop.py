@@ -16,7 +16,7 @@ from typing import Callable
 
 import js  # noqa: F401  (the browser layer is the only place allowed to import it)
 import numpy as np
-from pyodide.ffi import JsProxy, create_proxy
+from pyodide.ffi import JsProxy, create_proxy, to_js
 
 tf = js.tf
 
@@ -81,6 +81,26 @@ def js_bytes(data: bytes):
     out = js.Uint8Array.new(len(data))
     out.assign(data)
     return out.buffer
+
+
+def js_object(value: dict):
+    """A plain JS object (not a Map) from a dict, nested lists/dicts converted too."""
+    return to_js(value, dict_converter=js.Object.fromEntries)
+
+
+def new_canvas(width: int = 1, height: int = 1, *, read_often: bool = False):
+    """(canvas, 2d context): an OffscreenCanvas where it exists (always in the worker), else a DOM canvas.
+
+    ``read_often`` asks for willReadFrequently, which keeps the canvas on the CPU where
+    getImageData is cheap.
+    """
+    if hasattr(js, "OffscreenCanvas"):
+        canvas = js.OffscreenCanvas.new(width, height)
+    else:
+        canvas = js.document.createElement("canvas")
+        canvas.width, canvas.height = width, height
+    options = js_object({"willReadFrequently": True}) if read_often else js_object({})
+    return canvas, canvas.getContext("2d", options)
 
 
 def is_js(value) -> bool:

@@ -1,101 +1,124 @@
-"""The frame clock: Python decides when a frame is read, JS only calls back.
+"""Camera frames into the engine, one at a time, and the loop that analyses them.
 
-- requestVideoFrameCallback when the video offers it (one call per decoded
-  camera frame, no wasted work on repeated frames), else requestAnimationFrame.
-  `clock="raf"` forces the latter (used for photos and for the soak test).
-- One proxy for the loop's whole life (not one per frame), destroyed on stop,
-  so a long session creates no Pyodide proxies per frame.
-- Never two inferences at once: a tick that arrives while the previous frame
-  is still being processed is dropped and counted.
+Two transports (app/camera.js picks one and says which):
+- StreamFrames: a MediaStreamTrackProcessor's ReadableStream of VideoFrames, transferred to
+  the engine once; the processor keeps only the newest frame while one is analysed;
+- BitmapFrames: the engine asks for a frame ("camera" cmd "frame"), the page answers with a
+  transferred ImageBitmap on its next video frame (or animation frame with clock "raf").
+Either way a frame is closed as soon as it is analysed (a VideoFrame left open stalls the
+camera), and never two are analysed at once.
 """
 from __future__ import annotations
 
 import asyncio
-import traceback
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
-import js
-from pyodide.ffi import create_proxy
+from .tasks import Tasks
+
+
+@dataclass
+class Frame:
+    image: Any                   # VideoFrame or ImageBitmap: anything drawImage takes
+    width: int
+    height: int
+
+    def close(self) -> None:
+        self.image.close()
+
+
+class StreamFrames:
+    def __init__(self, readable: Any) -> None:
+        self._reader = readable.getReader()
+
+    async def next(self) -> Frame | None:
+        result = await self._reader.read()
+        if result.done:
+            return None
+        frame = result.value
+        return Frame(frame, int(frame.displayWidth), int(frame.displayHeight))
+
+    def close(self) -> None:
+        try:
+            self._reader.cancel()
+        except Exception:  # noqa: BLE001 - already closed with its track
+            pass
+
+
+class BitmapFrames:
+    def __init__(self, request: Callable[[], None]) -> None:
+        self._request = request
+        self._waiting: asyncio.Future | None = None
+        self._closed = False
+
+    async def next(self) -> Frame | None:
+        if self._closed:
+            return None
+        self._waiting = asyncio.get_event_loop().create_future()
+        self._request()
+        return await self._waiting
+
+    def deliver(self, bitmap: Any, width: int, height: int) -> None:
+        waiting, self._waiting = self._waiting, None
+        if waiting is None or waiting.done():
+            bitmap.close()
+        else:
+            waiting.set_result(Frame(bitmap, int(width), int(height)))
+
+    def close(self) -> None:
+        self._closed = True
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None and not waiting.done():
+            waiting.set_result(None)
 
 
 @dataclass
 class LoopStats:
-    ticks: int = 0
     processed: int = 0
-    dropped: int = 0
+    dropped: int = 0         # frames read but not analysed (arrived after a stop)
 
 
 class FrameLoop:
-    def __init__(self, process: Callable[[], Awaitable[None]], *, video=None, clock: str = "video",
-                 on_error: Callable[[BaseException], None] | None = None) -> None:
+    def __init__(self, source: StreamFrames | BitmapFrames, process: Callable[[Frame], Awaitable[None]],
+                 tasks: Tasks) -> None:
+        self.source = source
         self._process = process
-        self._video = video
-        self._use_video_clock = (clock == "video" and video is not None
-                                 and hasattr(video, "requestVideoFrameCallback"))
-        self._on_error = on_error
-        self._proxy = None
-        self._handle = None
-        self._busy = False
-        self._task = None
+        self._tasks = tasks
+        self._task: asyncio.Future | None = None
+        self._between_frames = asyncio.Event()
+        self._between_frames.set()
         self.running = False
         self.stats = LoopStats()
 
-    @property
-    def clock_name(self) -> str:
-        return "requestVideoFrameCallback" if self._use_video_clock else "requestAnimationFrame"
-
     def start(self) -> None:
-        if self.running:
-            return
         self.running = True
-        if self._proxy is None:
-            self._proxy = create_proxy(self._tick)
-        self._schedule()
+        if self._task is None or self._task.done():
+            self._task = self._tasks.spawn(self._run())
 
     def stop(self) -> None:
+        """No frame is analysed after this returns, but the one in flight (see idle)."""
         self.running = False
-        if self._handle is not None:
-            if self._use_video_clock:
-                self._video.cancelVideoFrameCallback(self._handle)
-            else:
-                js.cancelAnimationFrame(self._handle)
-            self._handle = None
-        if self._proxy is not None:
-            self._proxy.destroy()
-            self._proxy = None
 
     async def idle(self) -> None:
-        """Wait until the frame being processed (if any) is done."""
-        if self._task is not None and not self._task.done():
-            await asyncio.wait([self._task])
-
-    def _schedule(self) -> None:
-        if not self.running or self._proxy is None:
-            return
-        if self._use_video_clock:
-            self._handle = self._video.requestVideoFrameCallback(self._proxy)
-        else:
-            self._handle = js.requestAnimationFrame(self._proxy)
-
-    def _tick(self, *_args) -> None:
-        self._handle = None
-        self.stats.ticks += 1
-        if self._busy:
-            self.stats.dropped += 1
-        else:
-            self._busy = True
-            self._task = asyncio.ensure_future(self._run())
-        self._schedule()
+        """Wait until the frame being analysed (if any) is done (not for the next frame to arrive:
+        a hidden page may deliver none)."""
+        await self._between_frames.wait()
 
     async def _run(self) -> None:
         try:
-            await self._process()
-            self.stats.processed += 1
-        except Exception as error:  # noqa: BLE001 - shown on the page by on_error, the loop stops
-            traceback.print_exc()
-            self.stop()
-            if self._on_error is not None:
-                self._on_error(error)
+            while self.running:
+                frame = await self.source.next()
+                if frame is None:          # the camera stopped
+                    break
+                self._between_frames.clear()
+                try:
+                    if self.running:
+                        await self._process(frame)
+                        self.stats.processed += 1
+                    else:
+                        self.stats.dropped += 1
+                finally:
+                    frame.close()
+                    self._between_frames.set()
         finally:
-            self._busy = False
+            self.running = False

@@ -1,13 +1,13 @@
-"""Face-parts mode: FaceMesh on TF.js, tracked frame to frame like MediaPipe.
+"""FaceMesh on TF.js, tracked frame to frame like MediaPipe (the face-parts mode's stage).
 
-One frame (called by the Analyser instead of its plain detector step while the
-"face parts" or "mesh key points" view is on):
+One frame (browser.parts_mode calls it instead of the face mode's plain detector
+step while the "face parts" or "mesh key points" view is on):
 
   1. the FaceMesh tracker (moodcam.landmarks.FaceMeshTracker) says whether the
      detector must run: only while no face is tracked (MediaPipe's rule), plus,
      while tracking fewer than ``max_faces``, a look for more faces every
      ``search_every`` frames (MediaPipe would run it on every frame then);
-  2. BlazeFace (the Analyser's own detector step) -> Detections in frame px ->
+  2. BlazeFace (the shared browser.nets.DetectorStep) -> Detections in frame px ->
      ``submit_detections``;
   3. per tracked face, the 192 x 192 crop, then x/255 -> FaceMesh -> landmarks
      [1, 1404] + face-flag logit -> ``submit_landmarks``. The crop is either
@@ -28,31 +28,24 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import js
 import numpy as np
 from pyodide.ffi import to_js
 
 from ..landmarks.bridge import canvas_transform, mesh_detections, roi_inside
 from ..landmarks.mesh import FaceMeshTracker, MeshConfig, MeshResult
 from ..landmarks.parts import DEFAULT_LAYOUT, FacePartLayout
-from .interop import js_float32, tf, tf_scope, to_numpy_async
-from .models import LoadedModel
+from .interop import js_float32, new_canvas, tf, tf_scope
+from .model_store import LoadedModel
+from .nets import DetectorStep, read_outputs
+from .perf import FrameTimes
 
 MESH = "face_landmark"
 MAX_FACES = 2          # faces tracked at once in face-parts mode
 SEARCH_EVERY = 15      # while tracking fewer than MAX_FACES: look for more faces every N frames
 
 
-def _output_tensor(spec: dict, key: str, default: str) -> str:
-    for out in spec.get("outputs", []):
-        if out.get("key") == key:
-            return str(out["tensor"])
-    return default
-
-
-def layout_from_spec(spec: dict) -> FacePartLayout:
+def layout_from_parts(parts) -> FacePartLayout:
     """The part layout from the manifest's face_landmark "parts" (the built-in copy if absent)."""
-    parts = spec.get("parts")
     return FacePartLayout.from_edges(parts) if parts else DEFAULT_LAYOUT
 
 
@@ -65,10 +58,7 @@ class RoiReader:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.canvas = js.document.createElement("canvas")
-        self.canvas.width = self.canvas.height = size
-        self.ctx = self.canvas.getContext("2d", to_js({"willReadFrequently": True},
-                                                       dict_converter=js.Object.fromEntries))
+        self.canvas, self.ctx = new_canvas(size, size, read_often=True)
 
     def read(self, source, width: int, height: int, transform):
         """int32 [1, size, size, 3] (inside a tf_scope)."""
@@ -104,16 +94,12 @@ class MeshTimes:
 class MeshStage:
     def __init__(self, model: LoadedModel, *, max_faces: int = MAX_FACES, search_every: int = SEARCH_EVERY,
                  min_presence: float = 0.5) -> None:
-        spec = model.spec
+        entry = model.entry
         self.model = model
-        n = spec.get("input", {}).get("normalisation", {})
-        self.scale = float(n.get("scale", 1 / 255))
-        self.offset = float(n.get("offset", 0.0))
-        size = spec.get("input", {}).get("size", [192, 192])
-        self.size = int(size[0])
-        self.outputs = to_js([_output_tensor(spec, "landmarks", "Identity_1:0"),
-                              _output_tensor(spec, "face_flag", "Identity:0")])
-        self.layout = layout_from_spec(spec)
+        self.scale, self.offset = entry.input.normalisation.scale, entry.input.normalisation.offset
+        self.size = entry.input.width
+        self.outputs = to_js([entry.output("landmarks"), entry.output("face_flag")])
+        self.layout = layout_from_parts(entry.parts)
         self.config = MeshConfig(max_faces=max_faces, min_presence=min_presence, input_size=self.size)
         self.search_every = max(1, int(search_every))
         self.tracker = FaceMeshTracker(self.config)
@@ -139,104 +125,77 @@ class MeshStage:
         due = self._last_search is None or plan.frame_index - self._last_search >= self.search_every
         return due
 
-    async def frame(self, frame, logic, plan, detect, source=None) -> MeshResult:
+    async def frame(self, times: FrameTimes, logic, plan, detect: DetectorStep, source, frame=None) -> MeshResult:
         """One frame in face-parts mode (see the module doc). `plan` is FrameLogic's plan;
-        `detect(frame, letterbox[, source, width, height]) -> (raw_boxes, raw_scores)` runs BlazeFace.
+        `detect` is the face mode's DetectorStep (it adds its own times to `times`).
 
         `frame`: the work frame tensor, or None to draw each ROI straight from `source` (the
-        video / photo element): no whole-frame read (Settings.grab "direct")."""
+        video frame / photo): no whole-frame read (Settings.grab "direct")."""
         if self._fresh:
             self.tracker = FaceMeshTracker(self.config)
             self._last_search = None
             self._fresh = False
-        times = MeshTimes()
+        mesh_times = MeshTimes()
         w, h = plan.letterbox.source_size
         mplan = self.tracker.begin_frame(plan.timestamp_ms, w, h)
         try:
             if self._detector_wanted(mplan):
                 d0 = time.perf_counter()
-                if frame is None:
-                    boxes, scores = await detect(None, plan.letterbox, source, int(w), int(h))
-                else:
-                    boxes, scores = await detect(frame, plan.letterbox)
-                times.detector_ms = 1000 * (time.perf_counter() - d0)
-                det = logic.postprocess(boxes, scores, plan.letterbox)
-                self.tracker.submit_detections(det)
+                boxes, scores = await detect(times, plan.letterbox, source, int(w), int(h), frame)
+                mesh_times.detector_ms = 1000 * (time.perf_counter() - d0)
+                self.tracker.submit_detections(logic.postprocess(boxes, scores, plan.letterbox))
                 self._last_search = mplan.frame_index
             requests = self.tracker.requests()
             if requests:
                 m0 = time.perf_counter()
                 transforms = [r.transform for r in requests]
                 if frame is None:
-                    outs = await self._landmarks_direct(source, int(w), int(h), transforms)
+                    outs = await self._landmarks_direct(times, source, int(w), int(h), transforms)
                 else:
-                    work_per_source = float(frame.shape[1]) / float(w)
-                    outs = await self._landmarks(frame, transforms, work_per_source)
+                    outs = await self._landmarks(times, frame, transforms, float(frame.shape[1]) / float(w))
                 for req, (landmarks, flag) in zip(requests, outs):
                     self.tracker.submit_landmarks(req.face_id, landmarks, flag)
-                times.mesh_ms = 1000 * (time.perf_counter() - m0)
+                mesh_times.mesh_ms = 1000 * (time.perf_counter() - m0)
             result = self.tracker.end_frame()
         except BaseException:
             self.tracker.reset()             # leave it between frames, faces re-detected next frame
             raise
-        times.faces = len(result.faces)
-        self.times = times
+        mesh_times.faces = len(result.faces)
+        times.mesh_ms += mesh_times.mesh_ms
+        self.times = mesh_times
         self.result = result
         logic.submit_faces(mesh_detections(result.faces))
         return result
 
-    async def _landmarks_direct(self, source, width: int, height: int, transforms) -> list:
+    async def _run(self, times: FrameTimes, crops) -> list[tuple[np.ndarray, np.ndarray]]:
+        """FaceMesh on each normalised crop tensor from `crops` (made inside one tf_scope)."""
+        kept: list = []
+        with tf_scope("mesh"):
+            for x in crops():
+                outs = self.model.graph.execute(x, self.outputs)
+                kept += [tf.keep(outs[0]), tf.keep(outs[1])]
+        values = await read_outputs(kept, times)
+        return [(values[i], values[i + 1]) for i in range(0, len(values), 2)]
+
+    async def _landmarks_direct(self, times: FrameTimes, source, width: int, height: int, transforms) -> list:
         if self._roi_reader is None:
             self._roi_reader = RoiReader(self.size)
-        kept = []
-        try:
-            with tf_scope("mesh"):
-                for t in transforms:
-                    pixels = self._roi_reader.read(source, width, height, t)
-                    x = tf.add(tf.mul(tf.cast(pixels, "float32"), self.scale), self.offset)
-                    outs = self.model.graph.execute(x, self.outputs)
-                    kept.append((tf.keep(outs[0]), tf.keep(outs[1])))
-            return [(await to_numpy_async(lm), await to_numpy_async(flag)) for lm, flag in kept]
-        finally:
-            for lm, flag in kept:
-                lm.dispose()
-                flag.dispose()
+        reader = self._roi_reader
 
-    async def _landmarks(self, frame, transforms, work_per_source: float) -> list[tuple[np.ndarray, np.ndarray]]:
-        kept = []
-        try:
-            with tf_scope("mesh"):
-                image = tf.expandDims(tf.cast(frame, "float32"), 0)
-                size = to_js([self.size, self.size])
-                for t in transforms:
-                    t = np.asarray(t, dtype=np.float64).copy()
-                    t[:6] *= work_per_source         # output px -> source px, then source -> work px
-                    matrix = tf.tensor2d(js_float32(t[None, :]), to_js([1, 8]), "float32")
-                    crop = tf.image.transform(image, matrix, "bilinear", "nearest", 0, size)
-                    x = tf.add(tf.mul(crop, self.scale), self.offset)
-                    outs = self.model.graph.execute(x, self.outputs)
-                    kept.append((tf.keep(outs[0]), tf.keep(outs[1])))
-            results = []
-            for lm, flag in kept:
-                results.append((await to_numpy_async(lm), await to_numpy_async(flag)))
-            return results
-        finally:
-            for lm, flag in kept:
-                lm.dispose()
-                flag.dispose()
+        def crops():
+            for t in transforms:
+                pixels = reader.read(source, width, height, t)
+                yield tf.add(tf.mul(tf.cast(pixels, "float32"), self.scale), self.offset)
+        return await self._run(times, crops)
 
-
-async def warm_up_mesh(model: LoadedModel) -> None:
-    """One inference on zeros (compiles kernels), with the reads outside any engine scope."""
-    shape = [1 if v == -1 else int(v) for v in model.spec.get("input", {}).get("shape", [1, 192, 192, 3])]
-    kept = []
-    try:
-        with tf_scope("mesh-warmup"):
-            out = model.graph.execute(tf.zeros(to_js(shape)))
-            outs = out if hasattr(out, "length") else [out]
-            kept = [tf.keep(t) for t in outs]
-        for t in kept:
-            await t.data()
-    finally:
-        for t in kept:
-            t.dispose()
+    async def _landmarks(self, times: FrameTimes, frame, transforms, work_per_source: float) -> list:
+        def crops():
+            image = tf.expandDims(tf.cast(frame, "float32"), 0)
+            size = to_js([self.size, self.size])
+            for t in transforms:
+                t = np.asarray(t, dtype=np.float64).copy()
+                t[:6] *= work_per_source         # output px -> source px, then source -> work px
+                matrix = tf.tensor2d(js_float32(t[None, :]), to_js([1, 8]), "float32")
+                crop = tf.image.transform(image, matrix, "bilinear", "nearest", 0, size)
+                yield tf.add(tf.mul(crop, self.scale), self.offset)
+        return await self._run(times, crops)

@@ -1,27 +1,28 @@
-"""Showing a FrameResult: overlay (boxes, key points, labels), mood frame, text, HUD.
+"""Drawing the face mode: overlay (boxes, key points, labels), mood frame, face list, HUD.
 
-DOM writes are kept to what changed: the mood frame colour, prompt and label
-only change on a state/mood change (the CSS transition does the easing), the
-HUD is refreshed a few times a second, the overlay every processed frame.
+The overlay canvas is an OffscreenCanvas handed to the engine (or the page's own
+canvas on the fallback path); everything else reaches the page as ui ops, sent
+only when they change (the mood frame's colour eases by CSS transition). The
+core's positions are source pixels; a mirrored (selfie) picture is mirrored
+here, when drawing, and nowhere else.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
-import js
 import numpy as np
 
-from ..geometry.crop import mirror_boxes
+from ..geometry.crop import mirror_boxes, mirror_points
 from ..mood.presentation import OKABE_ITO, PRESENTATIONS, presentation_for
 from ..pipeline import FrameResult
-from . import dom
+from .perf import PerfMeter
+from .ui import Ui
 
 HUD_EVERY_MS = 250.0
 
 
 def face_caption(face, index: int) -> str:
-    """'Face 1: Happy 93%' / 'Face 2: reading…' for the per-face labels."""
+    """'Face 1: Happy 93%' / 'Face 2: maybe happy' / 'Face 3: reading…' for the per-face labels."""
     if face.label is not None:
         name = PRESENTATIONS[face.label].name if face.label in PRESENTATIONS else face.label
         return f"Face {index}: {name} {round(100 * face.probability)}%"
@@ -31,126 +32,127 @@ def face_caption(face, index: int) -> str:
     return f"Face {index}: reading…"
 
 
-@dataclass
-class Renderer:
-    show_boxes: bool = True
-    show_keypoints: bool = True
-    mirrored: bool = False
-    _shown_key: tuple = ()
-    _faces_key: str = ""
-    _hud_at: float = -1e9
-    _fps: float = 0.0
-    _last_t: float | None = None
-    _overlay_size: tuple[int, int] = (0, 0)
-    _ctx: object = field(default=None, repr=False)
+class Overlay:
+    """The overlay canvas: sized to the source, cleared each frame, line width from its size."""
 
-    def __post_init__(self) -> None:
-        self.canvas = dom.el("overlay")
-        self._ctx = self.canvas.getContext("2d")
+    def __init__(self, canvas) -> None:
+        self.canvas = canvas
+        self.ctx = canvas.getContext("2d")
+        self.size = (0, 0)
 
-    # -- per frame ---------------------------------------------------------------------
-    def show(self, result: FrameResult, source_size: tuple[int, int]) -> None:
+    def begin(self, width: int, height: int) -> float:
+        """Clear (resizing when the source size changed); returns the line width for this size."""
+        if self.size != (width, height):
+            self.canvas.width, self.canvas.height = width, height
+            self.size = (width, height)
+        self.ctx.clearRect(0, 0, width, height)
+        return max(2.0, width / 240)
+
+    def clear(self) -> None:
+        self.ctx.clearRect(0, 0, *self.size)
+
+    def box(self, xyxy, colour: str, line: float) -> None:
+        x0, y0, x1, y1 = (float(v) for v in xyxy)
+        ctx = self.ctx
+        ctx.lineWidth = line
+        ctx.strokeStyle = "#000000"                        # dark under-stroke: visible on any picture
+        ctx.strokeRect(x0, y0, x1 - x0, y1 - y0)
+        ctx.lineWidth = line * 0.6
+        ctx.strokeStyle = colour
+        ctx.strokeRect(x0, y0, x1 - x0, y1 - y0)
+
+    def tag(self, text: str, x0: float, y0: float, line: float) -> None:
+        """A white-on-black caption above (x0, y0), or just inside when at the top edge."""
+        ctx = self.ctx
+        ctx.font = f"bold {round(line * 7)}px system-ui, sans-serif"
+        tag_h = line * 9
+        ty = y0 - tag_h if y0 - tag_h >= 0 else y0
+        ctx.fillStyle = "#000000"
+        ctx.fillRect(x0, ty, ctx.measureText(text).width + line * 2, tag_h)
+        ctx.fillStyle = "#FFFFFF"
+        ctx.fillText(text, x0 + line, ty + tag_h - line * 2)
+
+
+def shown_boxes(boxes: np.ndarray, width: float, mirrored: bool) -> np.ndarray:
+    """(N, 4) xyxy source boxes as drawn: mirrored about the frame's width for a selfie picture."""
+    return mirror_boxes(boxes, width) if mirrored and len(boxes) else boxes
+
+
+class FaceRenderer:
+    def __init__(self, overlay: Overlay, ui: Ui, *, show_boxes: bool = True, show_keypoints: bool = True) -> None:
+        self.overlay = overlay
+        self.ui = ui
+        self.show_boxes = show_boxes
+        self.show_keypoints = show_keypoints
+        self._mood_key: tuple = ()
+        self._hud_at = -1e9
+
+    def show(self, result: FrameResult, size: tuple[int, int], mirrored: bool) -> None:
         self.show_mood(result.mood)
-        self._overlay(result, source_size)
-        self._faces(result, source_size)
+        line = self.overlay.begin(*size)
+        faces = result.faces
+        source = np.array([f.box for f in faces], dtype=float).reshape(-1, 4)
+        drawn = shown_boxes(source, size[0], mirrored)
+        several = len(faces) > 1
+        for i, (face, box) in enumerate(zip(faces, drawn), start=1):
+            colour = PRESENTATIONS[face.label].color if face.label in PRESENTATIONS else OKABE_ITO["sky_blue"]
+            if self.show_boxes:
+                self.overlay.box(box, colour, line)
+                if several:
+                    self.overlay.tag(face_caption(face, i), float(box[0]), float(box[1]), line)
+            if self.show_keypoints:
+                points = np.asarray(face.keypoints, dtype=float)
+                self._points(mirror_points(points, size[0]) if mirrored else points, line)
+        self._faces(faces, source, drawn)
 
-    def clear_overlay(self) -> None:
-        w, h = self._overlay_size
-        self._ctx.clearRect(0, 0, w, h)
-        self.canvas.dataset.faces = "[]"
-        self.canvas.dataset.parts = ""      # face parts (browser.render_parts) are gone too
-        self._faces_key = ""
+    def _points(self, points: np.ndarray, line: float) -> None:
+        ctx = self.overlay.ctx
+        ctx.fillStyle = OKABE_ITO["yellow"]
+        r = line * 1.2
+        for x, y in points:
+            ctx.beginPath()
+            ctx.arc(float(x), float(y), r, 0, 6.2832)
+            ctx.fill()
+
+    def _faces(self, faces, source: np.ndarray, drawn: np.ndarray) -> None:
+        rows = [{"id": f.id, "index": i, "box": [round(float(v), 1) for v in b],
+                 "source_box": [round(float(v), 1) for v in sb], "score": round(float(f.score), 3),
+                 "label": f.label, "top_label": f.top_label, "primary": f.primary}
+                for i, (f, b, sb) in enumerate(zip(faces, drawn, source), start=1)]
+        self.ui.el_data("overlay", "faces", json.dumps(rows))
+        self.ui.text("face-count", str(len(rows)))
+        self.ui.items("face-list", [face_caption(f, i) for i, f in enumerate(faces, start=1)] if len(faces) > 1 else [])
+
+    def clear(self) -> None:
+        self.overlay.clear()
+        self.ui.el_data("overlay", "faces", "[]")
+        self.ui.el_data("overlay", "parts", "")
 
     def show_mood(self, snap) -> None:
         """Mood frame colour, label, prompt and announcement for a MoodSnapshot."""
         key = (snap.state, snap.mood)
-        if key == self._shown_key:
+        if key == self._mood_key:
             return
-        first = not self._shown_key
-        self._shown_key = key
+        first = not self._mood_key
+        self._mood_key = key
         p = presentation_for(snap)
-        dom.set_data("moodState", snap.state)
-        dom.set_data("mood", snap.mood or "")
-        dom.el("stage").style.setProperty("--mood-colour", p.color)
-        dom.set_text("mood-label", f"{p.symbol} {p.name}")
-        dom.set_text("prompt", p.prompt)
-        # Announce real changes once (not the first "Starting"), for screen readers.
-        if not first:
-            dom.announce(f"Mood: {p.name}. {p.prompt}")
+        self.ui.data("moodState", snap.state)
+        self.ui.data("mood", snap.mood or "")
+        self.ui.style("stage", "--mood-colour", p.color)
+        self.ui.text("mood-label", f"{p.symbol} {p.name}")
+        self.ui.text("prompt", p.prompt)
+        if not first:          # announce real changes once (not the first "Starting"), for screen readers
+            self.ui.announce(f"Mood: {p.name}. {p.prompt}")
 
-    def _overlay(self, result: FrameResult, source_size: tuple[int, int]) -> None:
-        w, h = source_size
-        if self._overlay_size != (w, h):
-            self.canvas.width, self.canvas.height = w, h
-            self._overlay_size = (w, h)
-        ctx = self._ctx
-        ctx.clearRect(0, 0, w, h)
-        if not result.faces or not (self.show_boxes or self.show_keypoints):
-            return
-        line = max(2.0, w / 240)
-        several = len(result.faces) > 1
-        for i, face in enumerate(result.faces, start=1):
-            colour = PRESENTATIONS[face.label].color if face.label in PRESENTATIONS else OKABE_ITO["sky_blue"]
-            x0, y0, x1, y1 = (float(v) for v in face.box)
-            if self.show_boxes:
-                ctx.lineWidth = line
-                ctx.strokeStyle = "#000000"
-                ctx.strokeRect(x0, y0, x1 - x0, y1 - y0)          # dark under-stroke: visible on any picture
-                ctx.lineWidth = line * 0.6
-                ctx.strokeStyle = colour
-                ctx.strokeRect(x0, y0, x1 - x0, y1 - y0)
-            if self.show_keypoints:
-                ctx.fillStyle = OKABE_ITO["yellow"]
-                r = line * 1.2
-                for x, y in np.asarray(face.keypoints, dtype=float):
-                    ctx.beginPath()
-                    ctx.arc(float(x), float(y), r, 0, 6.2832)
-                    ctx.fill()
-            if several and self.show_boxes:
-                ctx.font = f"bold {round(line * 7)}px system-ui, sans-serif"
-                text = face_caption(face, i)
-                ctx.fillStyle = "#000000"
-                ctx.fillRect(x0, max(0.0, y0 - line * 9), ctx.measureText(text).width + line * 2, line * 9)
-                ctx.fillStyle = "#FFFFFF"
-                ctx.fillText(text, x0 + line, max(line * 7, y0 - line * 2))
-
-    def _faces(self, result: FrameResult, source_size: tuple[int, int]) -> None:
-        faces = []
-        for i, f in enumerate(result.faces, start=1):
-            box = np.asarray(f.box, dtype=float)
-            source_box = mirror_boxes(box[None, :], source_size[0])[0] if self.mirrored else box
-            faces.append({"id": f.id, "index": i, "box": [round(float(v), 1) for v in box],
-                          "source_box": [round(float(v), 1) for v in source_box],
-                          "score": round(float(f.score), 3), "label": f.label, "top_label": f.top_label,
-                          "primary": f.primary})
-        text = json.dumps(faces)
-        if text == self._faces_key:
-            return
-        self._faces_key = text
-        self.canvas.dataset.faces = text
-        dom.set_text("face-count", str(len(faces)))
-        items = dom.el("face-list")
-        captions = [face_caption(f, i) for i, f in enumerate(result.faces, start=1)] if len(faces) > 1 else []
-        if [str(li.textContent) for li in items.children] != captions:
-            items.replaceChildren()
-            for c in captions:
-                li = js.document.createElement("li")
-                li.textContent = c
-                items.appendChild(li)
-
-    # -- HUD ---------------------------------------------------------------------------
-    def hud(self, now_ms: float, times, backend: str, force: bool = False) -> None:
-        if self._last_t is not None and now_ms > self._last_t:
-            inst = 1000.0 / (now_ms - self._last_t)
-            self._fps = inst if self._fps == 0 else 0.9 * self._fps + 0.1 * inst
-        self._last_t = now_ms
+    def hud(self, now_ms: float, perf: PerfMeter, backend: str, force: bool = False) -> None:
         if not force and now_ms - self._hud_at < HUD_EVERY_MS:
             return
         self._hud_at = now_ms
-        dom.set_text("hud-fps", f"{self._fps:.1f}")
-        dom.set_text("hud-backend", backend)
-        dom.set_text("hud-detector", f"{times.detector_ms:.1f}" if times.detector_ms else "–")
-        dom.set_text("hud-emotion", f"{times.emotion_ms:.1f}" if times.emotion_ms else "–")
-        dom.set_text("hud-python", f"{times.python_ms:.1f}")   # FrameLogic only (analyser.FrameTimes)
-        grab = getattr(times, "grab_ms", 0.0)
-        dom.set_text("hud-grab", f"{grab:.1f}" if grab else "–")
+        a = perf.averages
+        ui = self.ui
+        ui.text("hud-fps", f"{perf.fps:.1f}")
+        ui.text("hud-backend", backend)
+        ui.text("hud-detector", f"{a['detector_ms']:.1f}" if a["detector_ms"] else "–")
+        ui.text("hud-emotion", f"{a['emotion_ms']:.1f}" if a["emotion_ms"] else "–")
+        ui.text("hud-python", f"{a['logic_ms']:.1f}")          # FrameLogic only (perf.FrameTimes)
+        ui.text("hud-grab", f"{a['grab_ms']:.1f}" if a["grab_ms"] else "–")

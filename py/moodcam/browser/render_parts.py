@@ -20,19 +20,21 @@ import js
 from ..landmarks.bridge import overlay_data, svg_path
 from ..landmarks.mesh import MeshResult
 from ..landmarks.parts import DEFAULT_LAYOUT, FacePartLayout, legend
-from . import dom
+from .render import Overlay
+from .ui import Ui
 
 HUD_EVERY_MS = 250.0
 
 
 class PartsRenderer:
-    def __init__(self, show_parts: bool = False, show_points: bool = False) -> None:
+    def __init__(self, overlay: Overlay, ui: Ui, show_parts: bool = False, show_points: bool = False) -> None:
         self.show_parts = show_parts
         self.show_points = show_points
         self.mirrored = False
         self.layout: FacePartLayout = DEFAULT_LAYOUT
-        self.canvas = dom.el("overlay")
-        self._ctx = self.canvas.getContext("2d")
+        self.overlay = overlay
+        self.ui = ui
+        self._ctx = overlay.ctx
         self._legend_for: FacePartLayout | None = None
         self._hud_at = -1e9
         self._mesh_ms = 0.0
@@ -48,25 +50,11 @@ class PartsRenderer:
         self.update_legend()
 
     def update_legend(self) -> None:
-        box = dom.el("parts-legend")
-        if box is None:
-            return
         if self._legend_for is not self.layout:
             self._legend_for = self.layout
-            items = dom.el("parts-legend-list")
-            items.replaceChildren()
-            for entry in legend(self.layout):
-                li = js.document.createElement("li")
-                li.dataset.part = entry["name"]
-                swatch = js.document.createElement("span")
-                swatch.className = "part-swatch"
-                swatch.setAttribute("aria-hidden", "true")
-                swatch.style.backgroundColor = entry["color"]
-                swatch.style.borderColor = entry["color"]
-                li.appendChild(swatch)
-                li.appendChild(js.document.createTextNode(entry["label"]))
-                items.appendChild(li)
-        box.hidden = not self.show_parts
+            self.ui.legend("parts-legend-list", [{"name": e["name"], "label": e["label"], "color": e["color"]}
+                                                 for e in legend(self.layout)])
+        self.ui.hidden("parts-legend", not self.show_parts)
 
     # -- per frame -----------------------------------------------------------------
     def show(self, result: MeshResult | None) -> None:
@@ -77,10 +65,10 @@ class PartsRenderer:
             return
         data = overlay_data(result, self.layout, mirror=self.mirrored, parts=self.show_parts,
                             points=self.show_points)
-        self.canvas.dataset.parts = json.dumps(data, separators=(",", ":"))
+        self.ui.el_data("overlay", "parts", json.dumps(data, separators=(",", ":")))
         self._had_data = True
         ctx = self._ctx
-        line = max(1.5, float(self.canvas.width) / 400)
+        line = max(1.5, float(self.overlay.size[0]) / 400)
         for face in data["faces"]:
             if self.show_parts:
                 for part in face["parts"]:
@@ -124,7 +112,7 @@ class PartsRenderer:
         ctx.stroke(path)
 
     def clear(self) -> None:
-        self.canvas.dataset.parts = json.dumps(overlay_data(None, mirror=self.mirrored), separators=(",", ":"))
+        self.ui.el_data("overlay", "parts", json.dumps(overlay_data(None, mirror=self.mirrored), separators=(",", ":")))
         self._had_data = False
 
     # -- HUD -------------------------------------------------------------------------
@@ -135,8 +123,8 @@ class PartsRenderer:
             return
         self._hud_at = now_ms
         on = self.active and result is not None
-        dom.set_text("hud-mesh", f"{self._mesh_ms:.1f}" if on and self._mesh_ms else "–")
-        dom.set_text("hud-detector-share",
+        self.ui.text("hud-mesh", f"{self._mesh_ms:.1f}" if on and self._mesh_ms else "–")
+        self.ui.text("hud-detector-share",
                      f"{100 * result.detector_fraction:.0f}% of {result.frames}" if on else "–")
 
     @property

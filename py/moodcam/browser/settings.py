@@ -1,7 +1,9 @@
 """The person's settings: a dataclass, parsed defensively, kept as JSON.
 
-Pure Python: `app` reads/writes the JSON in localStorage and applies URL
-parameters (tests use `?backend=wasm&clock=raf`) on top.
+Pure Python. SettingsStore keeps what the person chose (stored in localStorage
+by the page) apart from what the address asked for this visit (`?backend=wasm&clock=raf`):
+URL values apply on top but are never stored. The sliders' ranges are the clamps'
+(RANGES), sent to the page at start, so a control cannot offer what is not kept.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ GRABS = ("direct", "work")          # how frames are read (browser.frames): nets
 FACES = ""                          # Settings.model for the built-in face + mood mode
 FACE_ALIASES = ("", "faces", "blazeface", "blazeface_short_range")
 MODEL_NAME_MAX = 64
+# (min, max, step) of the numeric settings: the clamps and the page's sliders.
+RANGES = {"detect_every": (1, 30, 1), "emotion_every": (1, 30, 1), "threshold": (0.05, 0.99, 0.01)}
 
 
 @dataclass(frozen=True)
@@ -38,9 +42,9 @@ class Settings:
         """Bring every value back into its range (stored JSON may be stale or edited)."""
         return replace(
             self,
-            detect_every=min(max(int(self.detect_every), 1), 30),
-            emotion_every=min(max(int(self.emotion_every), 1), 30),
-            threshold=round(min(max(float(self.threshold), 0.05), 0.99), 3),
+            detect_every=int(_clamp(int(self.detect_every), "detect_every")),
+            emotion_every=int(_clamp(int(self.emotion_every), "emotion_every")),
+            threshold=round(_clamp(float(self.threshold), "threshold"), 3),
             backend=self.backend if self.backend in BACKENDS else "auto",
             facing=self.facing if self.facing in FACINGS else "user",
             clock=self.clock if self.clock in CLOCKS else "video",
@@ -56,6 +60,11 @@ class Settings:
     @property
     def custom_model(self) -> bool:
         return self.model != FACES
+
+
+def _clamp(value: float, name: str) -> float:
+    low, high, _step = RANGES[name]
+    return min(max(value, low), high)
 
 
 def _model_name(value) -> str:
@@ -127,3 +136,32 @@ def with_url_params(settings: Settings, params: dict[str, str]) -> Settings:
             except (TypeError, ValueError):
                 continue
     return replace(settings, **values).clamped()
+
+
+def coerce(name: str, value) -> object:
+    """A control's value as the Settings field `name` holds it (ValueError / TypeError if it cannot be)."""
+    if name not in _TYPES:
+        raise ValueError(f"no setting named {name!r}")
+    return _coerce(name, value)
+
+
+class SettingsStore:
+    """What the person chose (stored) plus what the address asked for this visit (not stored)."""
+
+    def __init__(self, stored_json: str | None, url_params: dict[str, str]) -> None:
+        self.stored = from_json(stored_json)
+        self._params = {k: v for k, v in url_params.items() if k in _URL_NAMES}
+        self.current = with_url_params(self.stored, self._params)
+
+    def update(self, **changes) -> Settings:
+        """A control changed: keep it (and drop any URL value for the same setting)."""
+        self.stored = replace(self.stored, **changes).clamped()
+        for key, name in _URL_NAMES.items():
+            if name in changes:
+                self._params.pop(key, None)
+        self.current = with_url_params(self.stored, self._params)
+        return self.current
+
+    def to_json(self) -> str:
+        """What is kept in localStorage: the stored choices, never the URL's."""
+        return to_json(self.stored)

@@ -113,7 +113,6 @@ class MeshConfig:
     roi_scale: float = ROI_SCALE
     association_iou: float = 0.5    # AssociationNormRectCalculator min_similarity_threshold
     redetect_every_n_frames: int = 0  # 0: MediaPipe's rule only; N > 0: also run the detector every N frames
-    mirror_output: bool = False     # mirror MeshResult.to_dict() for a selfie preview
 
     def __post_init__(self) -> None:
         if self.max_faces < 1:

@@ -1,0 +1,150 @@
+// moodcam page glue: applies Python's DOM patches ("ui" messages), turns the controls into
+// small messages for the engine, and carries out the few things only the page can do
+// (storage, navigation, opening the file picker). No application logic: Python decides.
+// The op vocabulary and the message table: moodcam.browser.protocol and the README.
+"use strict";
+
+(function () {
+  const root = document.documentElement;
+  const $ = (id) => document.getElementById(id);
+
+  function listItems(list, texts) {
+    const same = list.children.length === texts.length &&
+      texts.every((t, i) => list.children[i].textContent === t);
+    if (same) return;
+    list.replaceChildren(...texts.map((t) => Object.assign(document.createElement("li"), { textContent: t })));
+  }
+
+  const OPS = {
+    text: (id, value) => { const n = $(id); if (n && n.textContent !== value) n.textContent = value; },
+    data: (key, value) => { root.dataset[key] = value; },
+    eldata: (id, key, value) => { const n = $(id); if (n) n.dataset[key] = value; },
+    hidden: (id, value) => { const n = $(id); if (n) n.hidden = value; },
+    prop: (id, name, value) => { const n = $(id); if (n) n[name] = value; },
+    attr: (id, name, value) => { const n = $(id); if (n) n.setAttribute(name, value); },
+    style: (id, name, value) => { const n = $(id); if (n) n.style.setProperty(name, value); },
+    cls: (id, name, on) => { const n = $(id); if (n) n.classList.toggle(name, on); },
+    items: (id, texts) => { const n = $(id); if (n) listItems(n, texts); },
+    options: (id, options, selected) => {
+      const select = $(id);
+      if (!select) return;
+      select.replaceChildren(...options.map(([value, text]) => Object.assign(document.createElement("option"),
+        { value, textContent: text })));
+      select.value = selected;
+    },
+    legend: (id, entries) => {
+      const list = $(id);
+      if (!list) return;
+      list.replaceChildren(...entries.map((e) => {
+        const li = document.createElement("li");
+        li.dataset.part = e.name;
+        const swatch = Object.assign(document.createElement("span"), { className: "part-swatch" });
+        swatch.setAttribute("aria-hidden", "true");
+        swatch.style.backgroundColor = e.color;
+        swatch.style.borderColor = e.color;
+        li.append(swatch, document.createTextNode(e.label));
+        return li;
+      }));
+    },
+    progress: (fraction, text) => {
+      const bar = $("load-progress");
+      bar.value = Math.round(Math.max(0, Math.min(1, fraction)) * 100);
+      bar.textContent = `${bar.value}%`;
+      $("load-stage").textContent = text;
+    },
+  };
+
+  function apply(ops) {
+    for (const [op, ...args] of ops) {
+      const fn = OPS[op];
+      if (fn) fn(...args);
+      else console.warn("moodcam: unknown ui op", op);
+    }
+  }
+
+  function createPage(send, camera) {
+    const CONTROLS = [
+      // [element id, event, what the engine is told]
+      ["cadence", "input", (e) => ["detect_every", Number(e.target.value)]],
+      ["threshold", "input", (e) => ["threshold", Number(e.target.value)]],
+      ["backend-select", "change", (e) => ["backend", e.target.value]],
+      ["model-select", "change", (e) => ["model", e.target.value]],
+      ["show-boxes", "change", (e) => ["show_boxes", e.target.checked]],
+      ["show-keypoints", "change", (e) => ["show_keypoints", e.target.checked]],
+      ["show-hud", "change", (e) => ["show_hud", e.target.checked]],
+      ["show-parts", "change", (e) => ["show_parts", e.target.checked]],
+      ["show-mesh-points", "change", (e) => ["show_mesh_points", e.target.checked]],
+    ];
+    for (const [id, event, read] of CONTROLS) {
+      const node = $(id);
+      if (!node) continue;
+      node.addEventListener(event, (e) => {
+        const [name, value] = read(e);
+        send({ type: "control", name, value });
+      });
+    }
+    $("start-stop").addEventListener("click", () => send({ type: "command", name: "start-stop" }));
+    $("switch-camera").addEventListener("click", () => send({ type: "command", name: "switch-camera" }));
+    $("error-action").addEventListener("click", (e) =>
+      send({ type: "command", name: "action", action: e.currentTarget.dataset.action || "" }));
+
+    const photo = (file) => { if (file) send({ type: "photo", file, name: file.name || "photo" }); };
+    $("photo-input").addEventListener("change", (e) => {
+      photo(e.target.files && e.target.files[0]);
+      e.target.value = "";
+    });
+    const view = $("view");
+    view.addEventListener("dragover", (e) => { e.preventDefault(); view.classList.add("dragging"); });
+    view.addEventListener("dragleave", () => view.classList.remove("dragging"));
+    view.addEventListener("drop", (e) => {
+      e.preventDefault();
+      view.classList.remove("dragging");
+      photo(e.dataTransfer && e.dataTransfer.files[0]);
+    });
+    document.addEventListener("visibilitychange", () =>
+      send({ type: "visibility", hidden: document.visibilityState === "hidden" }));
+
+    const pending = new Map();
+    let nextId = 1;
+    function query(what) {
+      // Diagnostics and bench figures from the engine, as a JSON string.
+      const id = nextId++;
+      return new Promise((resolve) => {
+        pending.set(id, resolve);
+        send({ type: "query", id, what });
+      });
+    }
+
+    function receive(message) {
+      switch (message.type) {
+        case "ui": return apply(message.ops);
+        case "camera":
+          if (message.cmd === "open") return camera.open(message.facing, message.clock);
+          if (message.cmd === "close") return camera.close();
+          if (message.cmd === "frame") return camera.frame();
+          return undefined;
+        case "store":
+          try { localStorage.setItem(message.key, message.value); } catch (_) { /* storage off: not kept */ }
+          return undefined;
+        case "go":
+          if (message.cmd === "reload") return location.reload();
+          if (message.cmd === "navigate") return location.assign(message.href);
+          if (message.cmd === "pick-photo") return $("photo-input").click();
+          return undefined;
+        case "reply": {
+          const resolve = pending.get(message.id);
+          pending.delete(message.id);
+          if (resolve) resolve(message.json);
+          return undefined;
+        }
+        default:
+          console.warn("moodcam: unknown message from the engine", message.type);
+          return undefined;
+      }
+    }
+
+    return { receive, query };
+  }
+
+  window.moodcamPage = { createPage, apply };
+})();

@@ -1,0 +1,172 @@
+"""The models: manifest -> fetch -> sha256 check -> TF.js graph, and rebuilding them.
+
+Every file is checked BEFORE TF.js sees it: models/manifest.json against the
+sha256 that site.json lists for it, each model file against the manifest. The
+verified bytes go to tf.loadGraphModel through tf.io.fromMemory, so nothing is
+fetched twice and nothing unverified is executed, and they are kept, so the
+models can be rebuilt on another backend (a setting, or a lost WebGL context)
+without the network. A missing or damaged file becomes a ModelError carrying
+the Failure that names the file and the fix.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import js
+from pyodide.http import pyfetch
+
+from ..manifest import Manifest, ManifestError, ModelEntry, parse_manifest
+from . import failures
+from .failures import Failure
+from .interop import js_bytes, tf, tf_scope
+
+MANIFEST = "manifest.json"
+
+
+class ModelError(Exception):
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+@dataclass
+class LoadedModel:
+    entry: ModelEntry
+    model_json: dict
+    weights: bytes                  # the shards concatenated in model.json order
+    graph: object = None            # tf.GraphModel on the active backend
+    output_names: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    def dispose(self) -> None:
+        graph, self.graph = self.graph, None
+        if graph is not None:
+            try:
+                graph.dispose()
+            except Exception:  # noqa: BLE001 - disposing on a lost context may fail; the bytes are kept
+                pass
+
+
+async def fetch_bytes(url: str, label: str) -> bytes:
+    try:
+        response = await pyfetch(url, cache="no-cache")
+    except Exception as error:  # noqa: BLE001 - network failure = missing file for the person
+        raise ModelError(failures.model_missing(label, f"network error: {error}")) from None
+    if not response.ok:
+        raise ModelError(failures.model_missing(label, response.status))
+    return await response.bytes()
+
+
+def verify(label: str, data: bytes, expected_sha256: str, expected_size: int | None = None) -> None:
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected_sha256.lower() or (expected_size is not None and len(data) != expected_size):
+        raise ModelError(failures.model_checksum(label, expected_sha256, actual))
+
+
+class ModelStore:
+    def __init__(self, base_url: str, site: dict) -> None:
+        self.folder = str(site.get("models", "models/"))
+        self.base = base_url + self.folder
+        self._site_files: dict[str, str] = dict(site.get("files") or {})
+        self._manifest: Manifest | None = None
+        self.loaded: dict[str, LoadedModel] = {}
+
+    async def manifest(self) -> Manifest:
+        """The parsed manifest (fetched and checked against site.json once)."""
+        if self._manifest is None:
+            label = self.folder + MANIFEST
+            data = await fetch_bytes(self.base + MANIFEST, label)
+            expected = self._site_files.get(label)
+            if expected is None:
+                raise ModelError(failures.manifest_problem("site.json lists no sha256 for it"))
+            verify(label, data, expected)
+            try:
+                self._manifest = parse_manifest(data)
+            except ManifestError as error:
+                raise ModelError(failures.manifest_problem(str(error))) from None
+        return self._manifest
+
+    async def load(self, name: str, task: str | None = None) -> LoadedModel:
+        """Fetch, verify and build one model (once; later calls return it)."""
+        if name in self.loaded:
+            return self.loaded[name]
+        manifest = await self.manifest()
+        try:
+            entry = manifest.require(name, task)
+        except ManifestError as error:
+            raise ModelError(failures.manifest_problem(str(error))) from None
+        model = await self._fetch(entry)
+        await self.build(model)
+        self.loaded[name] = model
+        return model
+
+    async def _fetch(self, entry: ModelEntry) -> LoadedModel:
+        blobs: dict[str, bytes] = {}
+        for item in entry.files_for("graph", "weights"):
+            label = f"{self.folder}{item.path}"
+            data = await fetch_bytes(self.base + item.path, label)
+            verify(label, data, item.sha256, item.size)
+            blobs[item.path] = data
+        graph_path = entry.graph_file.path
+        folder = graph_path.rsplit("/", 1)[0] + "/" if "/" in graph_path else ""
+        try:
+            model_json = json.loads(blobs[graph_path])
+        except ValueError as error:
+            raise ModelError(failures.model_load(entry.name, f"model.json is not JSON ({error})")) from None
+        shards = []
+        for group in model_json.get("weightsManifest", []):
+            for shard in group["paths"]:
+                if folder + shard not in blobs:
+                    # model.json names a shard the manifest does not vouch for: refuse it.
+                    raise ModelError(failures.model_missing(f"{self.folder}{folder}{shard}", "not in the manifest"))
+                shards.append(blobs[folder + shard])
+        return LoadedModel(entry, model_json, b"".join(shards))
+
+    async def build(self, model: LoadedModel) -> None:
+        """(Re)create the GraphModel on the active backend from the verified bytes, then warm it up."""
+        model.dispose()
+        mj = model.model_json
+        artifacts = js.JSON.parse(json.dumps({
+            "modelTopology": mj["modelTopology"], "format": mj.get("format", "graph-model"),
+            "generatedBy": mj.get("generatedBy", ""), "convertedBy": mj.get("convertedBy", ""),
+            "signature": mj.get("signature"), "userDefinedMetadata": mj.get("userDefinedMetadata"),
+            "modelInitializer": mj.get("modelInitializer"),
+            "weightSpecs": [w for g in mj.get("weightsManifest", []) for w in g["weights"]],
+        }))
+        artifacts.weightData = js_bytes(model.weights)
+        try:
+            model.graph = await tf.loadGraphModel(tf.io.fromMemory(artifacts))
+        except Exception as error:  # noqa: BLE001 - a broken graph is a failure to show, not a crash
+            raise ModelError(failures.model_load(model.name, str(error)[:200])) from None
+        model.output_names = [str(n) for n in model.graph.outputNodes]
+        await warm_up(model)
+
+    async def rebuild_all(self) -> None:
+        """Every loaded model on the backend that is active now (after a switch or a lost context)."""
+        for model in self.loaded.values():
+            await self.build(model)
+
+    def dispose_all(self) -> None:
+        for model in self.loaded.values():
+            model.dispose()
+
+
+async def warm_up(model: LoadedModel) -> None:
+    """One inference on zeros: compiles shaders / allocates so the first real frame is not slow."""
+    from pyodide.ffi import to_js
+
+    kept = []
+    try:
+        with tf_scope("warmup"):
+            out = model.graph.execute(tf.zeros(to_js(list(model.entry.input.warmup_shape()))))
+            kept = [tf.keep(t) for t in (out if hasattr(out, "length") else [out])]
+        for t in kept:
+            await t.data()
+    finally:
+        for t in kept:
+            t.dispose()
