@@ -98,6 +98,24 @@ class AppSession:
                     action: document.getElementById('error-action').hidden ? '' :
                             document.getElementById('error-action').textContent}; }""")
 
+    # -- the engine (TF.js + Pyodide): in the worker, or on the page with ?worker=0 -----------
+    def engine_scope(self):
+        """Where the engine runs: the app's worker (app/worker.js) or, on the fallback path, the page."""
+        if self.data().get("engine") == "page":
+            return self.page
+        for worker in self.page.workers:
+            if worker.url.endswith("/app/worker.js"):
+                return worker
+        raise AssertionError(f"no app/worker.js among the page's workers: {[w.url for w in self.page.workers]}")
+
+    def engine_eval(self, expression: str, arg=None):
+        """Evaluate a JS function in the engine's scope (tf, moodcam.pyodide, moodcam.canvases)."""
+        scope = self.engine_scope()
+        return scope.evaluate(expression) if arg is None else scope.evaluate(expression, arg)
+
+    def diagnostics(self) -> dict:
+        return json.loads(self.page.evaluate("() => window.moodcamDiagnostics()"))
+
     def wait_for(self, predicate, timeout: float = 60.0, what: str = "condition", poll: float = 0.25):
         """Poll `predicate(self)` until truthy; fail with the page state when it never is."""
         end = time.monotonic() + timeout
@@ -166,11 +184,15 @@ def _record(session: AppSession):
 @contextlib.contextmanager
 def open_app(server, *, camera: Path | None, query: str = "?backend=wasm", webgl: bool = True,
              camera_permission: bool = True, viewport: tuple[int, int] = (1366, 768), site_url: str | None = None,
-             extra_flags: list[str] | None = None):
-    """Launch Chromium on the page; yield an AppSession recording every request."""
+             extra_flags: list[str] | None = None, init_script: str | None = None):
+    """Launch Chromium on the page; yield an AppSession recording every request.
+
+    `init_script` runs in the page before any of its own scripts (e.g. a PerformanceObserver)."""
     base = site_url or server.url
     with chromium(webgl=webgl, fake_camera=camera, camera_permission=camera_permission,
                   viewport=viewport, extra_flags=extra_flags) as context:
+        if init_script:
+            context.add_init_script(init_script)
         page = context.new_page()
         session = AppSession(page, base)
         context.on("request", _record(session))

@@ -2,7 +2,7 @@
 
 Each test launches Debian Chromium with the fake camera playing a y4m made from
 a scikit-image photo, on the wasm backend (SwiftShader WebGL is ~10x slower
-here, NOTES.md), and checks the DOM contract of moodcam.browser.dom plus the
+here, NOTES.md), and checks the DOM contract of moodcam.browser.ui plus the
 network audit (every request same-origin, none carrying data).
 """
 from __future__ import annotations
@@ -159,6 +159,6 @@ def test_tampered_model_shows_checksum_message(tampered_site, cameras):
         assert "Rebuild" in error["fix"] and error["action"] == "Reload the page"
         assert not [line for line in app.console if line.startswith("pageerror")], app.console
         # Nothing unverified reached TF.js: no model was built.
-        assert app.page.evaluate("() => tf.memory().numTensors") == 0
+        assert app.engine_eval("() => tf.memory().numTensors") == 0
         app.screenshot("model-checksum")
         app.assert_network_clean()

@@ -8,7 +8,7 @@ Fake cameras:
   loop): the detector runs on a small fraction of frames while every sampled set of
   mesh key points matches the known motion of the face.
 
-The page's contract (moodcam.browser.dom): ?parts=1&meshpoints=1 turn both views on;
+The page's contract (moodcam.browser.ui): ?parts=1&meshpoints=1 turn both views on;
 #overlay[data-parts] holds the drawn parts and key points in display pixels (mirrored
 for the front camera, like #overlay[data-faces] "box").
 """
@@ -119,7 +119,7 @@ def one_face(app) -> dict | None:
 
 
 def tensors_between_frames(app) -> int:
-    return int(json.loads(app.page.evaluate("() => window.moodcamDiagnostics()"))["tensorsBetweenFrames"])
+    return int(app.diagnostics()["tensorsBetweenFrames"])
 
 
 def test_astronaut_face_parts_over_the_key_points(server, cameras):
@@ -181,7 +181,8 @@ def test_astronaut_face_parts_over_the_key_points(server, cameras):
         assert "%" in app.text("hud-detector-share")
         # The overlay really has the lips' colour over the mouth (drawn, not only described).
         mx, my = kp["mouth_left"]
-        pixel = app.page.evaluate("""([x, y]) => Array.from(document.getElementById('overlay').getContext('2d')
+        # (The overlay is drawn by the engine: in the worker it is the transferred OffscreenCanvas.)
+        pixel = app.engine_eval("""([x, y]) => Array.from(moodcam.canvases.overlay.getContext('2d')
             .getImageData(Math.round(x), Math.round(y), 1, 1).data)""", [mx, my])
         assert pixel[3] > 0, pixel
         # Tensors stay flat across frames in face-parts mode.

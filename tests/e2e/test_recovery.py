@@ -48,7 +48,7 @@ def test_webgl_context_loss_recovers_on_wasm(server, cameras):
         assert app.wait_state("running", "error")["appState"] == "running", app.error()
         assert app.data()["backend"] == "webgl"
         app.wait_frames(2, timeout=90)
-        app.page.evaluate("() => tf.backend().gpgpu.gl.getExtension('WEBGL_lose_context').loseContext()")
+        app.engine_eval("() => tf.backend().gpgpu.gl.getExtension('WEBGL_lose_context').loseContext()")
         app.wait_for(lambda s: s.data().get("backend") == "wasm", 60, "recovery on wasm")
         assert "lost" in app.text("notice")
         frames = int(app.data()["frames"])

@@ -21,13 +21,19 @@ FRAMES = int(os.environ.get("MOODCAM_SOAK_FRAMES", "2000"))
 WARMUP = 60
 HEAP_GROWTH_LIMIT_MB = 32.0
 
-SAMPLE_JS = """() => {
-  if (typeof gc === 'function') gc();   // --js-flags=--expose-gc (tests/support/browser.py)
-  const d = JSON.parse(window.moodcamDiagnostics());
-  return {frames: d.frames, tensors: d.tensorsBetweenFrames, proxies: d.proxies, gc_objects: d.gc_objects,
-          heap: performance.memory ? performance.memory.usedJSHeapSize : 0,
-          wasm: moodcam.pyodide._module.HEAP8.length, dropped: d.dropped, perf: d.perf};
-}"""
+# gc() exists with --js-flags=--expose-gc (tests/support/browser.py), on the page and in the worker.
+HEAP_JS = "() => { if (typeof gc === 'function') gc(); return performance.memory ? performance.memory.usedJSHeapSize : 0; }"
+
+
+def sample(app) -> dict:
+    """The engine's figures plus the JS heap of the page and of the engine (the worker's own heap)."""
+    heap = app.page.evaluate(HEAP_JS)
+    if app.data().get("engine") == "worker":
+        heap += app.engine_eval(HEAP_JS) or 0
+    d = app.diagnostics()
+    return {"frames": d["frames"], "tensors": d["tensorsBetweenFrames"], "proxies": d["proxies"],
+            "gc_objects": d["gc_objects"], "heap": heap, "wasm": d["wasmHeap"], "dropped": d["dropped"],
+            "perf": d["perf"]}
 
 
 def test_soak_no_leaks(server, cameras):
@@ -35,14 +41,14 @@ def test_soak_no_leaks(server, cameras):
         assert app.wait_state("running", "error")["appState"] == "running", app.error()
         assert app.data()["clock"] == "requestAnimationFrame"
         app.wait_frames(WARMUP, timeout=120)
-        start = app.page.evaluate(SAMPLE_JS)
+        start = sample(app)
         samples = [start]
         step = max(100, FRAMES // 8)
         target = start["frames"]
         while target < start["frames"] + FRAMES:
             target = min(target + step, start["frames"] + FRAMES)
             app.wait_frames(target, timeout=600)
-            samples.append(app.page.evaluate(SAMPLE_JS))
+            samples.append(sample(app))
         end = samples[-1]
         frames = end["frames"] - start["frames"]
         heap_mb = (end["heap"] - start["heap"]) / 2**20

@@ -27,7 +27,10 @@ BASE_FLAGS = [
     "--js-flags=--expose-gc",
 ]
 WEBGL_FLAGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
-NO_WEBGL_FLAGS = ["--disable-webgl", "--disable-webgl2", "--disable-3d-apis"]
+# --disable-webgl only reaches <canvas> elements: an OffscreenCanvas (the worker's) still gets WebGL
+# unless the GPU process is off too. A browser without WebGL has neither.
+NO_WEBGL_FLAGS = ["--disable-webgl", "--disable-webgl2", "--disable-3d-apis", "--disable-gpu",
+                  "--disable-software-rasterizer"]
 
 
 def chromium_flags(*, webgl: bool = True, fake_camera: Path | None = None,

@@ -4,7 +4,7 @@
 textures (EXT_color_buffer_float on WebGL2; TF.js reports it as
 WEBGL_RENDER_FLOAT32_ENABLED). Without float render targets TF.js silently
 computes in half floats, which shifts detector scores, so we prefer wasm then
-(seed 004: "know the target hardware ... EXT_color_buffer_float").
+(the lesson "know the target hardware": EXT_color_buffer_float decides float textures).
 """
 from __future__ import annotations
 
@@ -65,6 +65,13 @@ async def choose_backend(preferred: str, wasm_url: str) -> BackendChoice:
     """
     # Before any wasm use: the .wasm files come from our own vendor folder, never a CDN.
     tf.wasm.setWasmPaths(wasm_url)
+    try:
+        # Threaded wasm (cross-origin isolated pages): leave one core to the page and the camera,
+        # so the page never waits for a core while the nets run.
+        cores = int(getattr(js.navigator, "hardwareConcurrency", 2) or 2)
+        tf.wasm.setThreadsCount(max(1, min(4, cores - 1)))
+    except Exception:  # noqa: BLE001 - already initialised (a later switch): keeps its threads
+        pass
     reason = ""
     if preferred in ("auto", "webgl"):
         reason = probe_webgl()

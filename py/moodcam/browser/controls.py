@@ -135,7 +135,7 @@ class Controls:
                 return
             self._mesh_loading = True
             try:
-                model = await s.models.load(MESH)
+                (model,) = await s.models.load(MESH)
             except ModelError as error:
                 # Not fatal: the app works on without face parts.
                 s.ui.notice(f"Face parts are unavailable: {error.failure.message} {error.failure.fix}")
@@ -181,7 +181,7 @@ class Controls:
                 return
             if running and loop is s.loop:
                 s.analyser.reset(s.settings, now_ms())   # the abandoned frame may have left it mid-frame
-                loop.start()
+                loop.start(fresh=True)
                 s.set_state("running")
         finally:
             s._switching = False

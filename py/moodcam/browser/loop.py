@@ -89,11 +89,16 @@ class FrameLoop:
         self._between_frames.set()
         self.running = False
         self.stats = LoopStats()
+        self._generation = 0
 
-    def start(self) -> None:
+    def start(self, fresh: bool = False) -> None:
+        """Run (again). `fresh`: do not wait for the old run, which may be stuck on a frame that
+        will never finish (a read from a lost WebGL context); if it ever wakes, it just ends."""
         self.running = True
-        if self._task is None or self._task.done():
-            self._task = self._tasks.spawn(self._run())
+        if fresh or self._task is None or self._task.done():
+            self._generation += 1
+            self._between_frames.set()
+            self._task = self._tasks.spawn(self._run(self._generation))
 
     def stop(self) -> None:
         """No frame is analysed after this returns, but the one in flight (see idle)."""
@@ -104,21 +109,24 @@ class FrameLoop:
         a hidden page may deliver none)."""
         await self._between_frames.wait()
 
-    async def _run(self) -> None:
+    async def _run(self, generation: int) -> None:
+        current = lambda: self.running and generation == self._generation  # noqa: E731
         try:
-            while self.running:
+            while current():
                 frame = await self.source.next()
                 if frame is None:          # the camera stopped
                     break
                 self._between_frames.clear()
                 try:
-                    if self.running:
+                    if current():
                         await self._process(frame)
                         self.stats.processed += 1
                     else:
                         self.stats.dropped += 1
                 finally:
                     frame.close()
-                    self._between_frames.set()
+                    if generation == self._generation:
+                        self._between_frames.set()
         finally:
-            self.running = False
+            if generation == self._generation:
+                self.running = False

@@ -91,19 +91,29 @@ class ModelStore:
                 raise ModelError(failures.manifest_problem(str(error))) from None
         return self._manifest
 
-    async def load(self, name: str, task: str | None = None) -> LoadedModel:
-        """Fetch, verify and build one model (once; later calls return it)."""
-        if name in self.loaded:
-            return self.loaded[name]
+    async def load(self, *names: str) -> list[LoadedModel]:
+        """Fetch and verify every file of these models, then build them (once; later calls return them).
+
+        All files are checked before any graph is built: a damaged file stops the load with
+        nothing of it in TF.js."""
         manifest = await self.manifest()
+        fetched: dict[str, LoadedModel] = {}
+        for name in names:
+            if name not in self.loaded and name not in fetched:
+                try:
+                    entry = manifest.require(name)
+                except ManifestError as error:
+                    raise ModelError(failures.manifest_problem(str(error))) from None
+                fetched[name] = await self._fetch(entry)
         try:
-            entry = manifest.require(name, task)
-        except ManifestError as error:
-            raise ModelError(failures.manifest_problem(str(error))) from None
-        model = await self._fetch(entry)
-        await self.build(model)
-        self.loaded[name] = model
-        return model
+            for model in fetched.values():
+                await self.build(model)
+        except BaseException:
+            for model in fetched.values():
+                model.dispose()
+            raise
+        self.loaded.update(fetched)
+        return [self.loaded[name] for name in names]
 
     async def _fetch(self, entry: ModelEntry) -> LoadedModel:
         blobs: dict[str, bytes] = {}

@@ -28,10 +28,8 @@ MESH = "face_landmark"
 async def load_face_mode(models: ModelStore, reader: FrameReader, overlay: Overlay, ui: Ui,
                          settings: Settings) -> tuple[FaceAnalyser, FaceRenderer]:
     ui.data("mode", "faces")
-    ui.progress(0.72, "Loading the face detector…")
-    detector = await models.load(DETECTOR)
-    ui.progress(0.85, "Loading the emotion model…")
-    emotion = await models.load(EMOTION)
+    ui.progress(0.72, "Loading the face and emotion models…")
+    detector, emotion = await models.load(DETECTOR, EMOTION)
     analyser = FaceAnalyser(DetectorStep(detector, reader), EmotionStep(emotion, reader), reader)
     renderer = FaceRenderer(overlay, ui, show_boxes=settings.show_boxes, show_keypoints=settings.show_keypoints)
     return analyser, renderer
@@ -47,7 +45,7 @@ async def load_custom_mode(manifest: Manifest, models: ModelStore, reader: Frame
     if problem is not None:
         return problem
     ui.progress(0.72, f"Loading the {name} model…")
-    model = await models.load(name)
+    (model,) = await models.load(name)
     try:
         analyser = CustomAnalyser(DetectorStep(model, reader), settings)
     except ManifestError as error:

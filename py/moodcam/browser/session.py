@@ -26,8 +26,8 @@ from .backend import BackendChoice, choose_backend, webgl_canvas
 from .camera import CameraSession
 from .custom_mode import model_options
 from .failures import Failure
-from .frames import FrameReader
-from .interop import ProxyBag, tf
+from .frames import FrameReader, channel_means
+from .interop import ProxyBag, tf, tf_scope
 from .loop import Frame, FrameLoop
 from .model_store import ModelError, ModelStore
 from .modes import load_custom_mode, load_face_mode
@@ -74,6 +74,7 @@ class Session:
         self.failure: Failure | None = None
         self.tensors_between_frames = -1
         self._switching = False
+        self._chain_checked = False
         self.on_context_lost: Callable[[Any], None] = lambda event: None    # browser.controls sets it
 
     @property
@@ -206,7 +207,8 @@ class Session:
 
     def _camera_ended(self) -> None:
         self.stop_camera()
-        self.renderer.clear()
+        if self.renderer is not None:       # the camera can end while the models still load
+            self.renderer.clear()
         self.set_state("ready")
         self.fail(failures.camera_ended())
 
@@ -229,6 +231,16 @@ class Session:
             self.fail(failures.unexpected(f"{type(error).__name__}: {error}"))
             return
         self.after_frame(result, (frame.width, frame.height), now, self.camera.mirrored)
+        if not self._chain_checked:
+            self._chain_checked = True
+            self.ui.text("hud-chain", self.chain_check(frame))
+
+    def chain_check(self, frame: Frame) -> str:
+        """The boot chain on a real frame: Python -> TF.js -> numbers back (shown in the HUD)."""
+        with tf_scope("chain"):
+            means = channel_means(self.reader.grab(frame.image, frame.width, frame.height))
+        return (f"{self.backend.name} read {frame.width}x{frame.height}: mean RGB "
+                + ", ".join(f"{m:.0f}" for m in means))
 
     def after_frame(self, result: Any, size: tuple[int, int], now: float, mirrored: bool,
                     force_hud: bool = False) -> None:

@@ -1,7 +1,7 @@
 """Per-face confidence voting: turn a stream of class probabilities into a label or "uncertain".
 
 Strategies (pick one config dataclass; every threshold is a field):
-  * ConsecutiveVoting (default, the rule from seed 004): accept the top label
+  * ConsecutiveVoting (default: top score >= 80 % and the last 3 predictions agree, a rule that held up in a browser emotion app): accept the top label
     when its probability is >= ``threshold`` (0.8) and the last ``agree`` (3)
     predictions had the same top label.
   * MovingAverageVoting: average the probability vectors of the last

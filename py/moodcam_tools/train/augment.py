@@ -1,6 +1,6 @@
 """Augmentation (albumentations, boxes kept with the pixels) and the letterbox the app uses.
 
-Seed 002's recipe: horizontal flip, random brightness/contrast, random crop from
+BlazeFace training's usual recipe: horizontal flip, random brightness/contrast, random crop from
 the borders, a mild affine transform; then letterbox to the model input keeping
 the aspect ratio, and normalise. The letterbox is the app's own geometry
 (``moodcam.detection.letterbox.Letterbox.fit(..., round_padding=True)``, bilinear

@@ -4,7 +4,7 @@ Each image is letterboxed as the browser does it, the model's raw outputs are
 decoded, suppressed and mapped back to image pixels by
 ``moodcam.detection.pipeline.FaceDetectorPostprocess`` (the code the app runs),
 and the detections are scored against the ground truth with COCOeval. The
-summary is printed in the 12-line COCO layout (seed 003):
+summary is printed in the 12-line COCO layout (as pycocotools prints it):
 
      Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.222
      ...

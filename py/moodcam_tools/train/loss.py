@@ -21,7 +21,7 @@ LOSSES = ("focal", "hnm")
 @dataclasses.dataclass
 class MultiboxLoss:
     reg_weights: np.ndarray          # (N, 4) from AnchorMatcher.regression_weights()
-    kind: str = "focal"              # "focal" or "hnm" (BCE + hard negative mining, seed 002)
+    kind: str = "focal"              # "focal" or "hnm" (BCE + hard negative mining, as SSD trains)
     neg_pos_ratio: float = 3.0       # hnm: negatives kept per positive
     min_negatives: int = 8           # hnm: per image, so pure-background images still teach
     focal_alpha: float = 0.25

@@ -122,7 +122,7 @@ def _save_image(image: np.ndarray, path: Path) -> None:
 
 
 def write_voc(scenes: list[Scene], root: Path) -> Path:
-    """LabelImg-style XML next to each JPEG (seed 003's format)."""
+    """LabelImg-style XML next to each JPEG (Pascal VOC)."""
     root.mkdir(parents=True, exist_ok=True)
     for s in scenes:
         _save_image(s.image, root / f"{s.name}.jpg")
@@ -142,7 +142,7 @@ def write_voc(scenes: list[Scene], root: Path) -> Path:
 
 
 def write_yolo(scenes: list[Scene], root: Path, classes=CLASSES) -> Path:
-    """images/*.jpg + labels/*.txt (class cx cy w h, normalised) + classes.txt (seed 002's format)."""
+    """images/*.jpg + labels/*.txt (class cx cy w h, normalised) + classes.txt (YOLO)."""
     (root / "labels").mkdir(parents=True, exist_ok=True)
     (root / "classes.txt").write_text("\n".join(classes) + "\n")
     for s in scenes:
@@ -158,7 +158,7 @@ def write_yolo(scenes: list[Scene], root: Path, classes=CLASSES) -> Path:
 
 
 def write_csv(scenes: list[Scene], root: Path, filename: str = "labels.csv") -> Path:
-    """images/*.jpg + one CSV with the 9 columns of seed 003."""
+    """images/*.jpg + one CSV with the 9 columns of the TF Object Detection API's CSV."""
     root.mkdir(parents=True, exist_ok=True)
     rows = ["filename,width,height,class,xmin,ymin,xmax,ymax,source"]
     for s in scenes:
