@@ -19,15 +19,18 @@ dataset layouts (DIR is --data):
   voc   LabelImg XML files anywhere under DIR; each image next to its XML, or in
         DIR, DIR/JPEGImages or DIR/images (seed 003's format)
   yolo  DIR/images/* + DIR/labels/*.txt ("class cx cy w h", normalised) and
-        DIR/classes.txt (one name a line) or DIR/data.yaml names (seed 002)
-  csv   DIR/*.csv with the header filename,width,height,class,xmin,ymin,xmax,ymax,source;
+        DIR/classes.txt (one name a line) or DIR/data.yaml names (a list or an
+        {id: name} mapping) (seed 002)
+  csv   DIR/*.csv with the header filename,width,height,class,xmin,ymin,xmax,ymax,source
+        (',' between fields; ';' or tab when the header holds no comma, as Excel writes);
         images in DIR or DIR/images
   A split is used as given (DIR/train + DIR/val|valid|test for any format, images/train +
   images/val for YOLO, train*.csv + val*.csv|test*.csv); otherwise a seeded 80/20 split.
 
-bad data (annotation without image, unreadable image, box outside the image, zero-area
-box, unknown class) is reported per file and skipped; training stops only when no
-valid image is left.
+bad data (annotation without image, unreadable image or annotation, box outside the
+image, zero-area box, unknown class, image path outside the dataset folder) is reported
+per file and skipped; training stops only when no valid image is left. Text files that
+are not UTF-8 (a BOM is fine) are read as cp1252, and the report notes each one.
 
 examples:
   python3 build.py train-detector --data data/kangaroo --format voc --name kangaroo
