@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from ..errors import BuildError
+from .datasets import DEFAULT_IMAGE_CACHE_MB
 
 TRAIN_EPILOG = """\
 dataset layouts (DIR is --data):
@@ -118,6 +119,9 @@ def train_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-flip", action="store_true", help="no horizontal flips (for classes that are mirror "
                                                           "images of each other)")
     g.add_argument("--no-augment", action="store_true", help="train on the images as they are")
+    g.add_argument("--image-cache-mb", type=float, default=DEFAULT_IMAGE_CACHE_MB, metavar="MB",
+                   help="decoded images kept in memory between uses, most recent first; beyond it images are "
+                        "re-read from disk (default %(default)s MB; 12 MP photos take 36 MB each)")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g = p.add_argument_group("export")
     g.add_argument("--no-export", action="store_true", help="train and evaluate only")
@@ -166,7 +170,7 @@ def run_train(argv: list[str] | None) -> int:
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss,
                              patience=args.patience, monitor=args.monitor, seed=args.seed, init=args.init,
                              flip=not args.no_flip, augment=not args.no_augment, max_minutes=args.max_minutes,
-                             quiet=args.quiet)
+                             quiet=args.quiet, image_cache_mb=args.image_cache_mb)
     if args.init not in ("none", "mediapipe") and not Path(args.init).is_file():
         raise BuildError(f"--init {args.init}: no such file", expected="none, mediapipe or a .tflite path")
     train_set, val_set, how = load_split(data, args.format, _classes(args.classes), val_fraction=args.val_fraction,
