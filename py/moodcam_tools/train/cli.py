@@ -84,7 +84,8 @@ def train_parser() -> argparse.ArgumentParser:
     _data_args(p)
     g = p.add_argument_group("run")
     g.add_argument("--name", default=None, help="model name: folder under models/ and ?model=<name> in the app "
-                                                "(default: the --data folder name)")
+                                                "(default: the --data folder name); never a built-in model's "
+                                                "name (blazeface_short_range, ...)")
     g.add_argument("--out", default=None, metavar="DIR",
                    help="run folder for checkpoints, logs and the export (default: runs/<name>)")
     g.add_argument("--resume", action="store_true", help="continue the training saved in --out")
@@ -130,6 +131,9 @@ def train_parser() -> argparse.ArgumentParser:
     g.add_argument("--install-into", default=None, metavar="MODELS_DIR",
                    help="also export into this models folder (e.g. models), merging the entry into its "
                         "manifest.json so the app can load it with ?model=<name>")
+    g.add_argument("--overwrite", action="store_true",
+                   help="with --install-into: replace a model of the same name already installed there (such as "
+                        "the shipped shapes_demo); built-in models' names are never accepted")
     g.add_argument("--float16", action="store_true", help="store the TF.js weights as float16 (half the size)")
     g.add_argument("--licence", default="unspecified: the licence of your training data",
                    help="licence recorded in the manifest and card")
@@ -164,8 +168,10 @@ def run_train(argv: list[str] | None) -> int:
     from .train import TrainSettings, train
 
     data = Path(args.data).resolve()
-    from .export import check_name
+    from .export import check_install_target, check_name
     name = check_name(args.name or data.name.lower().replace(" ", "_"))
+    if args.install_into and not args.no_export:
+        check_install_target(Path(args.install_into), name, overwrite=args.overwrite)
     out = Path(args.out) if args.out else Path("runs") / name
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss,
                              patience=args.patience, monitor=args.monitor, seed=args.seed, init=args.init,
