@@ -185,6 +185,9 @@ def test_yaml_names():
     assert datasets._names_from_yaml("path: x\nnames:\n  0: cat\n  1: dog\n") == ["cat", "dog"]
     assert datasets._names_from_yaml("names: ['cat', 'dog']\n") == ["cat", "dog"]
     assert datasets._names_from_yaml("names:\n- cat\n- dog\nnc: 2\n") == ["cat", "dog"]
+    assert datasets._names_from_yaml("names: {0: cat, 2: dog}\n") == ["cat", None, "dog"]    # id 1 unnamed
+    with pytest.raises(ValueError, match="between 0 and"):
+        datasets._names_from_yaml("names: {1000000000000: cat}\n")
 
 
 # ---------------------------------------------------------------- files as people really save them

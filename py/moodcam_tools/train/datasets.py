@@ -439,6 +439,7 @@ def _load_voc(root: Path, classes: list[str] | None, *, base: Path | None = None
 # ------------------------------------------------------------------ YOLO
 
 NAMES_FILES = ("classes.txt", "data.yaml", "dataset.yaml")
+MAX_CLASS_ID = 10_000            # an {id: name} mapping is turned into a list indexed by id
 
 
 def _names_from_yaml(text: str) -> list[str | None]:
@@ -462,9 +463,9 @@ def _names_from_yaml(text: str) -> list[str | None]:
                 cid = int(str(key).strip())
             except ValueError:
                 raise ValueError(f"names: key {key!r} is not a class id (0, 1, ...)") from None
-            if cid < 0:
-                raise ValueError(f"names: class id {cid} is negative")
-            items[cid] = str(value).strip()
+            if not 0 <= cid < MAX_CLASS_ID:
+                raise ValueError(f"names: class id {cid} is not between 0 and {MAX_CLASS_ID - 1}")
+            items[cid] = None if value is None else str(value).strip()
         out = [items.get(i) for i in range(max(items) + 1)] if items else []
     elif names is None:
         raise ValueError("no `names:` entry")
