@@ -185,3 +185,150 @@ def test_yaml_names():
     assert datasets._names_from_yaml("path: x\nnames:\n  0: cat\n  1: dog\n") == ["cat", "dog"]
     assert datasets._names_from_yaml("names: ['cat', 'dog']\n") == ["cat", "dog"]
     assert datasets._names_from_yaml("names:\n- cat\n- dog\nnc: 2\n") == ["cat", "dog"]
+    assert datasets._names_from_yaml("names: {0: cat, 2: dog}\n") == ["cat", None, "dog"]    # id 1 unnamed
+    with pytest.raises(ValueError, match="between 0 and"):
+        datasets._names_from_yaml("names: {1000000000000: cat}\n")
+
+
+# ---------------------------------------------------------------- files as people really save them
+
+def _notes(ds) -> str:
+    return "\n".join(f"{n.file}: {n.detail}" for n in ds.report.notes)
+
+
+def _rename_image(root: Path, old: str, new: str) -> None:
+    src = next(root.rglob(old))
+    src.rename(src.with_name(new))
+
+
+def test_voc_file_in_another_encoding_or_undecodable_is_handled_per_file(small_sets, tmp_path):
+    root = _corrupt_copy(small_sets["voc"], tmp_path / "voc")
+    # Latin-1 without a declaration (an old Windows tool), with a non-ASCII image name.
+    _rename_image(root, "img_0001.jpg", "Känguru_0001.jpg")
+    x = (root / "img_0001.xml").read_text().replace("img_0001.jpg", "Känguru_0001.jpg")
+    (root / "img_0001.xml").write_bytes(x.encode("latin-1"))
+    # A declaration naming an encoding Python does not know.
+    x = (root / "img_0002.xml").read_text()
+    (root / "img_0002.xml").write_text('<?xml version="1.0" encoding="x-mac-unknown"?>\n' + x)
+    # UTF-8 with a BOM and a matching declaration: plain valid XML.
+    x = (root / "img_0003.xml").read_text()
+    (root / "img_0003.xml").write_bytes(b"\xef\xbb\xbf" + ('<?xml version="1.0" encoding="utf-8"?>\n' + x).encode())
+    # Not XML at all.
+    (root / "img_0004.xml").write_bytes(b"\x00\xff\xfe garbage \x81\x8d")
+    ds = load_dataset(root, "voc")
+    assert len(ds.samples) == 11, ds.report.render()
+    assert "Känguru_0001.jpg" in _by_name(ds)
+    _expect(ds, datasets.BAD_ANNOTATION, ["img_0004.xml"], 1)
+    notes = _notes(ds)
+    assert "img_0001.xml" in notes and "cp1252" in notes
+    assert "img_0002.xml" in notes and "x-mac-unknown" in notes
+    assert "img_0003.xml" not in notes
+    assert "img_0001.xml" in ds.report.render() and "img_0002.xml" in ds.report.render()
+
+
+def test_csv_in_latin1_or_with_an_excel_bom_loads(small_sets, tmp_path):
+    root = _corrupt_copy(small_sets["csv"], tmp_path / "latin1")
+    _rename_image(root, "img_0001.jpg", "Bäume_0001.jpg")
+    text = (root / "labels.csv").read_text().replace("img_0001.jpg", "Bäume_0001.jpg")
+    (root / "labels.csv").write_bytes(text.encode("latin-1"))
+    ds = load_dataset(root, "csv")
+    assert len(ds.samples) == 12 and "Bäume_0001.jpg" in _by_name(ds), ds.report.render()
+    assert "labels.csv" in _notes(ds) and "cp1252" in _notes(ds)
+
+    # Excel's "CSV UTF-8": a BOM, CRLF line ends; in many locales ';' between fields.
+    root = _corrupt_copy(small_sets["csv"], tmp_path / "excel")
+    text = (root / "labels.csv").read_text()
+    (root / "labels.csv").write_bytes(b"\xef\xbb\xbf" + text.replace(",", ";").replace("\n", "\r\n").encode())
+    ds = load_dataset(root, "csv")
+    assert len(ds.samples) == 12 and not ds.report.problems, ds.report.render()
+    assert ds.num_boxes == load_dataset(small_sets["csv"], "csv").num_boxes
+
+
+def test_broken_csv_is_reported_and_the_others_load(small_sets, tmp_path):
+    root = _corrupt_copy(small_sets["csv"], tmp_path / "csv")
+    lines = (root / "labels.csv").read_text().splitlines()
+    header, rows = lines[0], lines[1:]
+    half = len(rows) // 2
+    (root / "a.csv").write_text("\n".join([header] + rows[:half]) + "\n")
+    # A runaway quote: the rest of the file becomes one field, longer than the csv module allows.
+    (root / "b.csv").write_text("\n".join([header] + rows[half:]) + '\nx.jpg,"' + "y" * 200_000 + "\n")
+    (root / "labels.csv").unlink()
+    ds = load_dataset(root, "csv")
+    assert len(ds.samples) == 12, ds.report.render()              # the rows before the runaway quote count
+    _expect(ds, datasets.BAD_ANNOTATION, ["b.csv"], 1)
+    assert "the rest of the file is left out" in ds.report.render()
+
+
+def _yolo_without_classes_txt(small_sets, tmp_path, name="yolo") -> Path:
+    root = _corrupt_copy(small_sets["yolo"], tmp_path / name)
+    (root / "classes.txt").unlink()
+    return root
+
+
+@pytest.mark.parametrize("yaml_text", [
+    "path: .\ntrain: images\nnames: {0: circle, 1: square, 2: triangle}\n",
+    "names:\n  0: circle\n  1: square\n  2: triangle\nnc: 3\n",
+    "names:\n  '0': circle\n  \"1\": square\n  2: triangle   # comment\n",
+    "names: [circle, 'square', \"triangle\"]\n",
+    "nc: 3\nnames:\n  - circle\n  - square\n  - triangle\n",
+])
+def test_yolo_data_yaml_names_as_list_or_mapping(small_sets, tmp_path, yaml_text):
+    root = _yolo_without_classes_txt(small_sets, tmp_path)
+    (root / "data.yaml").write_text(yaml_text)
+    ds = load_dataset(root, "yolo")
+    assert ds.class_names == list(synthetic.CLASSES)
+    assert len(ds.samples) == 12 and not ds.report.problems, ds.report.render()
+
+
+def test_yolo_names_files_in_other_encodings(small_sets, tmp_path):
+    root = _yolo_without_classes_txt(small_sets, tmp_path)
+    (root / "classes.txt").write_bytes("cercle\ncarré\ntriangle\n".encode("cp1252"))
+    ds = load_dataset(root, "yolo")
+    assert ds.class_names == ["carré", "cercle", "triangle"], ds.report.render()     # sorted, as always
+    assert {lab for s in ds.samples for lab in s.labels} == {"cercle", "carré", "triangle"}
+    assert len(ds.samples) == 12
+    assert "classes.txt" in _notes(ds) and "cp1252" in _notes(ds)
+
+
+def test_broken_data_yaml_names_the_file(small_sets, tmp_path):
+    root = _yolo_without_classes_txt(small_sets, tmp_path)
+    (root / "data.yaml").write_text("names: {0: circle, 1: [unclosed\n")
+    with pytest.raises(BuildError) as err:
+        load_dataset(root, "yolo")
+    assert "data.yaml" in str(err.value) and "--classes" in str(err.value)
+    # With the class list given, the load goes on and the broken file is reported.
+    ds = load_dataset(root, "yolo", classes=list(synthetic.CLASSES))
+    assert len(ds.samples) == 12
+    assert any(p.file.endswith("data.yaml") for p in ds.report.problems), ds.report.render()
+
+
+def test_annotation_paths_outside_the_dataset_are_rejected(small_sets, tmp_path):
+    root = _corrupt_copy(small_sets["voc"], tmp_path / "data" / "voc")
+    outside = tmp_path / "data" / "secret.jpg"
+    shutil.copy(root / "img_0001.jpg", outside)          # a real image, just not in the dataset folder
+    for n, name in ((1, "../secret.jpg"), (2, str(outside)), (3, "sub/../../secret.jpg")):
+        x = (root / f"img_000{n}.xml").read_text().replace(f"img_000{n}.jpg", name)
+        (root / f"img_000{n}.xml").write_text(x)
+    ds = load_dataset(root, "voc")
+    _expect(ds, datasets.PATH_OUTSIDE, ["img_0001.xml", "img_0002.xml", "img_0003.xml"], 3)
+    assert len(ds.samples) == 9
+    assert all(root in s.image_path.parents for s in ds.samples)
+    assert "secret.jpg" in ds.report.render()
+
+    root = _corrupt_copy(small_sets["csv"], tmp_path / "data" / "csv")
+    with open(root / "labels.csv", "a") as f:
+        f.write("../secret.jpg,300,200,circle,10,10,40,40,synthetic\n")
+        f.write(f"{outside},300,200,circle,10,10,40,40,synthetic\n")
+    ds = load_dataset(root, "csv")
+    assert ds.report.counts.get(datasets.PATH_OUTSIDE) == 2, ds.report.render()
+    assert len(ds.samples) == 12
+
+
+def test_annotation_paths_into_subfolders_still_work(small_sets, tmp_path):
+    root = _corrupt_copy(small_sets["voc"], tmp_path / "voc")
+    (root / "photos").mkdir()
+    (root / "img_0001.jpg").rename(root / "photos" / "img_0001.jpg")
+    x = (root / "img_0001.xml").read_text().replace("img_0001.jpg", "photos/img_0001.jpg")
+    (root / "img_0001.xml").write_text(x)
+    ds = load_dataset(root, "voc")
+    assert len(ds.samples) == 12 and not ds.report.problems, ds.report.render()

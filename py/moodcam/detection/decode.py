@@ -10,6 +10,15 @@ One deliberate difference, for speed and with identical results: scores are
 computed for every anchor first and only the anchors that pass
 ``min_score_thresh`` are decoded (MediaPipe decodes all, then filters).
 
+One deliberate addition, for safety: a detection is also dropped when its
+score, box or key points are not finite (NaN or +-inf in the raw outputs), or
+when a box corner or key point lies more than ``MAX_OUTSIDE`` input sizes
+beyond the model input (a huge regressor value: after the letterbox is undone
+it becomes an enormous or infinite box that would win "primary face" and put
+NaN into the page's face data). MediaPipe keeps those; for finite outputs of a
+working model, which stay within a fraction of the input around it, the
+results are identical.
+
 Output coordinates are normalised to the model input ([0, 1]); the letterbox is
 undone later (see moodcam.detection.pipeline).
 """
@@ -23,7 +32,15 @@ import numpy as np
 
 from .result import Detections
 
-__all__ = ["DecodeOptions", "BLAZEFACE_SHORT_RANGE_DECODE", "scores_from_logits", "decode"]
+__all__ = ["DecodeOptions", "BLAZEFACE_SHORT_RANGE_DECODE", "MAX_OUTSIDE", "scores_from_logits", "decode"]
+
+# How far beyond the model input (in input sizes, normalised coordinates) a decoded
+# box corner or key point may lie before the detection counts as absurd and is
+# dropped: [-1, 2] on each axis. A face cut by the frame edge extends a little past
+# it; nothing a detector can see extends a whole input size past it.
+MAX_OUTSIDE = 1.0
+_LIMIT_CENTRE = np.float32(0.5)
+_LIMIT_HALF = np.float32(0.5 + MAX_OUTSIDE)
 
 
 @dataclass(frozen=True)
@@ -178,28 +195,37 @@ def decode(raw_boxes, raw_scores, anchors: np.ndarray, options: DecodeOptions = 
         b = b[:, [1, 0, 3, 2]]  # (y, x, h, w) -> (x, y, w, h)
     xy_scale = np.array([options.x_scale, options.y_scale], dtype=np.float32)
     wh_scale = np.array([options.w_scale, options.h_scale], dtype=np.float32)
-    centre = b[:, :2] / xy_scale * anc_wh + anc[:, :2]                         # (M, 2)
-    if options.apply_exponential_on_box_size:
-        size = np.exp(b[:, 2:4] / wh_scale) * anc_wh                           # (M, 2)
-    else:
-        size = b[:, 2:4] / wh_scale * anc_wh                                   # (M, 2)
-    half = size / np.float32(2.0)
-    out_boxes = np.concatenate([centre - half, centre + half], axis=1)         # (M, 4) xyxy
+    # Huge or non-finite regressors overflow or give inf - inf here: those rows are
+    # dropped below, without numpy warnings on the way.
+    with np.errstate(over="ignore", invalid="ignore"):
+        centre = b[:, :2] / xy_scale * anc_wh + anc[:, :2]                         # (M, 2)
+        if options.apply_exponential_on_box_size:
+            size = np.exp(b[:, 2:4] / wh_scale) * anc_wh                           # (M, 2)
+        else:
+            size = b[:, 2:4] / wh_scale * anc_wh                                   # (M, 2)
+        half = size / np.float32(2.0)
+        out_boxes = np.concatenate([centre - half, centre + half], axis=1)         # (M, 4) xyxy
 
-    k = options.num_keypoints
-    if k:
-        start = options.keypoint_coord_offset
-        stop = start + k * options.num_values_per_keypoint
-        kp_raw = raw[:, start:stop].reshape(-1, k, options.num_values_per_keypoint)[:, :, :2]  # (M, K, 2)
-        if not options.reverse_output_order:
-            kp_raw = kp_raw[:, :, ::-1]  # (y, x) -> (x, y)
-        kps = kp_raw / xy_scale * anc_wh[:, None, :] + anc[:, None, :2]          # (M, K, 2)
-    else:
-        kps = np.zeros((keep.shape[0], 0, 2), dtype=np.float32)
+        k = options.num_keypoints
+        if k:
+            start = options.keypoint_coord_offset
+            stop = start + k * options.num_values_per_keypoint
+            kp_raw = raw[:, start:stop].reshape(-1, k, options.num_values_per_keypoint)[:, :, :2]  # (M, K, 2)
+            if not options.reverse_output_order:
+                kp_raw = kp_raw[:, :, ::-1]  # (y, x) -> (x, y)
+            kps = kp_raw / xy_scale * anc_wh[:, None, :] + anc[:, None, :2]          # (M, K, 2)
+        else:
+            kps = np.zeros((keep.shape[0], 0, 2), dtype=np.float32)
 
-    # ConvertToDetections drops boxes with negative or NaN width/height
-    # (b/171391719): the model can predict them and downstream code assumes >= 0.
-    valid = (out_boxes[:, 2:] - out_boxes[:, :2] >= 0).all(axis=1)  # NaN compares false
+        # ConvertToDetections drops boxes with negative or NaN width/height
+        # (b/171391719): the model can predict them and downstream code assumes >= 0.
+        valid = (out_boxes[:, 2:] - out_boxes[:, :2] >= 0).all(axis=1)  # NaN compares false
+        # Not in MediaPipe (see the module docstring): non-finite or absurd values.
+        # |v - 0.5| <= 0.5 + MAX_OUTSIDE is false for NaN and +-inf as well.
+        valid &= (np.abs(out_boxes - _LIMIT_CENTRE) <= _LIMIT_HALF).all(axis=1)
+        if k:
+            valid &= (np.abs(kps - _LIMIT_CENTRE) <= _LIMIT_HALF).all(axis=(1, 2))
+        valid &= np.isfinite(scores)
     labels = classes if options.num_classes > 1 else None
     det = Detections(out_boxes, scores, kps, labels)
     return det if bool(valid.all()) else det.filter(valid)

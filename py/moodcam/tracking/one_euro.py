@@ -3,6 +3,11 @@
 A low-pass filter whose cut-off rises with the signal's speed: still boxes are
 smoothed hard (no jitter), fast-moving boxes follow with little lag. Time comes
 in as timestamps (milliseconds), never from a clock.
+
+A non-finite value (NaN, +-inf) would stay in the filter's state for good, so
+the filter resets when it is handed one (and returns it as it is: there is
+nothing to smooth), or when its own state stops being finite (overflow from
+absurd values); the next finite values start afresh.
 """
 
 from __future__ import annotations
@@ -56,6 +61,9 @@ class OneEuroFilter:
 
     def __call__(self, values, timestamp_ms: float) -> np.ndarray:
         x = np.asarray(values, dtype=np.float64)
+        if not np.isfinite(x).all():
+            self.reset()
+            return x.copy()
         if self._x is None:
             self._x = x.copy()
             self._dx = np.zeros_like(x)
@@ -71,11 +79,16 @@ class OneEuroFilter:
                 raise ValueError(f"timestamps must not decrease: {timestamp_ms} after {self._t_ms}")
             return self._x.copy()
         cfg = self.config
-        dx = (x - self._x) / dt
-        a_d = _alpha(cfg.d_cutoff, dt)
-        self._dx = self._dx + a_d * (dx - self._dx)
-        cutoff = cfg.min_cutoff + cfg.beta * np.abs(self._dx)
-        a = _alpha(cutoff, dt)
-        self._x = self._x + a * (x - self._x)
+        with np.errstate(over="ignore", invalid="ignore"):
+            dx = (x - self._x) / dt
+            a_d = _alpha(cfg.d_cutoff, dt)
+            self._dx = self._dx + a_d * (dx - self._dx)
+            cutoff = cfg.min_cutoff + cfg.beta * np.abs(self._dx)
+            a = _alpha(cutoff, dt)
+            self._x = self._x + a * (x - self._x)
         self._t_ms = float(timestamp_ms)
+        if not (np.isfinite(self._x).all() and np.isfinite(self._dx).all()):
+            # Overflow: start again from this (finite) measurement.
+            self.reset()
+            return self(x, timestamp_ms)
         return self._x.copy()

@@ -11,7 +11,10 @@ detection on fast frames does not either.
 
 Between detector runs nothing needs to be called: tracks simply keep their
 last smoothed box (faces move little in a few frames, which is why the
-detector can run every N frames). Expiry is judged on detector runs
+detector can run every N frames). Detections with a non-finite box, key point
+or score are ignored (decoding drops them already; faces handed over by other
+stages, e.g. FaceMesh, are checked here), so NaN never enters a track; each
+track's filter also resets itself if it ever sees a non-finite value. Expiry is judged on detector runs
 (:meth:`FaceTracker.update`); :meth:`FaceTracker.expire` is a time-only
 clean-up for callers whose detector may stop running altogether.
 """
@@ -101,6 +104,14 @@ def greedy_iou_match(a_boxes, b_boxes, min_iou: float) -> list[tuple[int, int]]:
     return pairs
 
 
+def _finite_only(det: Detections) -> Detections:
+    """The detections whose box, key points and score are all finite."""
+    ok = np.isfinite(det.boxes).all(axis=1) & np.isfinite(det.scores)
+    if det.keypoints.shape[1]:
+        ok &= np.isfinite(det.keypoints).all(axis=(1, 2))
+    return det if bool(ok.all()) else det.filter(ok)
+
+
 class FaceTracker:
     """Keeps face ids across frames. See the module docstring for the rules."""
 
@@ -147,6 +158,7 @@ class FaceTracker:
     def update(self, detections: Detections, timestamp_ms: float) -> tuple[list[Track], list[Track]]:
         """Feed one detector run (detections in frame pixels). Returns (new tracks, dropped tracks)."""
         self._check_time(timestamp_ms)
+        detections = _finite_only(detections)
         pairs = greedy_iou_match(np.array([t.box for t in self._tracks]).reshape(-1, 4), detections.boxes,
                                  self.config.min_iou)
         matched_det = set()

@@ -13,21 +13,25 @@ import time
 from pathlib import Path
 
 from ..errors import BuildError
+from .datasets import DEFAULT_IMAGE_CACHE_MB
 
 TRAIN_EPILOG = """\
 dataset layouts (DIR is --data):
   voc   LabelImg XML files anywhere under DIR; each image next to its XML, or in
         DIR, DIR/JPEGImages or DIR/images (seed 003's format)
   yolo  DIR/images/* + DIR/labels/*.txt ("class cx cy w h", normalised) and
-        DIR/classes.txt (one name a line) or DIR/data.yaml names (seed 002)
-  csv   DIR/*.csv with the header filename,width,height,class,xmin,ymin,xmax,ymax,source;
+        DIR/classes.txt (one name a line) or DIR/data.yaml names (a list or an
+        {id: name} mapping) (seed 002)
+  csv   DIR/*.csv with the header filename,width,height,class,xmin,ymin,xmax,ymax,source
+        (',' between fields; ';' or tab when the header holds no comma, as Excel writes);
         images in DIR or DIR/images
   A split is used as given (DIR/train + DIR/val|valid|test for any format, images/train +
   images/val for YOLO, train*.csv + val*.csv|test*.csv); otherwise a seeded 80/20 split.
 
-bad data (annotation without image, unreadable image, box outside the image, zero-area
-box, unknown class) is reported per file and skipped; training stops only when no
-valid image is left.
+bad data (annotation without image, unreadable image or annotation, box outside the
+image, zero-area box, unknown class, image path outside the dataset folder) is reported
+per file and skipped; training stops only when no valid image is left. Text files that
+are not UTF-8 (a BOM is fine) are read as cp1252, and the report notes each one.
 
 examples:
   python3 build.py train-detector --data data/kangaroo --format voc --name kangaroo
@@ -80,7 +84,8 @@ def train_parser() -> argparse.ArgumentParser:
     _data_args(p)
     g = p.add_argument_group("run")
     g.add_argument("--name", default=None, help="model name: folder under models/ and ?model=<name> in the app "
-                                                "(default: the --data folder name)")
+                                                "(default: the --data folder name); never a built-in model's "
+                                                "name (blazeface_short_range, ...)")
     g.add_argument("--out", default=None, metavar="DIR",
                    help="run folder for checkpoints, logs and the export (default: runs/<name>)")
     g.add_argument("--resume", action="store_true", help="continue the training saved in --out")
@@ -115,6 +120,9 @@ def train_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-flip", action="store_true", help="no horizontal flips (for classes that are mirror "
                                                           "images of each other)")
     g.add_argument("--no-augment", action="store_true", help="train on the images as they are")
+    g.add_argument("--image-cache-mb", type=float, default=DEFAULT_IMAGE_CACHE_MB, metavar="MB",
+                   help="decoded images kept in memory between uses, most recent first; beyond it images are "
+                        "re-read from disk (default %(default)s MB; 12 MP photos take 36 MB each)")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g = p.add_argument_group("export")
     g.add_argument("--no-export", action="store_true", help="train and evaluate only")
@@ -123,6 +131,9 @@ def train_parser() -> argparse.ArgumentParser:
     g.add_argument("--install-into", default=None, metavar="MODELS_DIR",
                    help="also export into this models folder (e.g. models), merging the entry into its "
                         "manifest.json so the app can load it with ?model=<name>")
+    g.add_argument("--overwrite", action="store_true",
+                   help="with --install-into: replace a model of the same name already installed there (such as "
+                        "the shipped shapes_demo); built-in models' names are never accepted")
     g.add_argument("--float16", action="store_true", help="store the TF.js weights as float16 (half the size)")
     g.add_argument("--licence", default="unspecified: the licence of your training data",
                    help="licence recorded in the manifest and card")
@@ -157,13 +168,15 @@ def run_train(argv: list[str] | None) -> int:
     from .train import TrainSettings, train
 
     data = Path(args.data).resolve()
-    from .export import check_name
+    from .export import check_install_target, check_name
     name = check_name(args.name or data.name.lower().replace(" ", "_"))
+    if args.install_into and not args.no_export:
+        check_install_target(Path(args.install_into), name, overwrite=args.overwrite)
     out = Path(args.out) if args.out else Path("runs") / name
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss,
                              patience=args.patience, monitor=args.monitor, seed=args.seed, init=args.init,
                              flip=not args.no_flip, augment=not args.no_augment, max_minutes=args.max_minutes,
-                             quiet=args.quiet)
+                             quiet=args.quiet, image_cache_mb=args.image_cache_mb)
     if args.init not in ("none", "mediapipe") and not Path(args.init).is_file():
         raise BuildError(f"--init {args.init}: no such file", expected="none, mediapipe or a .tflite path")
     train_set, val_set, how = load_split(data, args.format, _classes(args.classes), val_fraction=args.val_fraction,

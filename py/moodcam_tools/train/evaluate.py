@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import io
-from typing import Callable
+import itertools
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -61,10 +62,15 @@ class Predictor:
         pixels, lb = letterbox_image(image, self.config.input_size)
         return normalise(pixels, self.config.norm_scale, self.config.norm_offset), lb
 
-    def detect_images(self, images: list[np.ndarray], batch: int = 32) -> list[Detections]:
+    def detect_images(self, images: Iterable[np.ndarray], batch: int = 32) -> list[Detections]:
+        """Detections per image, in order. ``images`` may be a generator: each one is letterboxed as it
+        comes and not kept, so only model-input copies of one batch are held at a time."""
         out: list[Detections] = []
-        for start in range(0, len(images), batch):
-            prepared = [self.prepare(im) for im in images[start:start + batch]]
+        it = iter(images)
+        while True:
+            prepared = [self.prepare(im) for im in itertools.islice(it, batch)]
+            if not prepared:
+                break
             x = np.stack([p[0] for p in prepared])
             reg, cls = self.raw_fn(x)
             for i, (_, lb) in enumerate(prepared):
@@ -131,10 +137,13 @@ def coco_evaluate(samples: list[Sample], detections: list[Detections], class_nam
 
 
 def evaluate(raw_fn, config: DetectorConfig, samples: list[Sample], *, min_score: float = 0.05,
-             images: list[np.ndarray] | None = None, printer=print) -> tuple[dict, list[Detections]]:
-    """Detect on every sample (images read from disk unless given) and COCO-evaluate."""
+             images: Iterable[np.ndarray] | None = None, printer=print) -> tuple[dict, list[Detections]]:
+    """Detect on every sample and COCO-evaluate. Images are decoded from disk one at a time as the
+    predictor needs them, unless given (a list, or a generator to keep memory flat)."""
     predictor = Predictor(raw_fn, config, min_score=min_score)
     if images is None:
-        images = [read_image(s.image_path) for s in samples]
+        images = (read_image(s.image_path) for s in samples)
     dets = predictor.detect_images(images)
+    if len(dets) != len(samples):
+        raise ValueError(f"{len(dets)} images for {len(samples)} samples")
     return coco_evaluate(samples, dets, list(config.class_names), printer=printer), dets

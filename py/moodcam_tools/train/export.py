@@ -37,12 +37,43 @@ VERIFY_TOLERANCE = 1e-3
 _NAME_OK = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
+def built_in_names() -> tuple[str, ...]:
+    """The models `build.py models` makes (models/manifest.json's built-in entries): never a trained model's name."""
+    from ..convert.specs import MODELS
+
+    return tuple(spec.name for spec in MODELS)
+
+
 def check_name(name: str) -> str:
     if not name or not set(name) <= _NAME_OK or name[0] in "-_":
         raise BuildError(f"model name {name!r} is not usable in a URL (?model=<name>) or as a folder",
                          expected="lower-case letters, digits, '_' and '-', starting with a letter or digit",
                          fix="pass e.g. --name shapes_detector")
+    if name in built_in_names():
+        raise BuildError(f"model name {name!r} belongs to a built-in model of the app (made by `build.py models`); "
+                         "a trained detector under that name would replace it",
+                         expected="a name that is none of " + ", ".join(built_in_names()),
+                         fix=f"pass another --name, e.g. --name my_{name} (without --name the name is the "
+                             "--data folder's)")
     return name
+
+
+def check_install_target(models_dir: Path, name: str, *, overwrite: bool) -> None:
+    """Refuse to replace a model already in ``models_dir`` (its manifest entry or folder) unless ``overwrite``."""
+    models_dir = Path(models_dir)
+    manifest = models_dir / "manifest.json"
+    entries = {}
+    if manifest.is_file():
+        try:
+            entries = json.loads(manifest.read_text()).get("models") or {}
+        except (ValueError, AttributeError) as error:
+            raise BuildError(f"{manifest} is not a valid manifest ({error}); not touching it",
+                             fix="repair or remove it, then train again") from None
+    if overwrite or (name not in entries and not (models_dir / name).exists()):
+        return
+    what = "an entry in manifest.json" if name in entries else "a folder"
+    raise BuildError(f"{models_dir} already holds a model named {name!r} ({what}); installing would replace it",
+                     fix=f"pass another --name, or add --overwrite to replace {models_dir / name}")
 
 
 def save_serving_model(model, config: DetectorConfig, directory: Path) -> Path:

@@ -11,6 +11,11 @@ A run folder holds everything about one training:
     history.json             per-epoch losses and validation AP
     eval.json                the final COCO figures of best.weights.h5 on the validation split
 
+Memory: images are decoded on demand; one :class:`~.datasets.ImageCache` shared by
+the training and validation batches keeps the most recently used within
+``TrainSettings.image_cache_mb`` (default 1024 MB, ``--image-cache-mb``), so a big set
+of large photos is re-read from disk each epoch instead of held decoded.
+
 Determinism: ``keras.utils.set_random_seed(seed)`` fixes the initial weights, and
 each sample's augmentation is seeded from (seed, epoch, sample index), so a
 resumed run sees the same images it would have seen without the interruption.
@@ -30,7 +35,7 @@ import numpy as np
 
 from ..errors import BuildError
 from .augment import augment, boxes_to_model, build_augmenter, letterbox_image, normalise
-from .datasets import Dataset, Sample, read_image
+from .datasets import DEFAULT_IMAGE_CACHE_MB, Dataset, ImageCache
 from .evaluate import STAT_KEYS, coco_evaluate, format_summary
 from .loss import LOSSES, MultiboxLoss
 from .model import DetectorConfig, build_model
@@ -56,6 +61,7 @@ class TrainSettings:
     max_minutes: float | None = None
     eval_min_score: float = 0.05
     quiet: bool = False
+    image_cache_mb: float = DEFAULT_IMAGE_CACHE_MB   # decoded images kept between uses (see ImageCache)
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -64,6 +70,12 @@ class TrainSettings:
             raise BuildError(f"unknown metric to monitor {self.monitor!r}", expected=" or ".join(MONITORS))
         if self.epochs < 1 or self.batch_size < 1:
             raise BuildError("epochs and batch size must be at least 1")
+        if not self.image_cache_mb >= 0:
+            raise BuildError(f"the image cache size must be 0 MB or more, got {self.image_cache_mb}",
+                             fix="pass e.g. --image-cache-mb 1024 (0: decode every image at each use)")
+
+    def image_cache(self) -> ImageCache:
+        return ImageCache(int(self.image_cache_mb * 2**20))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,32 +136,17 @@ def _save_weights(model, path: Path) -> None:
     os.replace(tmp, path)
 
 
-class ImageCache:
-    """Decoded images kept in memory (datasets here are small); read once from disk."""
-
-    def __init__(self, samples: list[Sample]):
-        self.samples = samples
-        self._images: dict[int, np.ndarray] = {}
-
-    def __getitem__(self, i: int) -> np.ndarray:
-        im = self._images.get(i)
-        if im is None:
-            im = read_image(self.samples[i].image_path)
-            self._images[i] = im
-        return im
-
-
 class BatchMaker:
     """(x [B, S, S, 3], reg [B, N, 5], cls [B, N, C+1]) batches, augmented and seeded per sample."""
 
     def __init__(self, dataset: Dataset, config: DetectorConfig, matcher: AnchorMatcher, settings: TrainSettings,
-                 *, train: bool):
+                 *, train: bool, images: ImageCache | None = None):
         self.samples = dataset.samples
         self.config = config
         self.matcher = matcher
         self.settings = settings
         self.train = train
-        self.images = ImageCache(self.samples)
+        self.images = images if images is not None else settings.image_cache()
         index = {n: i for i, n in enumerate(config.class_names)}
         self.class_ids = [np.asarray([index[lab] for lab in s.labels], np.int64) for s in self.samples]
         self.augmenter = build_augmenter(settings.seed, flip=settings.flip) if (train and settings.augment) else None
@@ -164,8 +161,11 @@ class BatchMaker:
             np.random.default_rng([self.settings.seed, epoch]).shuffle(idx)
         return idx
 
+    def image(self, i: int) -> np.ndarray:
+        return self.images.get(self.samples[i].image_path)
+
     def item(self, i: int, epoch: int):
-        image, boxes, ids = self.images[i], self.samples[i].boxes, self.class_ids[i]
+        image, boxes, ids = self.image(i), self.samples[i].boxes, self.class_ids[i]
         if self.augmenter is not None:
             seed = (self.settings.seed * 1_000_003 + epoch * 100_003 + i) % (2**31)
             image, boxes, ids = augment(self.augmenter, image, boxes, ids, seed=seed)
@@ -262,8 +262,9 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
 
     matcher = AnchorMatcher(config.anchor_options, config.decode_options())
     loss_fn = MultiboxLoss(matcher.regression_weights(), kind=settings.loss)
-    train_maker = BatchMaker(train_set, config, matcher, settings, train=True)
-    val_maker = BatchMaker(val_set, config, matcher, settings, train=False)
+    images = settings.image_cache()            # one budget for both (the prefetch thread shares it)
+    train_maker = BatchMaker(train_set, config, matcher, settings, train=True, images=images)
+    val_maker = BatchMaker(val_set, config, matcher, settings, train=False, images=images)
     steps = train_maker.steps()
     schedule = keras.optimizers.schedules.CosineDecay(
         settings.learning_rate * 0.1, decay_steps=max(1, steps * settings.epochs), alpha=0.02,
@@ -363,10 +364,9 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
         raise BuildError("training finished without a validation result to keep")
     model.load_weights(str(files.best_weights))
     from .evaluate import evaluate, keras_raw_fn
-    images = [val_maker.images[i] for i in range(len(val_set.samples))]
     log(f"COCO evaluation of the best weights on {len(val_set.samples)} validation images:")
     final, _ = evaluate(keras_raw_fn(model), config, val_set.samples, min_score=settings.eval_min_score,
-                        images=images, printer=print)
+                        images=(val_maker.image(i) for i in range(len(val_set.samples))), printer=print)
     result = {"stats": {k: final[k] for k in STAT_KEYS}, "best_epoch": state["best_epoch"] + 1,
               "epochs_run": state["epoch"] + 1, "train_seconds": seconds, "stop_reason": stop_reason,
               "val_images": len(val_set.samples), "train_images": len(train_set.samples)}
