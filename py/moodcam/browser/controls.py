@@ -94,7 +94,7 @@ class Controls:
         if name == "start-stop":
             if s.loop is not None:
                 s.stop_camera()
-                s.renderer.clear()
+                s.renderer.clear()  # type: ignore[union-attr]
                 s.set_state("ready")
             else:
                 s.tasks.spawn(s.start_camera())
@@ -180,8 +180,8 @@ class Controls:
                 s.fail(error.failure)
                 return
             if running and loop is s.loop:
-                s.analyser.reset(s.settings, now_ms())   # the abandoned frame may have left it mid-frame
-                loop.start(fresh=True)
+                s.analyser.reset(s.settings, now_ms())  # type: ignore[union-attr]  # set once a mode loaded
+                loop.start(fresh=True)  # type: ignore[union-attr]  # running: loop is set
                 s.set_state("running")
         finally:
             s._switching = False
@@ -206,7 +206,7 @@ class Controls:
         await s.photo.cancel()
         s.stop_camera()
         s.clear_failure()
-        s.renderer.clear()
+        s.renderer.clear()  # type: ignore[union-attr]
         s.ui.hidden("still", False)
         s.ui.hidden("video", True)
         s.source = "photo"
@@ -218,7 +218,7 @@ class Controls:
             s.ui.data("analysis", "done")
 
     async def _photo_frame(self, still: Any, w: int, h: int, t: float, last: bool) -> None:
-        result = await self.s.analyser.analyse(still, w, h, t)
+        result = await self.s.analyser.analyse(still, w, h, t)  # type: ignore[union-attr]
         self.s.after_frame(result, (w, h), now_ms(), False, force_hud=last)
 
     async def visibility(self, hidden: bool) -> None:
@@ -233,8 +233,8 @@ class Controls:
             await loop.idle()
             if logic is not None:
                 logic.pause(now_ms())
-                s.renderer.show_mood(logic.state.snapshot)
-            s.renderer.clear()
+                s.renderer.show_mood(logic.state.snapshot)  # type: ignore[union-attr]
+            s.renderer.clear()  # type: ignore[union-attr]
             s.set_state("paused")
         elif not hidden and not loop.running and s.state == "paused":
             if logic is not None:

@@ -91,7 +91,8 @@ class CustomAnalyser:
         with Clock(times)("logic_ms"):
             det = self.post(raw_boxes, raw_scores, lb)
             classes = det.labels if det.labels is not None else np.zeros(len(det), np.int64)
-            found = tuple(Detection(self.labels[int(c)], float(s), tuple(float(v) for v in b))
+            # b is a row of the (N, 4) box array: four floats
+            found = tuple(Detection(self.labels[int(c)], float(s), tuple(float(v) for v in b))  # type: ignore[arg-type]
                           for c, s, b in zip(classes, det.scores, det.boxes.astype(np.float64)))
         times.total_ms = 1000 * (time.perf_counter() - t0)
         self.times = times

@@ -25,6 +25,7 @@ WORK_SIDE = 640 keeps a face that fills a quarter of a 640 px frame at
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pyodide.ffi import to_js
 
@@ -39,7 +40,7 @@ WORK_SIDE = 640
 #   smoothed 1x: IoU 0.931, coffee 0.50 / 0.36      work frame (old path): IoU 0.996, coffee 0.49 / 0.41
 # Nearest-neighbour copies the old path's point sampling but turns coffee into a 0.54 "face"
 # on a WebGL canvas; the smoothed 2x draw keeps well clear of the 0.5 threshold.
-DETECTOR_DRAW = {"smoothing": True, "quality": "low", "oversample": 2}
+DETECTOR_DRAW: dict[str, Any] = {"smoothing": True, "quality": "low", "oversample": 2}
 
 
 @dataclass(frozen=True)

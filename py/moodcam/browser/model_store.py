@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import js
 from pyodide.http import pyfetch
@@ -36,7 +37,7 @@ class LoadedModel:
     entry: ModelEntry
     model_json: dict
     weights: bytes                  # the shards concatenated in model.json order
-    graph: object = None            # tf.GraphModel on the active backend
+    graph: Any = None               # tf.GraphModel on the active backend
     output_names: list[str] = field(default_factory=list)
 
     @property

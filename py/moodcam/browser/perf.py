@@ -107,7 +107,7 @@ class PerfMeter:
 
     def summary(self, **extra: object) -> str:
         """<html data-perf>: the averages (ms) plus frames and fps."""
-        out = {k: round(v, 2) for k, v in self.averages.items()}
+        out: dict[str, object] = {k: round(v, 2) for k, v in self.averages.items()}
         out.update(python_ms=out["logic_ms"], frames=self.frames, fps=round(self.fps, 2),
                    detector_fraction=round(self.detector_fraction, 3), **extra)
         return json.dumps(out)

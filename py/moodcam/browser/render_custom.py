@@ -9,6 +9,7 @@ DOM (besides browser.ui's contract):
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 
@@ -54,6 +55,7 @@ class DetectionRenderer:
             for d, box in zip(result.detections, drawn):
                 self.overlay.box(box, self.colour(d.label), line)
                 self.overlay.tag(caption(d), float(box[0]), float(box[1]), line)
+        rows: list[dict[str, Any]]
         rows = [{"label": d.label, "score": round(d.score, 3), "box": [round(float(v), 1) for v in b],
                  "source_box": [round(float(v), 1) for v in sb]}
                 for d, b, sb in zip(result.detections, drawn, source)]

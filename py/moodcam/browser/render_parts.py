@@ -125,7 +125,8 @@ class PartsRenderer:
         on = self.active and result is not None
         self.ui.text("hud-mesh", f"{self._mesh_ms:.1f}" if on and self._mesh_ms else "–")
         self.ui.text("hud-detector-share",
-                     f"{100 * result.detector_fraction:.0f}% of {result.frames}" if on else "–")
+                     # `on` implies result is not None
+                     f"{100 * result.detector_fraction:.0f}% of {result.frames}" if on else "–")  # type: ignore[union-attr]
 
     @property
     def mesh_ms(self) -> float:

@@ -61,6 +61,8 @@ class Session:
         self.camera = CameraSession(post, self._camera_ended)
         self.reader = FrameReader()
         self.bag = ProxyBag()
+        # backend, analyser and renderer are None until boot() has chosen a backend and loaded a mode;
+        # the frame path and the controls assume they are set (`type: ignore[union-attr]` at each use).
         self.backend: BackendChoice | None = None
         self.face: FaceAnalyser | None = None          # the face mode (also under face parts)
         self.analyser: FrameAnalyser | None = None     # the mode analysing frames now
@@ -189,8 +191,9 @@ class Session:
         one = self.camera.cameras < 2
         self.ui.prop("switch-camera", "disabled", one)
         self.ui.prop("switch-camera", "title", "Only one camera was found" if one else "")
-        self.analyser.reset(self.settings, now_ms())
-        self.loop = FrameLoop(self.camera.source, self._camera_frame, self.tasks)
+        self.analyser.reset(self.settings, now_ms())  # type: ignore[union-attr]
+        # the camera opened (no failure), so its source is set
+        self.loop = FrameLoop(self.camera.source, self._camera_frame, self.tasks)  # type: ignore[arg-type]
         self._start_label(True)
         if self.hidden:
             self.set_state("paused")
@@ -222,7 +225,7 @@ class Session:
             return
         now = now_ms()
         try:
-            result = await self.analyser.analyse(frame.image, frame.width, frame.height, now)
+            result = await self.analyser.analyse(frame.image, frame.width, frame.height, now)  # type: ignore[union-attr]
         except Exception as error:  # noqa: BLE001 - shown on the page; the loop stops
             traceback.print_exc()
             if self.loop is not None:
@@ -239,17 +242,18 @@ class Session:
         """The boot chain on a real frame: Python -> TF.js -> numbers back (shown in the HUD)."""
         with tf_scope("chain"):
             means = channel_means(self.reader.grab(frame.image, frame.width, frame.height))
-        return (f"{self.backend.name} read {frame.width}x{frame.height}: mean RGB "
+        backend = self.backend.name if self.backend is not None else "?"
+        return (f"{backend} read {frame.width}x{frame.height}: mean RGB "
                 + ", ".join(f"{m:.0f}" for m in means))
 
     def after_frame(self, result: Any, size: tuple[int, int], now: float, mirrored: bool,
                     force_hud: bool = False) -> None:
         r0 = time.perf_counter()
-        self.renderer.show(result, size, mirrored)
+        self.renderer.show(result, size, mirrored)  # type: ignore[union-attr]
         mesh = getattr(self.analyser, "mesh_result", None)
         self.parts.mirrored = mirrored
         self.parts.show(mesh)
-        times = self.analyser.times
+        times = self.analyser.times  # type: ignore[union-attr]
         times.draw_ms = 1000 * (time.perf_counter() - r0)
         times.total_ms += times.draw_ms
         self.perf.detector_fraction = mesh.detector_fraction if mesh is not None else 0.0
@@ -258,7 +262,7 @@ class Session:
         if self.perf.frames % 15 == 0:
             self.ui.data("perf", self.perf.summary(proxies=ProxyBag.live_total))
         if self.settings.show_hud or force_hud:
-            self.renderer.hud(now, self.perf, self.backend.name, force=force_hud)
+            self.renderer.hud(now, self.perf, self.backend.name, force=force_hud)  # type: ignore[union-attr]
             self.parts.hud(now, times.mesh_ms, mesh, force=force_hud)
         self.ui.flush()
         # Live tensors between frames (nothing of this frame is alive now): the soak's leak gauge.

@@ -91,7 +91,9 @@ def weighted_nms(det: Detections, iou_threshold: float = 0.3, min_score: float =
     kps = det.keypoints[order]                                       # (M, K, 2)
     iou = iou_unchecked(boxes, boxes)                                # (M, M)
     remaining = np.ones(order.size, dtype=bool)
-    out_boxes, out_kps, out_idx = [], [], []
+    out_boxes: list[np.ndarray] = []
+    out_kps: list[np.ndarray] = []
+    out_idx: list[int] = []
     limit = order.size if max_detections is None else max_detections
     while remaining.any() and len(out_idx) < limit:
         top = int(np.argmax(remaining))  # first remaining = highest score (sorted)

@@ -192,13 +192,13 @@ def edges_to_paths(edges) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int,
             lines.extend(group)
             continue
         group.sort(key=lambda c: (-len(c), c))
-        a, b = group[0], group[1]
-        loops.append(a + b[::-1][1:])
+        longest, second = group[0], group[1]
+        loops.append(longest + second[::-1][1:])
         lines.extend(group[2:])
     # Two open chains and nothing else (an eyebrow): close them into one outline.
     if not loops and len(lines) == 2 and all(len(adj[c[0]]) == 1 and len(adj[c[-1]]) == 1 for c in lines):
-        a, b = sorted(lines)
-        loops.append(a + b[::-1] + [a[0]])
+        first, last = sorted(lines)
+        loops.append(first + last[::-1] + [first[0]])
         lines = []
     for loop in loops:
         if loop[0] != loop[-1]:

@@ -74,7 +74,7 @@ class MarginVoting:
 
 VotingConfig = Union[ConsecutiveVoting, MovingAverageVoting, MarginVoting]
 
-_BY_NAME = {"consecutive": ConsecutiveVoting, "moving_average": MovingAverageVoting, "margin": MarginVoting}
+_BY_NAME: dict[str, type[VotingConfig]] = {"consecutive": ConsecutiveVoting, "moving_average": MovingAverageVoting, "margin": MarginVoting}
 
 
 def voting_config(strategy: str = "consecutive", **fields) -> VotingConfig:

@@ -69,6 +69,7 @@ class OneEuroFilter:
             self._dx = np.zeros_like(x)
             self._t_ms = float(timestamp_ms)
             return self._x.copy()
+        assert self._dx is not None and self._t_ms is not None  # set together with _x
         if x.shape != self._x.shape:
             raise ValueError(f"values changed shape from {self._x.shape} to {x.shape}; reset() the filter first")
         dt = (float(timestamp_ms) - self._t_ms) / 1000.0

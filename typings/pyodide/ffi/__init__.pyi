@@ -1,0 +1,56 @@
+# The parts of Pyodide 0.27's pyodide.ffi that moodcam uses.
+from collections.abc import Callable
+from typing import Any
+
+IN_BROWSER: bool
+
+class JsProxy:
+    """A JavaScript object seen from Python: attribute access reaches the JS object."""
+
+    @property
+    def js_id(self) -> int: ...
+    @property
+    def typeof(self) -> str: ...
+    def to_py(
+        self,
+        *,
+        depth: int = -1,
+        default_converter: Callable[..., Any] | None = None,
+    ) -> Any: ...
+    def as_object_map(self, *, hereditary: bool = False) -> Any: ...
+    def new(self, *args: Any, **kwargs: Any) -> Any: ...
+    def __getattr__(self, name: str) -> Any: ...
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+class JsDoubleProxy(JsProxy):
+    """A JS handle on a Python object (create_proxy); must be destroyed by its owner."""
+
+    def destroy(self) -> None: ...
+    def unwrap(self) -> Any: ...
+
+class JsException(JsProxy, Exception):
+    """A JavaScript Error raised into Python."""
+
+    @property
+    def js_error(self) -> JsProxy: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def stack(self) -> str: ...
+
+def create_proxy(obj: Any, /, *, capture_this: bool = False, roundtrip: bool = True) -> JsDoubleProxy: ...
+def create_once_callable(obj: Callable[..., Any], /, *, _may_syncify: bool = False) -> JsProxy: ...
+def destroy_proxies(pyproxies: JsProxy, /) -> None: ...
+def to_js(
+    obj: Any,
+    /,
+    *,
+    depth: int = -1,
+    pyproxies: JsProxy | None = None,
+    create_pyproxies: bool = True,
+    dict_converter: Callable[[Any], Any] | None = None,
+    default_converter: Callable[..., Any] | None = None,
+    eager_converter: Callable[..., Any] | None = None,
+) -> Any: ...
