@@ -24,6 +24,9 @@
     box.hidden = false;
   }
 
+  // The canvases the engine draws into (transferred to the worker as OffscreenCanvases).
+  const CANVASES = ["overlay", "still", "bars", "timeline"];
+
   const FIXES = {
     site: ["The site description (site.json) could not be read.",
            "Rebuild and redeploy the site (python3 build.py site), then reload."],
@@ -104,11 +107,10 @@
       worker.onmessage = (event) => fromEngine(event.data);
       worker.onerror = (event) => fatal("worker", String(event.message || "").slice(0, 300));
       toEngine = (message, transfer) => worker.postMessage(message, transfer || []);
-      const overlay = $("overlay").transferControlToOffscreen();
-      const still = $("still").transferControlToOffscreen();
-      start.canvases = { overlay, still };
+      start.canvases = {};
+      for (const id of CANVASES) start.canvases[id] = $(id).transferControlToOffscreen();
       window.moodcam = { worker };
-      toEngine(start, [overlay, still]);
+      toEngine(start, Object.values(start.canvases));
     } else {
       await new Promise((resolve, reject) => {
         const script = Object.assign(document.createElement("script"), { src: "app/engine.js" });
@@ -119,7 +121,7 @@
       // Same protocol, delivered on this thread (asynchronously, as a worker's would be).
       const engine = window.moodcamEngine.createEngine((message) => queueMicrotask(() => fromEngine(message)));
       toEngine = (message) => queueMicrotask(() => engine.receive(message));
-      start.canvases = { overlay: $("overlay"), still: $("still") };
+      start.canvases = Object.fromEntries(CANVASES.map((id) => [id, $(id)]));
       toEngine(start);
     }
     const camera = window.moodcamCamera.createCamera($("video"), toEngine);

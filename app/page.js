@@ -72,6 +72,7 @@
       ["show-boxes", "change", (e) => ["show_boxes", e.target.checked]],
       ["show-keypoints", "change", (e) => ["show_keypoints", e.target.checked]],
       ["show-hud", "change", (e) => ["show_hud", e.target.checked]],
+      ["show-bars", "change", (e) => ["show_bars", e.target.checked]],
       ["show-parts", "change", (e) => ["show_parts", e.target.checked]],
       ["show-mesh-points", "change", (e) => ["show_mesh_points", e.target.checked]],
     ];
@@ -85,6 +86,7 @@
     }
     $("start-stop").addEventListener("click", () => send({ type: "command", name: "start-stop" }));
     $("switch-camera").addEventListener("click", () => send({ type: "command", name: "switch-camera" }));
+    $("save-session").addEventListener("click", () => send({ type: "command", name: "save-session" }));
     $("error-action").addEventListener("click", (e) =>
       send({ type: "command", name: "action", action: e.currentTarget.dataset.action || "" }));
 
@@ -131,6 +133,16 @@
           if (message.cmd === "navigate") return location.assign(message.href);
           if (message.cmd === "pick-photo") return $("photo-input").click();
           return undefined;
+        case "download": {
+          // A file made by Python on this device, saved by the browser: nothing is uploaded.
+          const url = URL.createObjectURL(new Blob([message.text], { type: message.mime }));
+          const a = Object.assign(document.createElement("a"), { href: url, download: message.name });
+          document.body.appendChild(a);
+          a.click();
+          a.remove();
+          setTimeout(() => URL.revokeObjectURL(url), 10000);
+          return undefined;
+        }
         case "reply": {
           const resolve = pending.get(message.id);
           pending.delete(message.id);

@@ -28,5 +28,5 @@ def test_ops_are_checked():
 
 def test_the_page_handles_every_engine_message():
     page = (APP / "page.js").read_text() + (APP / "boot.js").read_text()
-    for kind in ("ui", "camera", "store", "go", "reply", "fatal"):
+    for kind in ("ui", "camera", "store", "go", "download", "reply", "fatal"):
         assert f'"{kind}"' in page, kind

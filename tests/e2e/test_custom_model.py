@@ -47,7 +47,7 @@ def shapes_camera(tmp_path_factory):
 
 def test_custom_detector_draws_labelled_boxes(server, shapes_camera):
     y4m, truth, shape = shapes_camera
-    with open_app(server, camera=y4m, query=f"?model={MODEL}&backend=wasm") as app:
+    with open_app(server, camera=y4m, query=f"?model={MODEL}&backend=wasm&sw=0") as app:
         assert app.wait_state("running", "error")["appState"] == "running", app.error()
         data = app.data()
         assert data["mode"] == "custom" and data["model"] == MODEL and data["backend"] == "wasm"
@@ -84,7 +84,8 @@ def test_custom_detector_draws_labelled_boxes(server, shapes_camera):
         options = app.page.evaluate("() => [...document.getElementById('model-select').options].map(o => o.value)")
         assert options[0] == "" and MODEL in options
         assert app.page.evaluate("() => document.getElementById('model-select').value") == MODEL
-        # Only this model's graph + weights were fetched (besides the manifest), none of the face models.
+        # Only this model's graph + weights were fetched (besides the manifest), none of the face models
+        # (?sw=0: the service worker, which precaches the whole site for offline use, is left out).
         fetched = [r.url for r in app.requests if "/models/" in r.url]
         assert any(f"/models/{MODEL}/model.json" in u for u in fetched)
         assert not [u for u in fetched if "blazeface" in u or "emotion" in u], fetched

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -20,10 +21,8 @@ import js
 from . import failures
 from .failures import Action, Failure
 from .interop import ProxyBag, tf
-from .mesh import MeshStage
 from .model_store import ModelError
-from .modes import MESH
-from .parts_mode import FacePartsAnalyser
+from .modes import switch_face_parts
 from .photo import decode
 from .session import Session, now_ms
 from .settings import FACES, RANGES, STORAGE_KEY, coerce
@@ -41,7 +40,6 @@ def url_with_model(href: str, name: str) -> str:
 class Controls:
     def __init__(self, session: Session) -> None:
         self.s = session
-        self._mesh_loading = False
 
     def show_settings(self) -> None:
         """The controls as the settings are (ranges from the clamps: a slider offers only what is kept)."""
@@ -57,7 +55,7 @@ class Controls:
         ui.text("threshold-value", f"{st.threshold:.2f}")
         ui.prop("backend-select", "value", st.backend)
         for element_id, on in (("show-boxes", st.show_boxes), ("show-keypoints", st.show_keypoints),
-                               ("show-hud", st.show_hud), ("show-parts", st.show_parts),
+                               ("show-hud", st.show_hud), ("show-bars", st.show_bars), ("show-parts", st.show_parts),
                                ("show-mesh-points", st.show_mesh_points)):
             ui.prop(element_id, "checked", on)
         ui.hidden("hud", not st.show_hud)
@@ -83,6 +81,8 @@ class Controls:
             s.post({"type": "go", "cmd": "navigate", "href": url_with_model(s.href, settings.model)})
         elif name == "show_hud":
             s.ui.hidden("hud", not value)
+        elif name == "show_bars" and s.presenter.bars is not None:
+            s.presenter.bars.toggle(bool(value))
         elif name in ("show_parts", "show_mesh_points"):
             s.tasks.spawn(self.sync_mesh())
         elif s.renderer is not None and name in ("show_boxes", "show_keypoints"):
@@ -103,8 +103,19 @@ class Controls:
             s.store.update(facing=facing)
             s.post({"type": "store", "key": STORAGE_KEY, "value": s.store.to_json()})
             s.tasks.spawn(s.start_camera())
+        elif name == "save-session":
+            self.save_session()
         elif name == "action":
             self.act(Action(str(message.action)))
+
+    def save_session(self) -> None:
+        """The mood timeline as CSV and JSON files, made here and saved by the browser (nothing uploaded)."""
+        s = self.s
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(s.timeline.started_at_unix_ms / 1000))
+        s.post({"type": "download", "name": f"moodcam-session-{stamp}.csv", "mime": "text/csv",
+                "text": s.timeline.to_csv()})
+        s.post({"type": "download", "name": f"moodcam-session-{stamp}.json", "mime": "application/json",
+                "text": s.timeline.to_json()})
 
     def act(self, action: Action) -> None:
         s = self.s
@@ -119,38 +130,8 @@ class Controls:
         else:   # RESTART_CAMERA, RETRY_CAMERA
             s.tasks.spawn(s.start_camera())
 
-    # == face parts ===============================================================================
     async def sync_mesh(self) -> None:
-        """Follow the face-parts / mesh key-points settings: load FaceMesh on first use, switch the mode."""
-        s = self.s
-        st = s.settings
-        want = st.show_parts or st.show_mesh_points
-        s.parts.show_parts, s.parts.show_points = st.show_parts, st.show_mesh_points
-        s.parts.update_legend()
-        if s.face is None:
-            return
-        parts = s.analyser if isinstance(s.analyser, FacePartsAnalyser) else None
-        if want and parts is None:
-            if self._mesh_loading:
-                return
-            self._mesh_loading = True
-            try:
-                (model,) = await s.models.load(MESH)
-            except ModelError as error:
-                # Not fatal: the app works on without face parts.
-                s.ui.notice(f"Face parts are unavailable: {error.failure.message} {error.failure.fix}")
-                return
-            finally:
-                self._mesh_loading = False
-            st = s.settings      # the settings may have changed while the model loaded
-            if st.show_parts or st.show_mesh_points:
-                stage = MeshStage(model)
-                s.parts.set_layout(stage.layout)
-                s.analyser = FacePartsAnalyser(s.face, stage)
-        elif not want and parts is not None:
-            s.analyser = s.face
-            s.parts.show(None)
-        s.ui.data("mesh", "on" if isinstance(s.analyser, FacePartsAnalyser) else "off")
+        await switch_face_parts(self.s)
 
     # == backend ==================================================================================
     async def switch_backend(self, preferred: str, note: str = "") -> None:
@@ -253,7 +234,7 @@ class Controls:
             heap = getattr(getattr(js, "moodcam", None), "pyodide", None)
             text = json.dumps({
                 "numTensors": int(mem.numTensors), "numBytes": int(mem.numBytes),
-                "tensorsBetweenFrames": s.tensors_between_frames, "frames": s.perf.frames,
+                "tensorsBetweenFrames": s.presenter.tensors_between_frames, "frames": s.perf.frames,
                 "proxies": ProxyBag.live_total, "gc_objects": len(gc.get_objects()),
                 "perf": json.loads(s.perf.summary()), "dropped": s.loop.stats.dropped if s.loop else 0,
                 "tasks": s.tasks.running, "engine": "worker" if not hasattr(js, "document") else "page",

@@ -181,3 +181,12 @@ def channel_means(frame) -> list[float]:
     """The boot chain's check that TF.js runs on a real frame: mean R, G, B (inside a tf_scope)."""
     means = tf.mean(tf.cast(frame, "float32"), to_js([0, 1]))
     return [float(v) for v in means.dataSync().to_py()]
+
+
+def chain_check(reader: FrameReader, source, width: int, height: int, backend: str) -> str:
+    """The boot chain on a real frame: Python -> TF.js -> numbers back (shown in the HUD)."""
+    from .interop import tf_scope
+
+    with tf_scope("chain"):
+        means = channel_means(reader.grab(source, width, height))
+    return f"{backend} read {width}x{height}: mean RGB " + ", ".join(f"{m:.0f}" for m in means)

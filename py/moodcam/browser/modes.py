@@ -7,18 +7,25 @@ Model files are verified by the ModelStore; a ModelError carries the Failure to 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..manifest import Manifest, ManifestError
 from . import failures
 from .analyser import FaceAnalyser
 from .custom_mode import CustomAnalyser, unavailable
 from .failures import Failure
 from .frames import FrameReader
+from .mesh import MeshStage
 from .model_store import ModelError, ModelStore
 from .nets import DetectorStep, EmotionStep
+from .parts_mode import FacePartsAnalyser
 from .render import FaceRenderer, Overlay
 from .render_custom import DetectionRenderer
 from .settings import Settings
 from .ui import Ui
+
+if TYPE_CHECKING:
+    from .session import Session
 
 DETECTOR = "blazeface_short_range"
 EMOTION = "emotion_mini_xception"
@@ -53,3 +60,33 @@ async def load_custom_mode(manifest: Manifest, models: ModelStore, reader: Frame
     renderer = DetectionRenderer(overlay, ui, analyser.labels, show_boxes=settings.show_boxes)
     renderer.introduce(name, model.entry.summary)
     return analyser, renderer
+
+
+async def switch_face_parts(session: "Session") -> None:
+    """Follow the face-parts / mesh key-points settings: load FaceMesh on first use (only then),
+    and put the face-parts mode in the face mode's place, or back. Calls run one at a time."""
+    s = session
+    async with s.mesh_lock:
+        st = s.settings
+        want = st.show_parts or st.show_mesh_points
+        s.parts.show_parts, s.parts.show_points = st.show_parts, st.show_mesh_points
+        s.parts.update_legend()
+        if s.face is None:
+            return
+        on = isinstance(s.analyser, FacePartsAnalyser)
+        if want and not on:
+            try:
+                (model,) = await s.models.load(MESH)
+            except ModelError as error:
+                # Not fatal: the app works on without face parts.
+                s.ui.notice(f"Face parts are unavailable: {error.failure.message} {error.failure.fix}")
+                return
+            st = s.settings      # the settings may have changed while the model loaded
+            if st.show_parts or st.show_mesh_points:
+                stage = MeshStage(model)
+                s.parts.set_layout(stage.layout)
+                s.analyser = FacePartsAnalyser(s.face, stage)
+        elif not want and on:
+            s.analyser = s.face
+            s.parts.show(None)
+        s.ui.data("mesh", "on" if isinstance(s.analyser, FacePartsAnalyser) else "off")

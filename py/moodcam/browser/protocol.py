@@ -8,11 +8,11 @@ Page -> engine
 ==============
 | type         | fields                                                     | meaning |
 |--------------|------------------------------------------------------------|---------|
-| start        | site, base, href, params, stored, engine, hidden, bench, canvases {overlay, still} | boot Python (first message; canvases are OffscreenCanvases in the worker) |
+| start        | site, base, href, params, stored, engine, hidden, bench, canvases {overlay, still, bars, timeline} | boot Python (first message; canvases are OffscreenCanvases in the worker) |
 | camera       | event: opened {width, height, facing, transport, frames, clock, cameras} / failed {error {name, message}} / ended / frame-failed | what the camera did |
 | frame        | bitmap, width, height                                       | one camera frame (transport "bitmap") |
 | control      | name (a Settings field), value                              | a control changed |
-| command      | name: start-stop / switch-camera / action (+ action: an Action value) | a button |
+| command      | name: start-stop / switch-camera / save-session / action (+ action: an Action value) | a button |
 | photo        | file, name                                                  | analyse this photo |
 | visibility   | hidden                                                      | the page was hidden / shown |
 | query        | id, what: diagnostics / bench                               | figures for tests and bench/ |
@@ -25,6 +25,7 @@ Engine -> page
 | camera  | cmd: open {facing, clock} / close / frame         | open or close the camera; send one frame |
 | store   | key, value                                       | keep in localStorage |
 | go      | cmd: reload / navigate {href} / pick-photo        | what only the page can do |
+| download | name, mime, text                                | save a file made on this device (Save session) |
 | reply   | id, json                                         | the answer to a query |
 | fatal   | code, detail                                     | the engine could not boot (app/engine.js) |
 """
@@ -47,9 +48,9 @@ UI_OPS = {
 }
 
 PAGE_TO_ENGINE = ("start", "camera", "frame", "control", "command", "photo", "visibility", "query")
-ENGINE_TO_PAGE = ("ui", "camera", "store", "go", "reply", "fatal")
+ENGINE_TO_PAGE = ("ui", "camera", "store", "go", "download", "reply", "fatal")
 CAMERA_EVENTS = ("opened", "failed", "ended", "frame-failed")
-COMMANDS = ("start-stop", "switch-camera", "action")
+COMMANDS = ("start-stop", "switch-camera", "save-session", "action")
 QUERIES = ("diagnostics", "bench")
 
 

@@ -13,25 +13,27 @@ work: a model failed its checksum...).
 from __future__ import annotations
 
 import asyncio
-import time
 import traceback
 from typing import Any, Callable
 
 import js
 
 from ..manifest import Manifest
+from ..mood.timeline import MoodTimeline
 from . import failures
 from .analyser import FaceAnalyser, FrameAnalyser
 from .backend import BackendChoice, choose_backend, webgl_canvas
 from .camera import CameraSession
 from .custom_mode import model_options
 from .failures import Failure
-from .frames import FrameReader, channel_means
-from .interop import ProxyBag, tf, tf_scope
+from .frames import FrameReader, chain_check
+from .interop import ProxyBag
 from .loop import Frame, FrameLoop
 from .model_store import ModelError, ModelStore
 from .modes import load_custom_mode, load_face_mode
 from .perf import PerfMeter
+from .present import FramePresenter
+from .render_mood import BarsRenderer, TimelineRenderer
 from .photo import PhotoMode, decode
 from .render import FaceRenderer, Overlay
 from .render_custom import DetectionRenderer
@@ -69,14 +71,18 @@ class Session:
         self.renderer: FaceRenderer | DetectionRenderer | None = None
         s = self.settings
         self.parts = PartsRenderer(self.overlay, self.ui, s.show_parts, s.show_mesh_points)
+        self.canvases = start.canvases
+        self.timeline = MoodTimeline(started_at_unix_ms=float(js.Date.now()))
+        self.presenter = FramePresenter(self.ui, self.perf, self.parts, self.timeline,
+                                        TimelineRenderer(start.canvases.timeline, self.ui, self.timeline))
         self.loop: FrameLoop | None = None
         self.source = ""
         self.state = "loading"
         self.hidden = bool(start.hidden)
         self.failure: Failure | None = None
-        self.tensors_between_frames = -1
         self._switching = False
         self._chain_checked = False
+        self.mesh_lock = asyncio.Lock()                 # face parts switch one at a time (browser.modes)
         self.on_context_lost: Callable[[Any], None] = lambda event: None    # browser.controls sets it
 
     @property
@@ -117,6 +123,8 @@ class Session:
         await self._model_select()
         self.face, self.renderer = await load_face_mode(self.models, self.reader, self.overlay, self.ui, self.settings)
         self.analyser = self.face
+        self.presenter.bars = BarsRenderer(self.canvases.bars, self.ui, self.face.classify.labels,
+                                           self.settings.show_bars)
         return True
 
     async def _boot_custom(self) -> bool:
@@ -236,34 +244,11 @@ class Session:
         self.after_frame(result, (frame.width, frame.height), now, self.camera.mirrored)
         if not self._chain_checked:
             self._chain_checked = True
-            self.ui.text("hud-chain", self.chain_check(frame))
-
-    def chain_check(self, frame: Frame) -> str:
-        """The boot chain on a real frame: Python -> TF.js -> numbers back (shown in the HUD)."""
-        with tf_scope("chain"):
-            means = channel_means(self.reader.grab(frame.image, frame.width, frame.height))
-        backend = self.backend.name if self.backend is not None else "?"
-        return (f"{backend} read {frame.width}x{frame.height}: mean RGB "
-                + ", ".join(f"{m:.0f}" for m in means))
+            self.ui.text("hud-chain", chain_check(self.reader, frame.image, frame.width, frame.height,
+                                                  self.backend.name if self.backend else "?"))
 
     def after_frame(self, result: Any, size: tuple[int, int], now: float, mirrored: bool,
                     force_hud: bool = False) -> None:
-        r0 = time.perf_counter()
-        self.renderer.show(result, size, mirrored)  # type: ignore[union-attr]
-        mesh = getattr(self.analyser, "mesh_result", None)
-        self.parts.mirrored = mirrored
-        self.parts.show(mesh)
-        times = self.analyser.times  # type: ignore[union-attr]
-        times.draw_ms = 1000 * (time.perf_counter() - r0)
-        times.total_ms += times.draw_ms
-        self.perf.detector_fraction = mesh.detector_fraction if mesh is not None else 0.0
-        self.perf.add(times, now)
-        self.ui.data("frames", self.perf.frames)
-        if self.perf.frames % 15 == 0:
-            self.ui.data("perf", self.perf.summary(proxies=ProxyBag.live_total))
-        if self.settings.show_hud or force_hud:
-            self.renderer.hud(now, self.perf, self.backend.name, force=force_hud)  # type: ignore[union-attr]
-            self.parts.hud(now, times.mesh_ms, mesh, force=force_hud)
-        self.ui.flush()
-        # Live tensors between frames (nothing of this frame is alive now): the soak's leak gauge.
-        self.tensors_between_frames = int(tf.memory().numTensors)
+        self.presenter.show(result, self.renderer, self.analyser, size, now, mirrored=mirrored,
+                            record=self.source == "camera", backend=self.backend.name if self.backend else "",
+                            show_hud=self.settings.show_hud, force_hud=force_hud)

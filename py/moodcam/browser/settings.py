@@ -31,6 +31,7 @@ class Settings:
     show_boxes: bool = True
     show_keypoints: bool = True
     show_hud: bool = True
+    show_bars: bool = True         # per-face probability bars (browser.render_mood)
     facing: str = "user"           # front camera first; its picture is mirrored
     clock: str = "video"           # "video": requestVideoFrameCallback; "raf": every animation frame
     show_parts: bool = False       # face-parts view (FaceMesh regions + legend)
@@ -51,6 +52,7 @@ class Settings:
             show_boxes=bool(self.show_boxes),
             show_keypoints=bool(self.show_keypoints),
             show_hud=bool(self.show_hud),
+            show_bars=bool(self.show_bars),
             show_parts=bool(self.show_parts),
             show_mesh_points=bool(self.show_mesh_points),
             grab=self.grab if self.grab in GRABS else "direct",
@@ -76,7 +78,7 @@ def _model_name(value) -> str:
 _TYPES = {f.name: f.type for f in fields(Settings)}
 _URL_NAMES = {"backend": "backend", "clock": "clock", "cadence": "detect_every",
               "emotion": "emotion_every", "threshold": "threshold", "facing": "facing",
-              "parts": "show_parts", "meshpoints": "show_mesh_points", "model": "model", "grab": "grab"}
+              "parts": "show_parts", "meshpoints": "show_mesh_points", "bars": "show_bars", "model": "model", "grab": "grab"}
 
 
 def _coerce(name: str, value):
