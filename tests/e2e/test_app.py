@@ -162,3 +162,25 @@ def test_tampered_model_shows_checksum_message(tampered_site, cameras):
         assert app.engine_eval("() => tf.memory().numTensors") == 0
         app.screenshot("model-checksum")
         app.assert_network_clean()
+
+
+@pytest.fixture
+def tampered_manifest_site(site, tmp_path):
+    """A copy of the site whose models/manifest.json no longer matches the sha256 site.json lists."""
+    copy = tmp_path / "site"
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns("vendor"))
+    (copy / "vendor").symlink_to(site / "vendor", target_is_directory=True)
+    manifest = copy / "models" / "manifest.json"
+    manifest.write_bytes(manifest.read_bytes() + b"\n")
+    return copy
+
+
+def test_manifest_is_checked_against_site_json(tampered_manifest_site, cameras):
+    from moodcam_tools.site.serve import serving
+
+    with serving(tampered_manifest_site) as srv, \
+            open_app(srv, camera=cameras("astronaut"), query="?backend=wasm&sw=0") as app:
+        assert app.wait_state("error", "running")["appState"] == "error"
+        error = app.error()
+        assert error["code"] == "model-checksum" and "models/manifest.json" in error["message"], error
+        assert app.engine_eval("() => tf.memory().numTensors") == 0

@@ -99,6 +99,24 @@ def test_a_second_photo_replaces_the_first_cleanly(server, cameras, tmp_path):
         assert not [c for c in app.console if "called twice" in c or "pageerror" in c], app.console
 
 
+def test_a_large_photo_is_scaled_before_it_is_drawn_or_read(server, cameras, tmp_path):
+    from PIL import Image
+
+    from tests.fixtures.cameras import camera_file
+
+    _, png = camera_file("astronaut", tmp_path)
+    big = tmp_path / "big.png"
+    Image.open(png).resize((4096, 4096)).save(big)           # 16 MP
+    with open_app(server, camera=cameras("astronaut"), camera_permission=False, query="?backend=wasm") as app:
+        app.wait_for(lambda s: s.error()["code"] == "permission-denied", 90, "the permission message")
+        app.page.set_input_files("#photo-input", str(big))
+        app.wait_for(lambda s: s.data().get("analysis") == "done", 90, "the photo analysis")
+        size = app.engine_eval("() => [moodcam.canvases.still.width, moodcam.canvases.still.height]")
+        assert size == [1920, 1920], size
+        assert app.data()["mood"] == "happy" and len(app.faces()) == 1
+        assert max(app.faces()[0]["source_box"]) <= 1920
+
+
 def test_opened_from_the_file_system_says_to_serve_it(site, cameras):
     with open_app(None, camera=cameras("astronaut"), query="", site_url=(site / "index.html").as_uri()) as app:
         app.wait_for(lambda s: s.error()["code"] == "served", 10, "the 'serve it' message")
