@@ -27,6 +27,21 @@
     try { performance.mark(`moodcam:${name}`); } catch (_) { /* marks are optional */ }
   }
 
+  async function sha256Hex(buffer) {
+    const digest = await crypto.subtle.digest("SHA-256", buffer);
+    return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  async function verifiedWheel(base, site) {
+    const response = await fetch(base + site.wheel);
+    if (!response.ok) throw new Error(`${site.wheel}: HTTP ${response.status}`);
+    const buffer = await response.arrayBuffer();
+    const expected = (site.files || {})[site.wheel];
+    const actual = await sha256Hex(buffer);
+    if (actual !== expected) throw new Error(`${site.wheel} has sha256 ${actual.slice(0, 12)}…, site.json says ${String(expected).slice(0, 12)}…`);
+    return buffer;
+  }
+
   function coded(error, code) {
     return Object.assign(error instanceof Error ? error : new Error(String(error)), { code });
   }
@@ -42,7 +57,21 @@
       const base = start.base;
       const site = start.site;
       mark("engine-start");
-      progress(0.08, "Loading TensorFlow.js…");
+      // Everything that can overlap does: Pyodide's runtime and numpy download and compile
+      // (asynchronously, off this thread) and the moodcam wheel downloads and is checked while
+      // TF.js's scripts are read; the critical path is the slowest of them, not their sum.
+      progress(0.1, "Loading Python and TensorFlow.js…");
+      let pyodideReady;
+      try {
+        await loadScript(base + site.pyodide + "pyodide.js");
+        pyodideReady = scope.loadPyodide({ indexURL: base + site.pyodide, packages: ["numpy"] })
+          .then((py) => { mark("pyodide-loaded"); return py; });
+      } catch (error) {
+        throw coded(error, "pyodide");
+      }
+      pyodideReady.catch(() => {});          // reported below, where it is awaited
+      const wheelReady = verifiedWheel(base, site);
+      wheelReady.catch(() => {});
       try {
         await loadScript(base + site.tfjs + "tf.min.js");
         await loadScript(base + site.tfjs + "tf-backend-wasm.min.js");
@@ -50,23 +79,21 @@
         throw coded(error, "tfjs");
       }
       mark("tfjs-loaded");
-      progress(0.2, "Loading Python (Pyodide)…");
+      progress(0.4, "Loading Python (Pyodide)…");
       let pyodide;
       try {
-        await loadScript(base + site.pyodide + "pyodide.js");
-        pyodide = await scope.loadPyodide({ indexURL: base + site.pyodide });
-        mark("pyodide-loaded");
-        progress(0.5, "Loading numpy…");
-        await pyodide.loadPackage(["micropip", "numpy"], { messageCallback: () => {} });
+        pyodide = await pyodideReady;
       } catch (error) {
         throw coded(error, "pyodide");
       }
-      mark("numpy-loaded");
       progress(0.62, "Installing moodcam…");
       try {
-        const micropip = pyodide.pyimport("micropip");
-        await micropip.install(base + site.wheel);
-        micropip.destroy();
+        // The wheel is a zip of pure Python: unpacked straight into site-packages once its
+        // sha256 matches site.json (no micropip, no packaging to download).
+        const wheel = await wheelReady;
+        const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
+        pyodide.unpackArchive(wheel, "zip", { extractDir: sitePackages });
+        pyodide.runPython("import importlib; importlib.invalidate_caches()");
       } catch (error) {
         throw coded(error, "wheel");
       }
