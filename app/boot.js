@@ -67,6 +67,10 @@
     return out;
   }
 
+  function storedFacing(stored) {
+    try { return JSON.parse(stored["moodcam.settings.v1"] || "{}").facing || ""; } catch (_) { return ""; }
+  }
+
   function registerServiceWorker(params) {
     // Offline use after the first visit; never required. ?sw=0 leaves it out (tests of first loads).
     if (!("serviceWorker" in navigator) || params.get("sw") === "0") return;
@@ -126,6 +130,8 @@
     }
     const camera = window.moodcamCamera.createCamera($("video"), toEngine);
     page = window.moodcamPage.createPage(toEngine, camera);
+    // The picture shows while the engine starts (Python asks for the same camera, and gets it).
+    camera.openEarly(params.get("facing") || storedFacing(start.stored) || "user");
     window.moodcam = Object.assign(window.moodcam || {}, { query: page.query });
     // For tests and the console: tensors, proxies, Python objects, timings (a Promise of JSON).
     window.moodcamDiagnostics = () => page.query("diagnostics");

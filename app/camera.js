@@ -18,6 +18,9 @@
     let stream = null;
     let pendingFrame = false;
     let clock = "video";
+    // Opened at boot, before the engine asks (the picture shows while Python starts);
+    // handed over on the engine's first "open" when the facing matches.
+    let early = null;          // {facing, stream} or {facing, error}
 
     function availability() {
       if (!window.isSecureContext) return "insecure-context";
@@ -34,30 +37,50 @@
     }
 
     function close() {
+      if (early) early.ready.then((s) => s.getTracks().forEach((t) => t.stop()), () => {});
+      early = null;
       if (stream) stream.getTracks().forEach((t) => t.stop());
       stream = null;
       pendingFrame = false;
       video.srcObject = null;
     }
 
-    async function open(facing, wantedClock) {
-      close();
-      clock = wantedClock;
-      const blocked = availability();
-      if (blocked) return send({ type: "camera", event: "failed", error: { name: blocked, message: "" } });
-      try {
-        // ~640 px wide is plenty (the nets see 128 px and 64 px crops). Only the width is asked
-        // for: asking for a height too makes Chrome crop the picture to that aspect.
-        stream = await navigator.mediaDevices.getUserMedia(
-          { audio: false, video: { facingMode: { ideal: facing }, width: { ideal: 640 } } });
-      } catch (error) {
-        return send({ type: "camera", event: "failed", error: errorInfo(error) });
-      }
-      video.srcObject = stream;
+    function getStream(facing) {
+      // ~640 px wide is plenty (the nets see 128 px and 64 px crops). Only the width is asked
+      // for: asking for a height too makes Chrome crop the picture to that aspect.
+      return navigator.mediaDevices.getUserMedia(
+        { audio: false, video: { facingMode: { ideal: facing }, width: { ideal: 640 } } });
+    }
+
+    async function play(s) {
+      video.srcObject = s;
       try { await video.play(); } catch (_) { /* muted autoplay: frames decode anyway */ }
       for (let i = 0; i < 200 && !(video.videoWidth > 0 && video.readyState >= 2); i++) {
         await new Promise((r) => setTimeout(r, 25));
       }
+    }
+
+    function openEarly(facing) {
+      if (availability()) return;
+      // A front camera is shown mirrored (Python sets the same class once it takes over).
+      video.classList.toggle("mirrored", facing === "user");
+      early = { facing, ready: getStream(facing).then(async (s) => { await play(s); return s; }) };
+      early.ready.catch(() => {});
+    }
+
+    async function open(facing, wantedClock) {
+      const pre = early;
+      early = null;
+      if (!(pre && pre.facing === facing)) close();
+      clock = wantedClock;
+      const blocked = availability();
+      if (blocked) return send({ type: "camera", event: "failed", error: { name: blocked, message: "" } });
+      try {
+        stream = pre && pre.facing === facing ? await pre.ready : await getStream(facing);
+      } catch (error) {
+        return send({ type: "camera", event: "failed", error: errorInfo(error) });
+      }
+      if (video.srcObject !== stream) await play(stream);
       const track = stream.getVideoTracks()[0];
       // A camera unplugged or taken by another app ends its track.
       track.addEventListener("ended", () => send({ type: "camera", event: "ended" }));
@@ -105,7 +128,7 @@
       });
     }
 
-    return { open, close, frame };
+    return { open, openEarly, close, frame };
   }
 
   window.moodcamCamera = { createCamera };
