@@ -41,14 +41,22 @@ def test_flicker_does_not_change_the_mood():
     sm = MoodStateMachine(CFG)
     sm.update(0, True, "happy")
     sm.update(1000, True, "happy")
+    # Votes that keep coming back to the shown mood never move it.
     for t in range(1100, 5000, 100):
-        sm.update(t, True, "sad" if (t // 100) % 2 == 0 else None)
-    assert sm.mood == "happy"
+        sm.update(t, True, "sad" if (t // 100) % 2 == 0 else "happy")
+        assert sm.mood == "happy"
+    # Flicker between another label and None never shows that label; once the votes have not
+    # supported the mood for the dwell, the page says so, once: can't tell.
+    events = []
+    for t in range(5000, 9000, 100):
+        events += sm.update(t, True, "sad" if (t // 100) % 2 == 0 else None)
+    assert [e for e in events if isinstance(e, StateChanged)] == [StateChanged(6000, MOOD, CANT_TELL)]
+    assert sm.state == CANT_TELL
     # A steady new mood wins after the dwell time.
-    sm.update(5000, True, "sad")
-    sm.update(5999, True, "sad")
-    assert sm.mood == "happy"
-    sm.update(6000, True, "sad")
+    sm.update(9000, True, "sad")
+    sm.update(9999, True, "sad")
+    assert sm.state == CANT_TELL
+    sm.update(10000, True, "sad")
     assert sm.mood == "sad"
 
 
@@ -61,6 +69,30 @@ def test_uncertainty_must_also_hold_to_leave_a_mood():
     sm.update(2100, True, None)
     # After an answer the face never goes back to observing: it is "can't tell" with a guess.
     assert (sm.state, sm.mood, sm.guess) == (CANT_TELL, None, "happy")
+
+
+def test_a_mood_the_votes_no_longer_support_gives_way_to_cant_tell():
+    # The face changed; its votes wander between labels (none holds for the dwell) or None.
+    sm = MoodStateMachine(CFG)
+    sm.update(0, True, "happy")
+    sm.update(500, True, "happy")
+    assert sm.mood == "happy"
+    wander = ["sad", "neutral", None, "sad", "neutral", "sad"]
+    for i, t in enumerate(range(600, 1600, 200)):
+        sm.update(t, True, wander[i % len(wander)], {"sad": 0.4, "neutral": 0.38})
+        assert sm.mood == "happy"
+    ev = sm.update(1600, True, "neutral", {"sad": 0.4, "neutral": 0.38})
+    assert ev == [MoodChanged(1600, "happy", None), StateChanged(1600, MOOD, CANT_TELL)]
+    assert sm.guess == "sad"
+    # One vote back for the shown mood restarts the count.
+    sm2 = MoodStateMachine(CFG)
+    sm2.update(0, True, "happy")
+    sm2.update(500, True, "happy")
+    for t, c in ((600, "sad"), (1000, "neutral"), (1400, "happy"), (1500, "sad"), (2300, "neutral")):
+        sm2.update(t, True, c)
+        assert sm2.mood == "happy"
+    sm2.update(2500, True, "sad")
+    assert sm2.state == CANT_TELL
 
 
 def test_cant_tell_within_the_bound_with_the_leading_guess():
@@ -214,4 +246,14 @@ def test_answers_never_change_faster_than_their_dwell(steps, dwell, first_dwell,
                     else:
                         break
                 assert t - run_start >= need
+            elif shown is not None:
+                # A mood gives way to can't tell only after the candidate differed from it on
+                # every update for dwell_ms.
+                run_start = t
+                for h in reversed(history):
+                    if h[1] is True and h[2] != shown and h[0] >= shown_at:
+                        run_start = h[0]
+                    else:
+                        break
+                assert t - run_start >= dwell
             shown, shown_at = now, t

@@ -22,11 +22,12 @@ Rules:
     So with a face on every update, the machine answers within
     ``answer_within_ms`` (plus at most one frame), whatever the input.
   * After the first answer it never goes back to observing while the face
-    stays: a change of answer (another mood, a mood -> can't tell, can't tell
-    -> a mood) needs the new target (the candidate, or None for can't tell)
-    on every update for ``dwell_ms``, counted from when the current answer
-    was shown at the earliest. So shown answers last at least ``dwell_ms``
-    (only the bound's can't tell may replace observing earlier).
+    stays. Another mood is shown once it has been the candidate on every
+    update for ``dwell_ms``; a mood gives way to can't tell once the
+    candidate has differed from it (None, or labels that keep changing) on
+    every update for ``dwell_ms``. Both durations count from when the
+    current answer was shown at the earliest, so shown answers last at least
+    ``dwell_ms`` (only the bound's can't tell may replace observing earlier).
   * In can't tell, the guess shown is the leading label of ``scores``; a new
     leader replaces it only after leading on every update for ``dwell_ms``
     (GuessChanged); its probability is always the latest score of the shown
@@ -219,6 +220,7 @@ class MoodStateMachine:
         self._guess_pending: object = _UNSET
         self._guess_pending_since = float(start_ms)
         self._answer_since = float(start_ms)   # when the shown answer (a mood or can't tell) last changed
+        self._disagree_since: float | None = None   # the candidate differs from the shown mood since then
 
     @property
     def state(self) -> str:
@@ -296,6 +298,7 @@ class MoodStateMachine:
         if not face_present:
             # A gap breaks any pending change: the next candidate must hold anew.
             self._pending = _UNSET
+            self._disagree_since = None
             self._guess_pending = _UNSET
             if self._state in (OBSERVING, MOOD, CANT_TELL):
                 if self._last_face_ms is not None and t - self._last_face_ms >= cfg.no_face_timeout_ms:
@@ -328,15 +331,23 @@ class MoodStateMachine:
         # mood or cant_tell: the answer changes only after the new target held for dwell_ms,
         # counted from when the current answer was shown at the earliest.
         shown = self._mood if self._state == MOOD else None
-        held = t - max(self._pending_since, self._answer_since)
-        if candidate != shown and held >= cfg.dwell_ms:
-            if candidate is None:
-                self._enter_cant_tell(t, events)
-            else:
+        if candidate == shown:
+            self._disagree_since = None
+        elif self._disagree_since is None:
+            self._disagree_since = t
+        if candidate != shown:
+            held = t - max(self._pending_since, self._answer_since)
+            disagreed = t - max(t if self._disagree_since is None else self._disagree_since, self._answer_since)
+            if candidate is not None and held >= cfg.dwell_ms:
                 self._set_mood(candidate, t, events)
                 self._guess = None
+                self._disagree_since = None
                 self._go(MOOD, t, events)
-            return events
+                return events
+            if self._state == MOOD and disagreed >= cfg.dwell_ms:
+                self._disagree_since = None
+                self._enter_cant_tell(t, events)
+                return events
 
         if self._state == CANT_TELL:
             leader = _leader(self._scores)
@@ -359,6 +370,7 @@ class MoodStateMachine:
         self._forget_scores()
         self._go(PAUSED, t, events)
         self._pending = _UNSET
+        self._disagree_since = None
         return events
 
     def resume(self, timestamp_ms: float) -> list[Event]:
@@ -371,6 +383,7 @@ class MoodStateMachine:
         self._started = t
         self._last_face_ms = None
         self._pending = _UNSET
+        self._disagree_since = None
         self._forget_scores()
         self._go(STARTING, t, events)
         return events
