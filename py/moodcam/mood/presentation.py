@@ -6,7 +6,7 @@ blindness. Colour is never the only cue: every entry also has a name and a
 symbol. ``text_color`` is black or white, whichever contrasts more with the
 background colour (WCAG relative luminance).
 
-All nine Okabe-Ito colours are taken, so "can't tell" uses a light neutral grey
+Every colour in OKABE_ITO (grey and black included) is taken, so "can't tell" uses a light neutral grey
 (NEUTRAL_LIGHT_GREY, no hue, so it reads the same with every colour-vision type)
 clearly lighter than the palette's grey (observing) and far from black (no face),
 with its own symbol "?" and name. ``headline(snapshot)`` writes the line to show,

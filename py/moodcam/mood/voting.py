@@ -95,9 +95,10 @@ class MarginVoting:
 
 @dataclass(frozen=True)
 class EmaVoting:
-    alpha: float = 0.3
-    min_probability: float = 0.4
-    margin: float = 0.1
+    # Defaults measured (tests/parity/measure_voting.py): the best setting on real net streams.
+    alpha: float = 0.7
+    min_probability: float = 0.3
+    margin: float = 0.15
 
     def __post_init__(self) -> None:
         if not 0.0 < self.alpha <= 1.0:
