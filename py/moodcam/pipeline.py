@@ -102,8 +102,8 @@ class FaceView:
     top_label: raw argmax of the latest emotion output (None before the first run).
     primary: the face whose mood drives the page.
     probabilities: the smoothed probability vector, one float per class in
-        ``FrameResult.labels`` order (7 for the fer net), for bars; () before the
-        first emotion run. It is the voting strategy's own smoothing (see moodcam.mood.voting).
+        ``FrameResult.labels`` order (7 for the fer net), for bars; None before the
+        face's first emotion run. It is the voting strategy's own smoothing (see moodcam.mood.voting).
     leading_label / leading_probability: argmax of ``probabilities`` and its value
         (None / 0.0 before the first emotion run).
     """
@@ -116,7 +116,7 @@ class FaceView:
     probability: float           # the vote's probability (0 before the first emotion run)
     top_label: str | None        # raw argmax of the latest emotion output
     primary: bool                # the face whose mood drives the page
-    probabilities: tuple[float, ...] = ()     # smoothed, in FrameResult.labels order; () before any run
+    probabilities: tuple[float, ...] | None = None   # smoothed, in FrameResult.labels order; None before any run
     leading_label: str | None = None          # argmax of probabilities
     leading_probability: float = 0.0          # its value
 
@@ -128,7 +128,8 @@ class FaceView:
         return {"id": self.id, "box": self.box.tolist(), "keypoints": self.keypoints.tolist(),
                 "score": self.score, "label": self.label, "uncertain": self.uncertain,
                 "probability": self.probability, "top_label": self.top_label, "primary": self.primary,
-                "probabilities": list(self.probabilities), "leading_label": self.leading_label,
+                "probabilities": None if self.probabilities is None else list(self.probabilities),
+                "leading_label": self.leading_label,
                 "leading_probability": self.leading_probability}
 
 

@@ -73,11 +73,21 @@ def test_frame_logic_neutral_like_face_says_cant_tell_with_its_guess_within_the_
     assert 0.35 < r.mood.leading_probability < 0.55
     assert headline(r.mood) == f"Can't tell, maybe neutral, {round(100 * r.mood.leading_probability)} %"
     face = r.faces[0]
-    assert len(face.probabilities) == 7 and r.labels == EMOTIONS
+    assert face.probabilities is not None and len(face.probabilities) == 7 and r.labels == EMOTIONS
     assert abs(sum(face.probabilities) - 1) < 1e-6 and face.leading_label == "neutral"
     d = r.to_dict()
     json.dumps(d)
     assert d["state"] == "cant_tell" and d["leading_label"] == "neutral" and len(d["faces"][0]["probabilities"]) == 7
+
+
+def test_a_face_has_no_probabilities_before_its_first_emotion_run():
+    logic = FrameLogic()
+    logic.begin_frame(0.0, 640, 480)
+    logic.submit_faces(FACE)
+    r = logic.end_frame()
+    assert r.faces[0].probabilities is None and r.faces[0].leading_label is None
+    assert r.to_dict()["faces"][0]["probabilities"] is None
+    assert r.mood.state == OBSERVING and r.mood.leading_label is None and r.mood.leading_probability == 0.0
 
 
 def test_every_state_has_a_presentation_and_cant_tell_its_own_colour():
