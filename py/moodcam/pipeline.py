@@ -34,7 +34,7 @@ from .detection.result import Detections
 from .geometry.crop import CropRegion, crop_around_face
 from .mood.labels import EMOTIONS
 from .mood.state import PAUSED, Event, MoodConfig, MoodSnapshot, MoodStateMachine
-from .mood.voting import ConsecutiveVoting, Vote, Voter, VotingConfig
+from .mood.voting import DEFAULT_VOTING, Vote, Voter, VotingConfig
 from .schedule import ScheduleConfig, Scheduler
 from .tracking.tracker import FaceTracker, Track, TrackerConfig
 
@@ -48,7 +48,7 @@ class FrameLogicConfig:
     detector: DetectorSpec = BLAZEFACE_SHORT_RANGE_SPEC
     schedule: ScheduleConfig = ScheduleConfig()
     tracker: TrackerConfig = TrackerConfig()
-    voting: VotingConfig = ConsecutiveVoting()
+    voting: VotingConfig = DEFAULT_VOTING   # measured: README, "How the mood is decided"
     mood: MoodConfig = MoodConfig()
     emotion_labels: tuple[str, ...] = EMOTIONS
     emotion_input_size: int = 64          # the fer model's 64 x 64 input
@@ -92,7 +92,21 @@ class EmotionRequest:
 
 @dataclass(frozen=True)
 class FaceView:
-    """One face as the UI draws it (source pixels)."""
+    """One face as the UI draws it (source pixels).
+
+    id: the track id (stable while the face is tracked).
+    box: (4,) xyxy; keypoints: (K, 2); score: the detector's score.
+    label: this face's accepted (confident) label from its vote; None while uncertain.
+        This is the per-frame vote; the page's mood is ``FrameResult.mood`` (dwell, bound).
+    probability: the vote's probability (0 before the first emotion run).
+    top_label: raw argmax of the latest emotion output (None before the first run).
+    primary: the face whose mood drives the page.
+    probabilities: the smoothed probability vector, one float per class in
+        ``FrameResult.labels`` order (7 for the fer net), for bars; None before the
+        face's first emotion run. It is the voting strategy's own smoothing (see moodcam.mood.voting).
+    leading_label / leading_probability: argmax of ``probabilities`` and its value
+        (None / 0.0 before the first emotion run).
+    """
 
     id: int
     box: np.ndarray              # (4,) xyxy
@@ -102,6 +116,9 @@ class FaceView:
     probability: float           # the vote's probability (0 before the first emotion run)
     top_label: str | None        # raw argmax of the latest emotion output
     primary: bool                # the face whose mood drives the page
+    probabilities: tuple[float, ...] | None = None   # smoothed, in FrameResult.labels order; None before any run
+    leading_label: str | None = None          # argmax of probabilities
+    leading_probability: float = 0.0          # its value
 
     @property
     def uncertain(self) -> bool:
@@ -110,11 +127,28 @@ class FaceView:
     def to_dict(self) -> dict:
         return {"id": self.id, "box": self.box.tolist(), "keypoints": self.keypoints.tolist(),
                 "score": self.score, "label": self.label, "uncertain": self.uncertain,
-                "probability": self.probability, "top_label": self.top_label, "primary": self.primary}
+                "probability": self.probability, "top_label": self.top_label, "primary": self.primary,
+                "probabilities": None if self.probabilities is None else list(self.probabilities),
+                "leading_label": self.leading_label,
+                "leading_probability": self.leading_probability}
 
 
 @dataclass(frozen=True)
 class FrameResult:
+    """What one frame produced.
+
+    faces: every tracked face (FaceView), the primary one flagged.
+    mood: the page's mood (MoodSnapshot): ``state`` is one of "starting", "no_face",
+        "observing", "mood", "cant_tell", "paused"; ``mood`` the committed label in "mood";
+        ``leading_label`` / ``leading_probability`` the label to name and the primary face's
+        smoothed probability of it (the mood in "mood"; the guess in "cant_tell", as in
+        "Can't tell, maybe neutral, 54 %"; the current leader in "observing").
+        moodcam.mood.presentation.headline(snapshot) writes that line.
+    events: what changed this frame (state_changed, mood_changed, guess_changed, face_found,
+        face_lost, paused, resumed), in order.
+    labels: the class names, in the order of every FaceView.probabilities.
+    """
+
     frame_index: int
     timestamp_ms: float
     faces: tuple[FaceView, ...]
@@ -122,6 +156,7 @@ class FrameResult:
     events: tuple[Event, ...]
     ran_detector: bool
     emotion_face_ids: tuple[int, ...]
+    labels: tuple[str, ...] = EMOTIONS
 
     def to_dict(self) -> dict:
         """Plain dicts/lists/floats, for ``pyodide.ffi.to_js(..., dict_converter=Object.fromEntries)``."""
@@ -132,6 +167,9 @@ class FrameResult:
             "state": self.mood.state,
             "mood": self.mood.mood,
             "state_since_ms": self.mood.since_ms,
+            "leading_label": self.mood.leading_label,
+            "leading_probability": self.mood.leading_probability,
+            "labels": list(self.labels),
             "events": [e.to_dict() for e in self.events],
             "ran_detector": self.ran_detector,
             "emotion_face_ids": list(self.emotion_face_ids),
@@ -251,16 +289,19 @@ class FrameLogic:
         tracks = self.tracker.tracks
         primary = self._primary(tracks)
         candidate = None
+        scores: dict[str, float] = {}
         if primary is not None:
-            vote = self._voters.get(primary.id)
-            candidate = None if vote is None or vote.current is None else vote.current.label
-        events = self._pending_events + self.state.update(t, bool(tracks), candidate)
+            voter = self._voters.get(primary.id)
+            if voter is not None and voter.current is not None:
+                candidate = voter.current.label
+                scores = dict(zip(voter.labels, voter.current.smoothed))
+        events = self._pending_events + self.state.update(t, bool(tracks), candidate, scores)
         self._pending_events = []
         faces = tuple(self._view(track, track is primary) for track in tracks)
         self._frame = None
         self._apply_pending_config()
         return FrameResult(frame.plan.frame_index, t, faces, self.state.snapshot, tuple(events),
-                           frame.ran_detector, tuple(frame.emotion_ids))
+                           frame.ran_detector, tuple(frame.emotion_ids), tuple(self.config.emotion_labels))
 
     def abort_frame(self) -> bool:
         """Give up the frame in flight (reading it failed): no mood update, nothing to draw.
@@ -383,8 +424,7 @@ class FrameLogic:
     def _view(self, track: Track, primary: bool) -> FaceView:
         voter = self._voters.get(track.id)
         vote = None if voter is None else voter.current
-        return FaceView(track.id, track.box, track.keypoints, track.score,
-                        None if vote is None else vote.label,
-                        0.0 if vote is None else vote.probability,
-                        None if vote is None else vote.top_label,
-                        primary)
+        if vote is None:
+            return FaceView(track.id, track.box, track.keypoints, track.score, None, 0.0, None, primary)
+        return FaceView(track.id, track.box, track.keypoints, track.score, vote.label, vote.probability,
+                        vote.top_label, primary, vote.smoothed, vote.leading_label, vote.leading_probability)

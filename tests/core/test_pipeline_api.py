@@ -8,7 +8,7 @@ from moodcam.detection.letterbox import Letterbox
 from moodcam.detection.result import Detections
 from moodcam.mood.labels import EMOTIONS
 from moodcam.mood.state import MOOD
-from moodcam.mood.voting import ConsecutiveVoting, MovingAverageVoting
+from moodcam.mood.voting import DEFAULT_VOTING, MovingAverageVoting
 from moodcam.pipeline import FrameLogic, FrameLogicConfig
 from moodcam.schedule import ScheduleConfig
 from moodcam.tracking.tracker import FaceTracker, TrackerConfig
@@ -142,7 +142,7 @@ def test_reconfigure_voting_restarts_votes_only_when_the_rule_changes():
     run_frames(logic, [i * 50.0 for i in range(5)])
     assert logic._voters
     logic.reconfigure(FrameLogicConfig(schedule=ScheduleConfig(detector_every_n_frames=2, emotion_every_n_frames=1),
-                                       voting=ConsecutiveVoting()))
+                                       voting=DEFAULT_VOTING))
     assert logic._voters                           # same rule: votes kept
     logic.reconfigure(FrameLogicConfig(voting=MovingAverageVoting()))
     assert not logic._voters

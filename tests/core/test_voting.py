@@ -16,7 +16,8 @@ def test_labels_are_the_fer_order():
 
 
 def test_consecutive_needs_threshold_and_three_agreeing_votes():
-    v = Voter()
+    v = Voter(voting_config("strict"))
+    assert v.config == ConsecutiveVoting(threshold=0.8, agree=3)  # seed 004's rule
     assert v.feed(probs("happy", 0.9)).uncertain
     assert v.feed(probs("happy", 0.95)).uncertain
     vote = v.feed(probs("happy", 0.85))

@@ -5,15 +5,22 @@ Design", 2008), chosen to stay distinguishable with the common forms of colour
 blindness. Colour is never the only cue: every entry also has a name and a
 symbol. ``text_color`` is black or white, whichever contrasts more with the
 background colour (WCAG relative luminance).
+
+Every colour in OKABE_ITO (grey and black included) is taken, so "can't tell" uses a light neutral grey
+(NEUTRAL_LIGHT_GREY, no hue, so it reads the same with every colour-vision type)
+clearly lighter than the palette's grey (observing) and far from black (no face),
+with its own symbol "?" and name. ``headline(snapshot)`` writes the line to show,
+e.g. "Can't tell, maybe neutral, 54 %".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .state import MOOD, NO_FACE, OBSERVING, PAUSED, STARTING, MoodSnapshot
+from .state import CANT_TELL, MOOD, NO_FACE, OBSERVING, PAUSED, STARTING, STATES, MoodSnapshot
 
-__all__ = ["Presentation", "PRESENTATIONS", "OKABE_ITO", "presentation_for", "contrast_text_color"]
+__all__ = ["Presentation", "PRESENTATIONS", "OKABE_ITO", "NEUTRAL_LIGHT_GREY", "presentation_for", "headline",
+           "contrast_text_color"]
 
 OKABE_ITO: dict[str, str] = {
     "black": "#000000",
@@ -26,6 +33,7 @@ OKABE_ITO: dict[str, str] = {
     "reddish_purple": "#CC79A7",
     "grey": "#999999",
 }
+NEUTRAL_LIGHT_GREY = "#D4D4D4"   # not Okabe-Ito: a hueless grey for "can't tell" (all nine are in use)
 
 
 def _luminance(hex_color: str) -> float:
@@ -67,6 +75,8 @@ PRESENTATIONS: dict[str, Presentation] = {
         Presentation("surprise", "Surprised", "Whoa, something surprised you!", OKABE_ITO["orange"], "😮"),
         Presentation("neutral", "Neutral", "Calm and steady.", OKABE_ITO["sky_blue"], "😐"),
         Presentation(OBSERVING, "Observing", "Reading your expression…", OKABE_ITO["grey"], "…"),
+        Presentation(CANT_TELL, "Can't tell", "Hard to read right now. Try more light, or face the camera.",
+                     NEUTRAL_LIGHT_GREY, "?"),
         Presentation(NO_FACE, "No face", "No face in view. Look at the camera.", OKABE_ITO["black"], "∅"),
         Presentation(STARTING, "Starting", "Starting up…", OKABE_ITO["grey"], "⏳"),
         Presentation(PAUSED, "Paused", "Paused while the page is hidden.", OKABE_ITO["grey"], "⏸"),
@@ -81,3 +91,20 @@ def presentation_for(snapshot: MoodSnapshot) -> Presentation:
         except KeyError:
             raise ValueError(f"no presentation for mood {snapshot.mood!r}; add it to PRESENTATIONS") from None
     return PRESENTATIONS[snapshot.state]
+
+
+def headline(snapshot: MoodSnapshot) -> str:
+    """The words for a snapshot: "Happy", "Can't tell, maybe neutral, 54 %", "Observing", ...
+
+    The mood's or state's name, plus the leading guess and its probability in can't tell
+    (just "Can't tell" before any emotion output).
+    """
+    p = presentation_for(snapshot)
+    if snapshot.state == CANT_TELL and snapshot.leading_label is not None:
+        guess = PRESENTATIONS[snapshot.leading_label].name.lower() if snapshot.leading_label in PRESENTATIONS \
+            else snapshot.leading_label
+        return f"{p.name}, maybe {guess}, {round(100 * snapshot.leading_probability)} %"
+    return p.name
+
+
+assert all(state in PRESENTATIONS for state in STATES if state != MOOD), "every state needs a presentation"
