@@ -67,6 +67,14 @@ def test_build_writes_the_version_into_sw_js_and_any_change_renews_it(tmp_path):
 
     again = build_site(tmp_path / "again", repo=repo, quiet=True)
     assert _built(again) == (site, sw), "the same inputs must give the same version"
+    tree = {p.relative_to(first).as_posix(): p.read_bytes() for p in sorted(first.rglob("*")) if p.is_file()}
+    assert tree == {p.relative_to(again).as_posix(): p.read_bytes() for p in sorted(again.rglob("*"))
+                    if p.is_file()}, "two builds of the same inputs differ (precompressed copies included)"
+    # The copies are there for the server, never listed: the worker precaches the real files only.
+    copies = {rel for rel in tree if rel.endswith((".br", ".gz"))}
+    assert {"sw.js.br", "site.json.gz", "index.html.br", "vendor/pyodide-0.27.7/pyodide.asm.wasm.br"} <= copies
+    assert not copies & set(site["files"])
+    assert set(site["files"]) | {"site.json"} == set(tree) - copies
 
     (repo / "app" / "style.css").write_text((repo / "app" / "style.css").read_text() + "\n/* changed */\n")
     second = build_site(tmp_path / "two", repo=repo, quiet=True)

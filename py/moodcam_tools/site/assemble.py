@@ -9,6 +9,8 @@
       vendor/tfjs-4.22.0/         TF.js and its wasm backend (+ .wasm binaries)
       wheels/moodcam-*.whl        the moodcam package, installed by micropip from this origin
       models/                     the TF.js graph models, each file checked against manifest.json
+      **/FILE.br, **/FILE.gz      precompressed copies of the files they make smaller (compress.py);
+                                  not listed in site.json, which lists the real files only
 
 Everything is written to a staging folder beside the destination and swapped
 in only when complete, so a failed build leaves the previous dist/ intact.
@@ -26,6 +28,7 @@ from pathlib import Path
 from ..errors import BuildError
 from ..fsutil import sha256_file, staged_directory
 from ..paths import REPO
+from .compress import Compressed, precompress
 from .npm import ensure_node_modules
 from .pyodide_dist import PYODIDE_VERSION, assemble_pyodide
 from .wheel import build_wheel, project_metadata
@@ -146,17 +149,21 @@ def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO,
             "files": files,
         }
         (stage / "site.json").write_text(json.dumps(site, indent=1, sort_keys=True) + "\n")
+        # Last, so site.json and the stamped sw.js get copies too.
+        compressed = precompress(stage)
     if not quiet:
-        _print_summary(dest, time.monotonic() - started)
+        _print_summary(dest, time.monotonic() - started, compressed)
     return dest
 
 
-def _print_summary(dest: Path, seconds: float) -> None:
+def _print_summary(dest: Path, seconds: float, compressed: list[Compressed]) -> None:
     sizes: Counter[str] = Counter()
-    for path in dest.rglob("*"):
-        if path.is_file():
-            sizes[path.suffix or path.name] += path.stat().st_size
-    total = sum(sizes.values())
-    print(f"built {dest} in {seconds:.1f} s: {total / 1e6:.1f} MB")
+    for entry in compressed:
+        sizes[Path(entry.path).suffix or Path(entry.path).name] += entry.raw
+    raw = sum(entry.raw for entry in compressed)
+    wire = sum(entry.best() for entry in compressed)
+    copies = sum(1 for entry in compressed for size in (entry.br, entry.gzip) if size is not None)
+    print(f"built {dest} in {seconds:.1f} s: {raw / 1e6:.1f} MB, {wire / 1e6:.1f} MB as sent to a browser "
+          f"that accepts brotli ({copies} precompressed copies beside the files)")
     for suffix, size in sizes.most_common(6):
         print(f"  {suffix:>8} {size / 1e6:7.2f} MB")

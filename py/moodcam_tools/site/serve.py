@@ -10,6 +10,13 @@
   is revalidated on every load (`no-cache`, answered with 304 when unchanged)
   so a rebuild is seen at once. A raw path with `.` or `..` segments is
   refused (400), never mapped to a file.
+- Precompressed copies (`build.py site` writes FILE.br / FILE.gz beside files they
+  shrink): a GET or HEAD of FILE from a client whose Accept-Encoding allows it gets
+  the copy's bytes with `Content-Encoding: br` (preferred) or `gzip`, FILE's own
+  Content-Type and the copy's length; every answer for a FILE that has copies says
+  `Vary: Accept-Encoding`. Range headers are ignored, as they always were here (the
+  whole file, 200). The copies are not files of the site: asking for FILE.br or
+  FILE.gz by name is answered 404.
 - Connections: each gets its own thread, and the TLS handshake (`--https`)
   happens there too, so one idle or slow client never stalls the others; a
   connection idle for 30 s is closed.
@@ -22,10 +29,13 @@ headers a person gets.
 from __future__ import annotations
 
 import contextlib
+import datetime
+import email.utils
 import functools
 import http.server
 import ipaddress
 import mimetypes
+import os
 import re
 import shutil
 import socket
@@ -36,6 +46,7 @@ import urllib.parse
 from pathlib import Path
 
 from ..errors import BuildError
+from .compress import SUFFIXES, is_precompressed_copy
 
 EXTRA_TYPES = {
     ".wasm": "application/wasm",
@@ -67,6 +78,34 @@ def is_immutable(url_path: str) -> bool:
     return bool(VERSIONED_FILE.match(url_path)) and not BUILT_FILES.match(url_path.rsplit("/", 1)[-1])
 
 
+def accepted_encodings(header: str | None) -> list[str]:
+    """The content codings of SUFFIXES that an Accept-Encoding value allows, best first.
+
+    A coding is allowed when named (or matched by `*`) with a q-value above 0; ties go to br.
+    """
+    weights: dict[str, float] = {}
+    wildcard = None
+    for item in (header or "").split(","):
+        name, *params = [part.strip() for part in item.split(";")]
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        name = name.lower()
+        if name == "*":
+            wildcard = q
+        elif name:
+            weights[name] = q
+    order = list(SUFFIXES)   # br before gzip
+    chosen = [(weights.get(coding, wildcard if wildcard is not None else 0.0), -order.index(coding), coding)
+              for coding in order]
+    return [coding for q, _, coding in sorted(chosen, reverse=True) if q > 0]
+
+
 class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **EXTRA_TYPES}
     protocol_version = "HTTP/1.1"
@@ -81,7 +120,63 @@ class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
             # Browsers resolve . and .. themselves; a raw one is refused, never mapped to a file.
             self.send_error(400, "path with . or .. segments")
             return None
-        return super().send_head()
+        fs_path = self.translate_path(self.path)   # keeps a trailing slash
+        if os.path.isdir(fs_path) and self._url_path().endswith("/"):
+            fs_path = os.path.join(fs_path, "index.html")
+        if fs_path.endswith("/") or not os.path.isfile(fs_path):
+            return super().send_head()   # redirects, listings, 404 as before
+        path = Path(fs_path)
+        if is_precompressed_copy(path):
+            self.send_error(404, "File not found")
+            return None
+        copies = {coding: path.with_name(path.name + suffix) for coding, suffix in SUFFIXES.items()}
+        copies = {coding: copy for coding, copy in copies.items() if copy.is_file()}
+        if not copies:
+            return super().send_head()
+        self._vary = True
+        for coding in accepted_encodings(self.headers.get("Accept-Encoding")):
+            if coding in copies:
+                return self._send_copy(copies[coding], coding, self.guess_type(str(path)))
+        return super().send_head()   # identity, with Vary
+
+    def _send_copy(self, copy: Path, coding: str, ctype: str):
+        """What SimpleHTTPRequestHandler.send_head does for a file, for a precompressed copy."""
+        f = open(copy, "rb")
+        try:
+            fs = os.fstat(f.fileno())
+            if self._not_modified_since(fs.st_mtime):
+                self.send_response(304)
+                self.end_headers()
+                f.close()
+                return None
+            self.send_response(200)
+            self.send_header("Content-type", ctype)
+            self.send_header("Content-Encoding", coding)
+            self.send_header("Content-Length", str(fs.st_size))
+            self.send_header("Last-Modified", self.date_time_string(fs.st_mtime))
+            self.end_headers()
+            return f
+        except BaseException:
+            f.close()
+            raise
+
+    def _not_modified_since(self, mtime: float) -> bool:
+        if "If-Modified-Since" not in self.headers or "If-None-Match" in self.headers:
+            return False
+        try:
+            since = email.utils.parsedate_to_datetime(self.headers["If-Modified-Since"])
+        except (TypeError, IndexError, OverflowError, ValueError):
+            return False
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=datetime.timezone.utc)
+        if since.tzinfo is not datetime.timezone.utc:
+            return False
+        modified = datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).replace(microsecond=0)
+        return modified <= since
+
+    def parse_request(self) -> bool:
+        self._vary = False   # per request: a kept-alive connection reuses this handler
+        return super().parse_request()
 
     def send_response(self, code: int, message: str | None = None) -> None:
         self._status = code
@@ -92,6 +187,8 @@ class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
         self.send_header("Cross-Origin-Resource-Policy", "same-origin")
         self.send_header("X-Content-Type-Options", "nosniff")
+        if getattr(self, "_vary", False):
+            self.send_header("Vary", "Accept-Encoding")
         status = getattr(self, "_status", None)
         if status in (200, 304) and is_immutable(self._url_path()):
             self.send_header("Cache-Control", "public, max-age=31536000, immutable")
