@@ -44,6 +44,9 @@ def parser() -> argparse.ArgumentParser:
                    help=f"clips for the face-parts pipeline ours-parts, on every backend (default {','.join(PARTS_CLIPS)})")
     p.add_argument("--pipelines", type=lambda v: _list(v, PIPELINES), default=list(PIPELINES),
                    help=f"subset of {','.join(PIPELINES)}")
+    p.add_argument("--ab-rounds", type=int, default=3,
+                   help="extra worker/page windows each (alternating order) on wasm one_face at equal cadence, "
+                        "for issue 11's worker-vs-main-thread check (default 3, --quick 1; 0 skips)")
     p.add_argument("--no-cold", action="store_true", help="skip the cold-start / first-visit measurements")
     p.add_argument("--cold-engines", type=lambda v: _list(v, ENGINES), default=list(ENGINES),
                    help="engines measured for cold start on wasm: worker (as shipped), page (?worker=0) "
@@ -76,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                    pipelines=args.pipelines, cold=not args.no_cold, core_frames=args.core_frames,
                    cold_engines=args.cold_engines, webgl_cold_engines=args.webgl_cold_engines,
                    cold_throttle=not args.no_throttle, cold_repeats=max(1, args.cold_repeats), note=args.note,
+                   ab_rounds=max(0, args.ab_rounds),
                    dist=args.dist.resolve() if args.dist else None, out=args.out.resolve(), keep_raw=args.raw)
     if args.quick:
         if args.backend == "all":
@@ -86,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         opts.webgl_frames, opts.webgl_warmup = min(args.webgl_frames, 8), min(args.webgl_warmup, 2)
         opts.core_frames = min(args.core_frames, 300)
         opts.cold_repeats = 1
+        opts.ab_rounds = min(opts.ab_rounds, 1)
     try:
         run(opts)
     except BenchError as error:

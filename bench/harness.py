@@ -96,6 +96,7 @@ class Options:
     webgl_cold_engines: list[str] = field(default_factory=lambda: ["worker"])
     cold_throttle: bool = True
     cold_repeats: int = 3
+    ab_rounds: int = 3
     note: str = ""
     core_frames: int = 2000
     dist: Path | None = None
@@ -181,6 +182,15 @@ ENGINE_MEMORY = """() => { const out = {};
       try { const b = tf.backend(); if (b && b.wasm && b.wasm.HEAPU8) out.tfjs_wasm_memory = b.wasm.HEAPU8.buffer.byteLength; } catch (e) {} }
     try { out.pyodide_wasm_memory = self.moodcam.pyodide._module.HEAPU8.buffer.byteLength; } catch (e) {}
     if (self.performance && performance.memory) out.engine_js_heap_used = performance.memory.usedJSHeapSize;
+    return out; }"""
+
+# Context for the figures: what TF.js found in the engine's scope (threads need cross-origin isolation).
+ENGINE_ENV = """() => { const out = {crossOriginIsolated: self.crossOriginIsolated,
+    hardwareConcurrency: navigator.hardwareConcurrency};
+    if (self.tf) { out.tf_backend = tf.getBackend();
+      for (const f of ['WASM_HAS_SIMD_SUPPORT', 'WASM_HAS_MULTITHREAD_SUPPORT']) {
+        try { out[f] = tf.env().getBool(f); } catch (e) {} }
+      try { const b = tf.backend(); if (b && b.wasm && b.wasm.PThread) out.wasm_pthreads = true; } catch (e) {} }
     return out; }"""
 
 PAGE_JS_HEAP = """() => { if (window.gc) window.gc(); return performance.memory ?
@@ -298,6 +308,10 @@ def run_ours(context, base: str, backend: str, cadence: tuple[int, int], warmup:
         if info["engine"] != engine:
             raise BenchError(f"asked for the {engine} engine, the page runs {info['engine']} "
                              f"({info['engine_reason']})")
+        try:
+            info["engine_env"] = engine_scope(page, engine, 5.0).evaluate(ENGINE_ENV)
+        except Exception as error:  # noqa: BLE001 - context only
+            info["engine_env"] = {"error": str(error)[:200]}
         memory = page.evaluate(PAGE_JS_HEAP)
         try:
             memory.update(engine_scope(page, engine, 5.0).evaluate(ENGINE_MEMORY))
@@ -338,6 +352,40 @@ def run_page(context, base: str, name: str, query: str, warmup: int, frames: int
         return out
     finally:
         page.close()
+
+
+def worker_vs_page(context, base: str, backend: str, warmup: int, frames: int, timeout: float,
+                   rounds: int) -> dict:
+    """Issue 11's check, sturdier than one window each: `rounds` more windows per engine at equal
+    cadence, alternating the order (worker, page, page, worker, ...) so that a drift in the machine's
+    load favours neither; medians over the windows."""
+    windows: dict[str, list[dict]] = {"worker": [], "page": []}
+    for i in range(2 * rounds):
+        engine = ENGINES[(i + i // 2) % 2]   # worker, page, page, worker, worker, page, ...
+        t = time.monotonic()
+        try:
+            s = run_ours(context, base, backend, (1, 1), warmup, frames, timeout, engine=engine)
+            w = {"fps": (s.get("fps") or {}).get("fps"), "frame_ms": report._m(s, "total_ms"),
+                 **{k: report._m(s, k) for k in ("grab_ms", "detector_ms", "emotion_ms", "transfer_ms",
+                                                  "logic_ms", "draw_ms", "other_ms")},
+                 "loadavg_1min": round(os.getloadavg()[0], 2)}
+        except Exception as error:  # noqa: BLE001
+            w = {"error": f"{type(error).__name__}: {error}"[:300]}
+        w["order"] = i
+        windows[engine].append(w)
+        log(f"{backend:5s} one_face  worker-vs-page round {i // 2 + 1} {engine:6s} "
+            + (f"{w['fps']:6.1f} fps, frame {w['frame_ms']:.1f} ms" if w.get("fps") else w.get("error", "?")[:120])
+            + f"  ({time.monotonic() - t:.0f}s)")
+    out: dict = {"rounds": rounds, "frames_per_window": frames, "windows": windows}
+    for engine, ws in windows.items():
+        good = [w for w in ws if w.get("fps")]
+        out[engine] = {k: report.spread([w[k] for w in good if w.get(k) is not None])
+                       for k in ("fps", "frame_ms", "grab_ms", "detector_ms", "emotion_ms", "transfer_ms",
+                                 "logic_ms", "draw_ms", "other_ms")} if good else None
+    med = lambda e, k: ((out.get(e) or {}).get(k) or {}).get("median")  # noqa: E731
+    out["fps worker/page"] = report.ratio(med("worker", "fps"), med("page", "fps"))
+    out["frame ms worker/page"] = report.ratio(med("worker", "frame_ms"), med("page", "frame_ms"))
+    return out
 
 
 def run_pipeline(context, base: str, pipeline: str, backend: str, warmup: int, frames: int, timeout: float) -> dict:
@@ -574,6 +622,10 @@ def run(opts: Options) -> list[Path]:
                         if mem and clip_name == "one_face":
                             results[backend]["memory"][pipeline] = mem
                         pipes[pipeline] = summary
+                    if (backend == "wasm" and clip_name == "one_face" and opts.ab_rounds > 0
+                            and {"ours-equal", "ours-equal-page"} <= set(opts.pipelines)):
+                        results[backend]["worker_vs_page"] = worker_vs_page(
+                            context, base, backend, warmup, frames, opts.page_timeout, opts.ab_rounds)
         if opts.cold:
             clip = make_clips(["one_face"])["one_face"]
             for backend in opts.backends:
@@ -624,6 +676,7 @@ def run(opts: Options) -> list[Path]:
                        "parts_clips": parts_clips},
             "clips": r["clips"],
             "ratios": {c: report.ratios(p) for c, p in r["clips"].items()},
+            "worker_vs_page": r.get("worker_vs_page"),
             "memory": r["memory"],
             "cold_start": cold.get(backend),
             "cold_start_summary": report.cold_summary(cold.get(backend) or {}),

@@ -104,6 +104,27 @@ def ratios(pipes: dict) -> dict:
     return out
 
 
+def worker_page_table(wp: dict) -> str:
+    """Issue 11's check: the engine in its worker against the same engine on the page (?worker=0)."""
+    lines = [f"Worker against page (`?worker=0`), one face, detector + emotion every frame: {wp['rounds']} more "
+             f"windows of {wp['frames_per_window']} frames per engine, alternating the order; median over the "
+             "windows (min–max of the window medians).", "",
+             "| engine | windows | fps | frame ms | grab ms | detector ms | emotion ms | transfer ms | logic ms | "
+             "draw ms | other ms |", "|" + " --- |" * 11]
+    for engine in ("worker", "page"):
+        s = wp.get(engine) or {}
+        n = len([w for w in wp["windows"].get(engine, []) if w.get("fps")])
+        cell = lambda k, d=1: (f"{s[k]['median']:.{d}f} ({s[k]['min']:.{d}f}–{s[k]['max']:.{d}f})"  # noqa: E731
+                               if s.get(k) else "–")
+        lines.append(f"| {engine} | {n} | {cell('fps')} | {cell('frame_ms')} | {cell('grab_ms')} | "
+                     f"{cell('detector_ms')} | {cell('emotion_ms')} | {cell('transfer_ms', 2)} | {cell('logic_ms', 2)} | "
+                     f"{cell('draw_ms', 2)} | {cell('other_ms', 2)} |")
+    lines.append("")
+    lines.append(f"fps worker/page {_fmt(wp.get('fps worker/page'), 2)}; frame ms worker/page "
+                 f"{_fmt(wp.get('frame ms worker/page'), 2)} (fps > 1 and frame ms < 1 favour the worker).")
+    return "\n".join(lines)
+
+
 def _fmt(v, digits=1) -> str:
     return "–" if v is None else f"{v:.{digits}f}"
 
@@ -175,6 +196,10 @@ def table(result: dict) -> str:
         if not any(v is not None for v in rs.values()):
             continue   # a clip measured in face-parts mode only (webgl two_faces): no peers to compare
         lines.append(f"| {clip} | " + " | ".join(_fmt(rs.get(k), 2) for k in keys) + " |")
+    wp = result.get("worker_vs_page")
+    if wp:
+        lines.append("")
+        lines.append(worker_page_table(wp))
     ours = result.get("python_share")
     if ours:
         lines.append("")
