@@ -13,7 +13,7 @@ for _p in (REPO, REPO / "py"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
-from bench.harness import CLIPS, PARTS_CLIPS, PIPELINES, Options, run  # noqa: E402
+from bench.harness import CLIPS, ENGINES, PARTS_CLIPS, PIPELINES, Options, run  # noqa: E402
 from bench.site import BenchError  # noqa: E402
 
 
@@ -44,7 +44,20 @@ def parser() -> argparse.ArgumentParser:
                    help=f"clips for the face-parts pipeline ours-parts, on every backend (default {','.join(PARTS_CLIPS)})")
     p.add_argument("--pipelines", type=lambda v: _list(v, PIPELINES), default=list(PIPELINES),
                    help=f"subset of {','.join(PIPELINES)}")
+    p.add_argument("--ab-rounds", type=int, default=3,
+                   help="extra worker/page windows each (alternating order) on wasm one_face at equal cadence, "
+                        "for issue 11's worker-vs-main-thread check (default 3, --quick 1; 0 skips)")
     p.add_argument("--no-cold", action="store_true", help="skip the cold-start / first-visit measurements")
+    p.add_argument("--cold-engines", type=lambda v: _list(v, ENGINES), default=list(ENGINES),
+                   help="engines measured for cold start on wasm: worker (as shipped), page (?worker=0) "
+                        "(default worker,page)")
+    p.add_argument("--webgl-cold-engines", type=lambda v: _list(v, ENGINES), default=["worker"],
+                   help="engines measured for cold start on webgl (default worker)")
+    p.add_argument("--cold-repeats", type=int, default=3,
+                   help="return visits per engine (medians are reported; default 3, --quick 1)")
+    p.add_argument("--no-throttle", action="store_true",
+                   help="skip the cold-start return visit with the page's main thread throttled 4x")
+    p.add_argument("--note", default="", help="a note stored with the results (e.g. what else ran on the machine)")
     p.add_argument("--core-frames", type=int, default=2000,
                    help="frames for bench_core.run() inside Pyodide (0 skips it; default 2000)")
     p.add_argument("--dist", type=Path, default=None,
@@ -52,8 +65,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="folder for the JSON results")
     p.add_argument("--raw", action="store_true", help="keep every per-frame record in the JSON (large)")
     p.add_argument("--quick", action="store_true",
-                   help="about 2 minutes: wasm only, one_face (face parts too), 40 frames after 10, cold start, "
-                        "300 core frames")
+                   help="about 2 minutes: wasm only, one_face (face parts too), 40 frames after 10, cold start "
+                        "(one return visit), 300 core frames")
     return p
 
 
@@ -64,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
                    webgl_frames=args.webgl_frames, webgl_warmup=args.webgl_warmup, webgl_clips=args.webgl_clips,
                    parts_clips=args.parts_clips,
                    pipelines=args.pipelines, cold=not args.no_cold, core_frames=args.core_frames,
+                   cold_engines=args.cold_engines, webgl_cold_engines=args.webgl_cold_engines,
+                   cold_throttle=not args.no_throttle, cold_repeats=max(1, args.cold_repeats), note=args.note,
+                   ab_rounds=max(0, args.ab_rounds),
                    dist=args.dist.resolve() if args.dist else None, out=args.out.resolve(), keep_raw=args.raw)
     if args.quick:
         if args.backend == "all":
@@ -73,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         opts.frames, opts.warmup = min(args.frames, 40), min(args.warmup, 10)
         opts.webgl_frames, opts.webgl_warmup = min(args.webgl_frames, 8), min(args.webgl_warmup, 2)
         opts.core_frames = min(args.core_frames, 300)
+        opts.cold_repeats = 1
+        opts.ab_rounds = min(opts.ab_rounds, 1)
     try:
         run(opts)
     except BenchError as error:

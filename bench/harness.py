@@ -1,13 +1,19 @@
 """The benchmark run: clips x backends x pipelines in headless Debian Chromium, one server.
 
 Pipelines (same clip, same backend, same browser, one after another):
-  ours-equal      the app (index.html) with the detector and the emotion net on every frame
-  ours-default    the app with its default cadence (detector every 3rd frame, emotion every 2nd per face)
+  ours-equal      the app (index.html) as shipped: the engine in its worker, detector + emotion net every frame
+  ours-equal-page the same with `?worker=0`: the very same engine code on the page's main thread (the fallback)
+  ours-default    the app (worker) with its default cadence (detector every 3rd frame, emotion every 2nd per face)
   floor-*         bench/pages/floor.js: the same models, frame read and TF.js preprocessing in plain JS
   human-*         @vladmandic/human 3.3.6, face detector + emotion only (equal: no skipping/caching)
   mediapipe       @mediapipe/tasks-vision FaceDetector, same .tflite (CPU delegate on wasm, GPU on webgl)
   ours-parts      the app in face-parts mode (`?parts=1`): FaceMesh tracks the faces, the detector runs
                   when the tracker asks; on PARTS_CLIPS, every backend (issue 7)
+
+The app is measured only through the hooks it offers (nothing is patched): with `?bench=1` its
+PerfMeter keeps every frame's FrameTimes, read with `await window.moodcam.query("bench")`; boot
+phases are `performance.mark`s in the engine's scope (the worker's timeline, or the page's with
+`?worker=0`) plus PerfMeter's own marks; first frame / first mood are the page's `data-*` attributes.
 
 Every page is driven by the same clock as the app's `clock=raf` setting: requestAnimationFrame,
 one frame in flight at a time, so fps figures share one scheduling model.
@@ -25,25 +31,35 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import instrument, report
+from . import report
 from .site import REPO, BenchError, Traffic, assemble, build_dist, peer_versions, serving
 
 CLIPS = {"one_face": "astronaut", "two_faces": "two_faces", "no_face": "coffee"}
 APP_DEFAULT_CADENCE = (3, 2)   # py/moodcam/browser/settings.py: detect_every, emotion_every
-PIPELINES = ["ours-equal", "floor-equal", "human-equal", "mediapipe", "ours-default", "floor-default",
-             "human-default", "ours-equal-sync", "ours-parts"]
-# Experiments: measured on wasm and the one-face clip only.
-EXPERIMENTS = {"ours-equal-sync"}
+PIPELINES = ["ours-equal", "ours-equal-page", "floor-equal", "human-equal", "mediapipe", "ours-default",
+             "floor-default", "human-default", "ours-parts"]
 # Face-parts mode runs on these clips on every backend (webgl included), apart from --clips/--webgl-clips.
 PARTS_PIPELINES = {"ours-parts"}
 PARTS_CLIPS = ["one_face", "two_faces"]
+ENGINES = ("worker", "page")
 EXTRA_FLAGS = ["--enable-precise-memory-info", "--autoplay-policy=no-user-gesture-required"]
+CPU_THROTTLE = 4
 
-# Recorded before the page's own scripts run: when each loading text / state first appears.
-MARKS_SCRIPT = r"""
+# Installed before the page's own scripts: when each app state / data attribute first appears on
+# the page (page clock, ms since navigation), and the page's main-thread long tasks (> 50 ms).
+# It reads the page; it changes nothing of it.
+PAGE_OBSERVER = r"""
 (() => {
+  if (window.top !== window) return;
   const marks = [];
+  const longTasks = [];
   window.__benchMarks = marks;
+  window.__benchLongTasks = longTasks;
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) longTasks.push([e.startTime, e.duration]);
+    }).observe({ type: "longtask", buffered: true });
+  } catch (e) { /* no long task API */ }
   const seen = {};
   function check() {
     const t = performance.now();
@@ -52,7 +68,8 @@ MARKS_SCRIPT = r"""
     const items = [["stage", stage ? stage.textContent : ""]];
     if (root && root.dataset) {
       items.push(["appState", root.dataset.appState || ""], ["frames", root.dataset.frames ? "n" : ""],
-                 ["moodState", root.dataset.moodState || ""], ["backend", root.dataset.backend || ""]);
+                 ["moodState", root.dataset.moodState || ""], ["backend", root.dataset.backend || ""],
+                 ["engine", root.dataset.engine || ""]);
     }
     for (const [k, v] of items) {
       if (v && seen[k] !== v) { seen[k] = v; marks.push([t, k, v]); }
@@ -75,11 +92,38 @@ class Options:
     parts_clips: list[str] = field(default_factory=lambda: list(PARTS_CLIPS))
     pipelines: list[str] = field(default_factory=lambda: list(PIPELINES))
     cold: bool = True
+    cold_engines: list[str] = field(default_factory=lambda: list(ENGINES))
+    webgl_cold_engines: list[str] = field(default_factory=lambda: ["worker"])
+    cold_throttle: bool = True
+    cold_repeats: int = 3
+    ab_rounds: int = 3
+    note: str = ""
     core_frames: int = 2000
     dist: Path | None = None
     out: Path = REPO / "bench" / "results"
     keep_raw: bool = False
     page_timeout: float = 180.0
+
+
+class LoadSampler:
+    """The 1-minute load average every 30 s while the bench runs (the machine is shared)."""
+
+    def __init__(self, every: float = 30.0) -> None:
+        import threading
+
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+        self._thread.start()
+
+    def _run(self, every: float) -> None:
+        while not self._stop.is_set():
+            self.samples.append(round(os.getloadavg()[0], 2))
+            self._stop.wait(every)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
 
 
 def log(msg: str) -> None:
@@ -130,59 +174,153 @@ def renderer_label(page) -> str:
         const l = gl.getExtension('WEBGL_lose_context'); if (l) l.loseContext(); return String(r); }""")
 
 
-OURS_MEMORY = """() => { if (window.gc) window.gc();
-    const out = {};
-    if (performance.memory) { out.js_heap_used = performance.memory.usedJSHeapSize;
-                              out.js_heap_total = performance.memory.totalJSHeapSize; }
-    if (window.tf) { const m = tf.memory(); out.tf_num_tensors = m.numTensors; out.tf_num_bytes = m.numBytes;
+# In the engine's scope (the worker, or the page with ?worker=0): TF.js and Pyodide live there.
+ENGINE_MEMORY = """() => { const out = {};
+    if (self.gc) self.gc();
+    if (self.tf) { const m = tf.memory(); out.tf_num_tensors = m.numTensors; out.tf_num_bytes = m.numBytes;
       if (m.numBytesInGPU !== undefined) out.tf_num_bytes_gpu = m.numBytesInGPU;
       try { const b = tf.backend(); if (b && b.wasm && b.wasm.HEAPU8) out.tfjs_wasm_memory = b.wasm.HEAPU8.buffer.byteLength; } catch (e) {} }
-    try { out.pyodide_wasm_memory = window.moodcam.pyodide._module.HEAPU8.buffer.byteLength; } catch (e) {}
-    try { out.diagnostics = JSON.parse(window.moodcamDiagnostics()); } catch (e) {}
+    try { out.pyodide_wasm_memory = self.moodcam.pyodide._module.HEAPU8.buffer.byteLength; } catch (e) {}
+    if (self.performance && performance.memory) out.engine_js_heap_used = performance.memory.usedJSHeapSize;
     return out; }"""
 
+# Context for the figures: what TF.js found in the engine's scope (threads need cross-origin isolation).
+ENGINE_ENV = """() => { const out = {crossOriginIsolated: self.crossOriginIsolated,
+    hardwareConcurrency: navigator.hardwareConcurrency};
+    if (self.tf) { out.tf_backend = tf.getBackend();
+      for (const f of ['WASM_HAS_SIMD_SUPPORT', 'WASM_HAS_MULTITHREAD_SUPPORT']) {
+        try { out[f] = tf.env().getBool(f); } catch (e) {} }
+      try { const b = tf.backend(); if (b && b.wasm && b.wasm.PThread) out.wasm_pthreads = true; } catch (e) {} }
+    return out; }"""
+
+PAGE_JS_HEAP = """() => { if (window.gc) window.gc(); return performance.memory ?
+    {js_heap_used: performance.memory.usedJSHeapSize, js_heap_total: performance.memory.totalJSHeapSize} : {}; }"""
+
 PAGE_MEMORY = """() => { if (window.gc) window.gc(); return window.bench.memory ? window.bench.memory() : {}; }"""
+
+ENGINE_MARKS = "() => performance.getEntriesByType('mark').filter((m) => m.name.startsWith('moodcam:'))" \
+               ".map((m) => [m.name.slice(8), m.startTime])"
 
 
 def _compact(records: list[dict]) -> list[dict]:
     return [{k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()} for r in records]
 
 
+def app_url(base: str, backend: str | None, engine: str, *, cadence: tuple[int, int] | None = None,
+            parts: bool = False, sw: bool = True) -> str:
+    """The app with ?bench=1 (its ring buffer of FrameTimes) and the knobs asked for."""
+    q = ["bench=1"]
+    if backend:
+        q.append(f"backend={backend}")
+    if cadence is not None:
+        q += ["clock=raf", f"cadence={cadence[0]}", f"emotion={cadence[1]}"]
+    if parts:
+        q.append("parts=1")
+    if engine == "page":
+        q.append("worker=0")
+    if not sw:
+        q.append("sw=0")
+    return f"{base}?{'&'.join(q)}"
+
+
+def engine_scope(page, engine: str, timeout: float = 30.0):
+    """Where TF.js and Pyodide run: the dedicated worker (app/worker.js), or the page itself."""
+    if engine == "page":
+        return page
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for worker in page.workers:
+            if worker.url.endswith("app/worker.js"):
+                return worker
+        time.sleep(0.1)
+    raise BenchError("the app's worker (app/worker.js) never started")
+
+
+def bench_query(page) -> dict:
+    """The app's own figures: {time_origin_ms, marks, frames} (py/moodcam/browser/perf.py)."""
+    return json.loads(page.evaluate("() => window.moodcam.query('bench')"))
+
+
+def _frames(page) -> int:
+    return int(page.evaluate("() => Number(document.documentElement.dataset.frames || 0)"))
+
+
+def ours_records(frames: list[dict]) -> list[dict]:
+    """The app's FrameTimes records as the report reads them: t0/t_end on the engine clock."""
+    out = []
+    for f in frames:
+        r = dict(f)
+        r["t0"] = r.pop("t")
+        r["t_end"] = r["t0"] + r.get("total_ms", 0.0)
+        out.append(r)
+    return out
+
+
 def run_ours(context, base: str, backend: str, cadence: tuple[int, int], warmup: int, frames: int,
-             timeout: float, sync_reads: bool = False, parts: bool = False) -> dict:
+             timeout: float, engine: str = "worker", parts: bool = False) -> dict:
     page = context.new_page()
     console: list[str] = []
     page.on("console", lambda m: console.append(f"{m.type}: {m.text[:200]}"))
+    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
     try:
-        page.goto(f"{base}?backend={backend}&clock=raf&cadence={cadence[0]}&emotion={cadence[1]}"
-                  + ("&parts=1" if parts else ""))
+        # sw=0: no service worker precaching the site in the background while frames are measured.
+        page.goto(app_url(base, backend, engine, cadence=cadence, parts=parts, sw=False))
         state = wait_for(page, """() => { const s = document.documentElement.dataset.appState;
                 return (s === 'running' || s === 'error') && s; }""", timeout, "the app to run")
         if state == "error":
-            raise BenchError(f"the app stopped: {_app_error(page)}")
-        page.evaluate("(src) => window.moodcam.pyodide.runPython(src)", instrument.SOURCE)
-        if sync_reads:
-            page.evaluate("(src) => window.moodcam.pyodide.runPython(src)", instrument.SYNC_READS)
+            raise BenchError(f"the app stopped: {_app_error(page)}; console: {console[-5:]}")
         need = warmup + frames
-        # Face-parts mode: FaceMesh loads on first use, after the app runs; count only its frames.
-        count = instrument.COUNT_MESH if parts else instrument.COUNT
-        wait_for(page, f"() => window.moodcam.pyodide.runPython({json.dumps(count)}) >= {need}"
+        start = 0
+        if parts:
+            # FaceMesh loads on first use, after the app runs: count only the frames after it is on.
+            wait_for(page, "() => document.documentElement.dataset.mesh === 'on'"
+                           " || document.documentElement.dataset.appState === 'error'",
+                     timeout, "face-parts mode to start")
+            start = _frames(page)
+        wait_for(page, f"() => Number(document.documentElement.dataset.frames || 0) >= {start + need + 1}"
                        " || document.documentElement.dataset.appState === 'error'",
-                 timeout, f"{need} frames of the app" + (" in face-parts mode" if parts else ""))
+                 timeout, f"{need} frames of the app" + (" in face-parts mode" if parts else ""), poll=0.25)
         if page.evaluate("() => document.documentElement.dataset.appState") == "error":
             raise BenchError(f"the app stopped: {_app_error(page)}")
-        records = json.loads(page.evaluate(f"() => window.moodcam.pyodide.runPython({json.dumps(instrument.DUMP)})"))
+        got = bench_query(page)
+        records = ours_records(got["frames"])
         if parts:
-            records = [r for r in records if r.get("mesh_on")]
+            first = next((i for i, r in enumerate(records) if r.get("mesh_ms")), None)
+            records = records[first:] if first is not None else []
+            for r in records:
+                r["mesh_on"] = 1
+                r["ran_detector"] = 1 if r.get("detector_ms") else 0
+                r["app_detector_fraction"] = r.pop("detector_fraction", None)
+        else:
+            for r in records:
+                r.pop("detector_fraction", None)
         window = records[warmup:need]
-        info = {"backend": page.evaluate("() => document.documentElement.dataset.backend"),
-                "clock": page.evaluate("() => document.documentElement.dataset.clock"),
-                "cadence": {"detect_every": cadence[0], "emotion_every": cadence[1]},
-                "reads": "dataSync (experiment)" if sync_reads else "await tensor.data() (as shipped)",
-                "parts": parts,
-                "hud": page.evaluate("() => ({fps: document.getElementById('hud-fps').textContent, "
-                                     "python: document.getElementById('hud-python').textContent})")}
-        memory = page.evaluate(OURS_MEMORY)
+        if len(window) < frames:
+            raise BenchError(f"only {len(window)} of {frames} frames in the app's bench buffer")
+        dataset = page.evaluate("() => Object.assign({}, document.documentElement.dataset)")
+        info = {"engine": dataset.get("engine"), "engine_reason": dataset.get("engineReason"),
+                "backend": dataset.get("backend"), "clock": dataset.get("clock"),
+                "cadence": {"detect_every": cadence[0], "emotion_every": cadence[1]}, "parts": parts,
+                "mood_at_end": dataset.get("mood"), "mood_state_at_end": dataset.get("moodState"),
+                "frames_in_app": len(got["frames"]),
+                "hud": page.evaluate("() => ({fps: (document.getElementById('hud-fps') || {}).textContent, "
+                                     "python: (document.getElementById('hud-python') || {}).textContent})")}
+        if info["engine"] != engine:
+            raise BenchError(f"asked for the {engine} engine, the page runs {info['engine']} "
+                             f"({info['engine_reason']})")
+        try:
+            info["engine_env"] = engine_scope(page, engine, 5.0).evaluate(ENGINE_ENV)
+        except Exception as error:  # noqa: BLE001 - context only
+            info["engine_env"] = {"error": str(error)[:200]}
+        memory = page.evaluate(PAGE_JS_HEAP)
+        try:
+            memory.update(engine_scope(page, engine, 5.0).evaluate(ENGINE_MEMORY))
+        except Exception as error:  # noqa: BLE001 - memory figures are optional
+            memory["error"] = str(error)[:200]
+        try:
+            memory["diagnostics"] = json.loads(page.evaluate("() => window.moodcamDiagnostics()"))
+        except Exception:  # noqa: BLE001
+            pass
         out = report.summarise(window)
         out.update(info=info, memory=memory, raw=_compact(window))
         return out
@@ -216,13 +354,48 @@ def run_page(context, base: str, name: str, query: str, warmup: int, frames: int
         page.close()
 
 
+def worker_vs_page(context, base: str, backend: str, warmup: int, frames: int, timeout: float,
+                   rounds: int) -> dict:
+    """Issue 11's check, sturdier than one window each: `rounds` more windows per engine at equal
+    cadence, alternating the order (worker, page, page, worker, ...) so that a drift in the machine's
+    load favours neither; medians over the windows."""
+    windows: dict[str, list[dict]] = {"worker": [], "page": []}
+    for i in range(2 * rounds):
+        engine = ENGINES[(i + i // 2) % 2]   # worker, page, page, worker, worker, page, ...
+        t = time.monotonic()
+        try:
+            s = run_ours(context, base, backend, (1, 1), warmup, frames, timeout, engine=engine)
+            w = {"fps": (s.get("fps") or {}).get("fps"), "frame_ms": report._m(s, "total_ms"),
+                 **{k: report._m(s, k) for k in ("grab_ms", "detector_ms", "emotion_ms", "transfer_ms",
+                                                  "logic_ms", "draw_ms", "other_ms")},
+                 "loadavg_1min": round(os.getloadavg()[0], 2)}
+        except Exception as error:  # noqa: BLE001
+            w = {"error": f"{type(error).__name__}: {error}"[:300]}
+        w["order"] = i
+        windows[engine].append(w)
+        log(f"{backend:5s} one_face  worker-vs-page round {i // 2 + 1} {engine:6s} "
+            + (f"{w['fps']:6.1f} fps, frame {w['frame_ms']:.1f} ms" if w.get("fps") else w.get("error", "?")[:120])
+            + f"  ({time.monotonic() - t:.0f}s)")
+    out: dict = {"rounds": rounds, "frames_per_window": frames, "windows": windows}
+    for engine, ws in windows.items():
+        good = [w for w in ws if w.get("fps")]
+        out[engine] = {k: report.spread([w[k] for w in good if w.get(k) is not None])
+                       for k in ("fps", "frame_ms", "grab_ms", "detector_ms", "emotion_ms", "transfer_ms",
+                                 "logic_ms", "draw_ms", "other_ms")} if good else None
+    med = lambda e, k: ((out.get(e) or {}).get(k) or {}).get("median")  # noqa: E731
+    out["fps worker/page"] = report.ratio(med("worker", "fps"), med("page", "fps"))
+    out["frame ms worker/page"] = report.ratio(med("worker", "frame_ms"), med("page", "frame_ms"))
+    return out
+
+
 def run_pipeline(context, base: str, pipeline: str, backend: str, warmup: int, frames: int, timeout: float) -> dict:
     mode = "equal" if "equal" in pipeline else "default"
     cadence = (1, 1) if mode == "equal" else APP_DEFAULT_CADENCE
     if pipeline == "ours-parts":
         return run_ours(context, base, backend, APP_DEFAULT_CADENCE, warmup, frames, timeout, parts=True)
     if pipeline.startswith("ours"):
-        return run_ours(context, base, backend, cadence, warmup, frames, timeout, sync_reads=pipeline.endswith("-sync"))
+        engine = "page" if pipeline.endswith("-page") else "worker"
+        return run_ours(context, base, backend, cadence, warmup, frames, timeout, engine=engine)
     if pipeline.startswith("floor"):
         q = f"backend={backend}&cadence={cadence[0]}&emotion={cadence[1]}&mode={mode}"
         return run_page(context, base, "floor", q, warmup, frames, timeout)
@@ -236,73 +409,140 @@ def run_pipeline(context, base: str, pipeline: str, backend: str, warmup: int, f
 
 # -- cold start ------------------------------------------------------------------------------
 
-def _first(marks: list, kind: str, contains: str | None = None) -> float | None:
-    for t, k, v in marks:
-        if k == kind and (contains is None or contains.lower() in str(v).lower()):
-            return t
-    return None
+# Boot phases, in order: (phase, from mark, to mark). Marks: app/engine.js's performance.marks in
+# the engine's scope ("engine-start" ... "python-started"), PerfMeter's ("python-start",
+# "models-ready": Python's boot, backend + models fetched, verified, built and warmed up), the
+# app's first frame in its bench buffer ("first-frame"), and the page's own data attributes
+# ("page-first-frame", "first-mood"). All converted to ms since the page's navigation start.
+COLD_ORDER = [("to_engine", "navigation", "engine-start"),     # page + site.json + starting the worker
+              ("tfjs", "engine-start", "tfjs-loaded"),
+              ("pyodide", "tfjs-loaded", "pyodide-loaded"),
+              ("numpy", "pyodide-loaded", "numpy-loaded"),
+              ("wheel", "numpy-loaded", "moodcam-installed"),   # micropip install of the moodcam wheel
+              ("python_start", "moodcam-installed", "python-start"),
+              ("models", "python-start", "models-ready"),       # backend + models (camera opens meanwhile)
+              ("first_frame", "models-ready", "first-frame")]
 
 
-def cold_phases(marks: list) -> dict:
-    m = {
-        "tfjs": _first(marks, "stage", "Loading TensorFlow"),
-        "pyodide": _first(marks, "stage", "Pyodide"),
-        "numpy": _first(marks, "stage", "numpy"),
-        "wheel": _first(marks, "stage", "Installing"),
-        "backend": _first(marks, "stage", "Starting TensorFlow"),
-        "models_fetch": _first(marks, "stage", "Loading the"),
-        "models_build": _first(marks, "stage", "Preparing"),
-        "camera": _first(marks, "stage", "camera"),
-        "running": _first(marks, "appState", "running"),
-        "first_frame": _first(marks, "frames"),
-        "first_mood": _first(marks, "moodState", "mood"),
-    }
-    order = ["tfjs", "pyodide", "numpy", "wheel", "backend", "models_fetch", "models_build", "camera", "running"]
+def cold_phases(marks: dict) -> dict:
     phases = {}
-    for a, b in zip(order, order[1:]):
-        if m[a] is not None and m[b] is not None:
-            phases[a] = m[b] - m[a]
-    if m["running"] is not None and m["first_frame"] is not None:
-        phases["first_inference"] = m["first_frame"] - m["running"]
-    if m["first_frame"] is not None:
-        phases["to_first_frame"] = m["first_frame"]
-    if m["first_mood"] is not None:
-        phases["to_first_mood"] = m["first_mood"]
-    return {"marks_ms": m, "phases": phases}
+    for name, a, b in COLD_ORDER:
+        if marks.get(a) is not None and marks.get(b) is not None:
+            phases[name] = marks[b] - marks[a]
+    for name, key in (("to_first_frame", "page-first-frame"), ("to_first_mood", "first-mood")):
+        if marks.get(key) is not None:
+            phases[name] = marks[key]
+    return phases
 
 
-def run_cold(server_url: str, traffic: Traffic, clip: Path, backend: str, timeout: float) -> dict:
-    """Fresh profile (empty HTTP cache), then a second visit in the same profile (warm cache)."""
+def _visit_marks(page, engine: str, got: dict | None) -> dict:
+    """Every boot mark on the page's clock (ms since navigation start)."""
+    page_origin = page.evaluate("() => performance.timeOrigin")
+    marks: dict[str, float | None] = {"navigation": 0.0}
+    try:
+        scope = engine_scope(page, engine, 5.0)
+        scope_origin = scope.evaluate("() => performance.timeOrigin")
+        for name, t in scope.evaluate(ENGINE_MARKS):
+            marks.setdefault(name, scope_origin + t - page_origin)
+    except Exception as error:  # noqa: BLE001
+        marks["error"] = str(error)[:200]   # type: ignore[assignment]
+    if got:
+        origin = got["time_origin_ms"]
+        for name, t in got.get("marks", {}).items():
+            marks.setdefault(name, origin + t - page_origin)
+        if got.get("frames"):
+            marks["first-frame"] = origin + got["frames"][0]["t"] - page_origin
+    page_marks = page.evaluate("() => window.__benchMarks || []")
+    for key, name, value in (("frames", "page-first-frame", None), ("moodState", "first-mood", "mood"),
+                             ("appState", "running", "running")):
+        t = next((t for t, k, v in page_marks if k == key and (value is None or v == value)), None)
+        marks[name] = t
+    return marks
+
+
+def _long_tasks(page, until: float | None) -> dict:
+    tasks = page.evaluate("() => window.__benchLongTasks || []")
+    before = [d for t, d in tasks if until is None or t <= until]
+    return {"count": len(before), "max_ms": max(before, default=0.0), "total_ms": sum(before),
+            "until_ms": until, "count_whole_visit": len(tasks)}
+
+
+def one_visit(context, url: str, engine: str, backend: str, traffic: Traffic, timeout: float,
+              throttle: float | None = None) -> dict:
+    traffic.reset()
+    page = context.new_page()
+    cdp = None
+    entry: dict = {}
+    try:
+        if throttle:
+            # Chrome DevTools Protocol throttling applies to the page's main thread only: Chromium
+            # refuses it for dedicated workers ("only supported for pages, not workers").
+            cdp = context.new_cdp_session(page)
+            cdp.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
+        page.goto(url)
+        entry["controlled_by_service_worker"] = page.evaluate("() => !!(navigator.serviceWorker && "
+                                                              "navigator.serviceWorker.controller)")
+        try:
+            wait_for(page, """() => { const d = document.documentElement.dataset;
+                return d.frames || d.appState === 'error'; }""", timeout, "the first frame")
+            # The first mood needs a few votes and the mood's dwell time: on SwiftShader webgl (a few
+            # frames a second at best) it may not come in a useful time.
+            wait_for(page, """() => { const d = document.documentElement.dataset;
+                return d.moodState === 'mood' || d.appState === 'error'; }""",
+                     60.0 if backend == "wasm" else 20.0, "the first mood")
+        except BenchError as error:
+            entry["error"] = str(error)
+        entry["bytes"] = Traffic.summary(traffic.snapshot())
+        got = None
+        if page.evaluate("() => document.documentElement.dataset.appState") == "error":
+            entry["error"] = _app_error(page)
+        else:
+            try:
+                got = bench_query(page)
+            except Exception as error:  # noqa: BLE001
+                entry["error"] = f"bench query: {error}"[:300]
+        marks = _visit_marks(page, engine, got)
+        entry["marks_ms"] = marks
+        entry["phases"] = cold_phases(marks)
+        entry["engine"] = page.evaluate("() => document.documentElement.dataset.engine")
+        entry["main_thread_long_tasks"] = _long_tasks(page, marks.get("first-mood") or marks.get("page-first-frame"))
+        if throttle:
+            entry["cpu_throttle"] = {"rate": throttle, "applies_to": "the page's main thread only"}
+        entry["controlled_at_first_mood"] = page.evaluate("() => !!(navigator.serviceWorker && "
+                                                          "navigator.serviceWorker.controller)")
+        if not entry["controlled_at_first_mood"] and "sw=0" not in url:
+            # The service worker precaches the whole site before it takes control: wait for it, so
+            # the next visit is a true return visit (served from its cache).
+            t = time.monotonic()
+            try:
+                wait_for(page, "() => !!navigator.serviceWorker.controller", 120.0,
+                         "the service worker to take control", poll=0.25)
+                entry["service_worker_controls_after_s"] = round(time.monotonic() - t, 2)
+            except BenchError as error:
+                entry["service_worker"] = str(error)
+        entry["bytes_with_precache"] = Traffic.summary(traffic.snapshot())
+    finally:
+        if cdp is not None:
+            cdp.detach()
+        page.close()
+    return entry
+
+
+def run_cold(server_url: str, traffic: Traffic, clip: Path, backend: str, engine: str, timeout: float,
+             throttle: bool = True, repeats: int = 1) -> dict:
+    """Fresh profile: a first visit (empty HTTP cache, no service worker), then `repeats` return
+    visits in the same profile once the service worker controls the page (its cache), then a return
+    visit with the page's main thread throttled CPU_THROTTLE x."""
     from tests.support.browser import chromium
 
     out = {}
+    url = app_url(server_url, backend, engine)
     with chromium(webgl=backend == "webgl", fake_camera=clip, extra_flags=EXTRA_FLAGS) as context:
-        context.add_init_script(MARKS_SCRIPT)
-        for cache in ("empty", "warm"):
-            traffic.reset()
-            page = context.new_page()
-            try:
-                page.goto(f"{server_url}?backend={backend}")
-                try:
-                    wait_for(page, """() => { const d = document.documentElement.dataset;
-                        return d.frames || d.appState === 'error'; }""", timeout, "the first frame")
-                    # The first mood needs a few votes and the mood's dwell time: on SwiftShader
-                    # webgl (a few frames a second at best) it may not come in a useful time.
-                    wait_for(page, """() => { const d = document.documentElement.dataset;
-                        return d.moodState === 'mood' || d.appState === 'error'; }""",
-                             60.0 if backend == "wasm" else 20.0, "the first mood")
-                except BenchError as error:
-                    out[cache] = {"error": str(error)}
-                marks = page.evaluate("() => window.__benchMarks")
-                entry = cold_phases(marks)
-                entry["marks"] = marks
-                entry["bytes"] = Traffic.summary(traffic.snapshot())
-                if page.evaluate("() => document.documentElement.dataset.appState") == "error":
-                    entry["error"] = _app_error(page)
-                out[cache] = {**out.get(cache, {}), **entry}
-            finally:
-                page.close()
-            time.sleep(1.0)   # let the service worker finish caching before the warm visit
+        context.add_init_script(PAGE_OBSERVER)
+        visits = ([("first", None), ("return", None)] + [(f"return_{i}", None) for i in range(2, repeats + 1)]
+                  + ([("return_throttled", CPU_THROTTLE)] if throttle else []))
+        for name, rate in visits:
+            out[name] = one_visit(context, url, engine, backend, traffic, timeout, rate)
     return out
 
 
@@ -329,6 +569,7 @@ def run(opts: Options) -> list[Path]:
     started = time.monotonic()
     date = _dt.date.today().isoformat()
     load_start = os.getloadavg()
+    sampler = LoadSampler()
     work = Path(tempfile.mkdtemp(prefix="moodcam-bench-"))
     if opts.dist is None:
         log("building the site (as `build.py site` does) into build/bench/dist")
@@ -368,8 +609,6 @@ def run(opts: Options) -> list[Path]:
                                       else (opts.warmup, opts.frames))
                     pipes = results[backend]["clips"].setdefault(clip_name, {})
                     for pipeline in todo:
-                        if pipeline in EXPERIMENTS and (backend != "wasm" or clip_name != "one_face"):
-                            continue
                         t = time.monotonic()
                         try:
                             summary = run_pipeline(context, base, pipeline, backend, warmup, frames, opts.page_timeout)
@@ -383,17 +622,27 @@ def run(opts: Options) -> list[Path]:
                         if mem and clip_name == "one_face":
                             results[backend]["memory"][pipeline] = mem
                         pipes[pipeline] = summary
+                    if (backend == "wasm" and clip_name == "one_face" and opts.ab_rounds > 0
+                            and {"ours-equal", "ours-equal-page"} <= set(opts.pipelines)):
+                        results[backend]["worker_vs_page"] = worker_vs_page(
+                            context, base, backend, warmup, frames, opts.page_timeout, opts.ab_rounds)
         if opts.cold:
             clip = make_clips(["one_face"])["one_face"]
             for backend in opts.backends:
-                t = time.monotonic()
-                try:
-                    cold[backend] = run_cold(base, traffic, clip, backend, min(opts.page_timeout, 90.0))
-                except Exception as error:  # noqa: BLE001
-                    cold[backend] = {"error": f"{type(error).__name__}: {error}"[:600]}
-                ph = {c: (v.get("phases") or {}).get("to_first_mood") for c, v in cold[backend].items()
-                      if isinstance(v, dict)}
-                log(f"{backend:5s} cold start to first mood (ms): {ph}  ({time.monotonic() - t:.0f}s)")
+                engines = opts.cold_engines if backend == "wasm" else opts.webgl_cold_engines
+                for engine in engines:
+                    t = time.monotonic()
+                    try:
+                        got = run_cold(base, traffic, clip, backend, engine, min(opts.page_timeout, 120.0),
+                                       throttle=opts.cold_throttle, repeats=opts.cold_repeats)
+                    except Exception as error:  # noqa: BLE001
+                        got = {"error": f"{type(error).__name__}: {error}"[:600]}
+                    cold.setdefault(backend, {})[engine] = got
+                    ph = {c: (v.get("phases") or {}).get("to_first_mood") for c, v in got.items()
+                          if isinstance(v, dict)}
+                    log(f"{backend:5s} {engine:6s} cold start to first mood (ms): "
+                        + (json.dumps({k: round(v) if v else v for k, v in ph.items()}) if ph else got.get("error", "?"))
+                        + f"  ({time.monotonic() - t:.0f}s)")
         if opts.core_frames > 0:
             t = time.monotonic()
             try:
@@ -404,16 +653,18 @@ def run(opts: Options) -> list[Path]:
                 core = {"error": f"{type(error).__name__}: {error}"[:600]}
                 log(f"core in Pyodide failed: {core['error']}")
 
+    sampler.stop()
     machine = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0],
                "chromium": chromium_version().replace("Chromium ", ""), "loadavg_start": load_start,
-               "loadavg_end": os.getloadavg(), "note": "shared machine, no GPU; timings are figures, never asserts"}
+               "loadavg_end": os.getloadavg(), "loadavg_1min_samples": sampler.samples,
+               "note": opts.note or "shared machine, no GPU; timings are figures, never asserts"}
     opts.out.mkdir(parents=True, exist_ok=True)
     written = []
     for backend in opts.backends:
         r = results[backend]
         raw = {c: {p: s.pop("raw", None) for p, s in pipes.items()} for c, pipes in r["clips"].items()}
         result = {
-            "format": "moodcam-bench/1", "date": date, "backend": backend, "backend_label": labels[backend],
+            "format": "moodcam-bench/2", "date": date, "backend": backend, "backend_label": labels[backend],
             "machine": machine, "versions": peer_versions(),
             "config": {"frames": opts.webgl_frames if backend == "webgl" else opts.frames,
                        "warmup": opts.webgl_warmup if backend == "webgl" else opts.warmup,
@@ -425,16 +676,17 @@ def run(opts: Options) -> list[Path]:
                        "parts_clips": parts_clips},
             "clips": r["clips"],
             "ratios": {c: report.ratios(p) for c, p in r["clips"].items()},
+            "worker_vs_page": r.get("worker_vs_page"),
             "memory": r["memory"],
             "cold_start": cold.get(backend),
+            "cold_start_summary": report.cold_summary(cold.get(backend) or {}),
             "core_pyodide": core,
         }
         ours = r["clips"].get("one_face", {}).get("ours-equal")
         if ours and ours.get("stages"):
             st = ours["stages"]
             result["python_share"] = {k: st[k]["median"] for k in (
-                "logic_ms", "decode_ms", "transfer_ms", "read_wait_ms", "app_python_ms", "app_logic_ms",
-                "app_transfer_ms", "app_other_ms", "draw_ms", "grab_ms") if k in st}
+                "logic_ms", "transfer_ms", "other_ms", "draw_ms", "grab_ms", "total_ms") if k in st}
         result["table_md"] = report.table(result)
         if opts.keep_raw:
             result["raw"] = raw

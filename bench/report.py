@@ -25,9 +25,7 @@ def fps_of(records: list[dict]) -> dict | None:
 
 
 # Stage keys, for each pipeline; values > 0 only where a stage runs only on some frames.
-SOMETIMES = {"det_ms", "emo_ms", "mesh_ms", "det_pre_ms", "emo_pre_ms", "decode_ms", "detect_call_ms",
-             "detector_ms", "emotion_ms", "app_detector_ms", "app_emotion_ms", "app_mesh_ms", "detect_step_ms",
-             "det_grab_ms"}
+SOMETIMES = {"det_ms", "emo_ms", "mesh_ms", "detect_call_ms", "detector_ms", "emotion_ms"}
 # Per-frame flags (face-parts mode), summarised apart, not as stages.
 FLAGS = {"mesh_on", "ran_detector", "app_detector_fraction"}
 
@@ -45,15 +43,21 @@ def summarise(records: list[dict]) -> dict:
         s = spread(vals)
         if s is not None:
             stages[key] = s
-    # Our detection stage as MediaPipe's detectForVideo counts it: frame in -> faces out.
-    # Ours: Analyser._detect as a whole (letterbox read + normalise + execute + output reads) + decode.
-    # Floor: its frame read + letterbox/execute/read + JS decode.
-    det_frames = [r for r in records if r.get("det_ms") or r.get("detect_step_ms")]
-    if det_frames and "detect_step_ms" in det_frames[0]:
-        stages["detection_total_ms"] = spread([r["detect_step_ms"] + r.get("decode_ms", 0) for r in det_frames])
-    elif det_frames and "grab_ms" in det_frames[0]:
-        stages["detection_total_ms"] = spread([r.get("grab_ms", 0) + r["det_ms"] +
-                                               r.get("decode_ms", r.get("logic_ms", 0)) for r in det_frames])
+    # Detection as MediaPipe's detectForVideo counts it: frame in -> faces out.
+    # Ours (the app's FrameTimes, which do not split a frame's grab/transfer/logic between the two
+    # nets): the frames on which the detector ran and the emotion net did not (default cadence),
+    # grab + detector + transfer + logic. Floor: its frame read + letterbox/execute/read + JS decode.
+    if records and "python_ms" in records[0]:
+        det_only = [r for r in records if r.get("detector_ms") and not r.get("emotion_ms") and not r.get("mesh_ms")]
+        if det_only:
+            stages["detection_total_ms"] = spread([r["grab_ms"] + r["detector_ms"] + r["transfer_ms"] + r["logic_ms"]
+                                                   for r in det_only])
+        det_frames = [r for r in records if r.get("detector_ms")]
+    else:
+        det_frames = [r for r in records if r.get("det_ms")]
+        if det_frames and "grab_ms" in det_frames[0]:
+            stages["detection_total_ms"] = spread([r.get("grab_ms", 0) + r["det_ms"] +
+                                                   r.get("decode_ms", r.get("logic_ms", 0)) for r in det_frames])
     out = {"fps": fps_of(records), "stages": stages, "detector_frames": len(det_frames), "frames": len(records)}
     mesh = [r for r in records if r.get("mesh_on")]
     if mesh:
@@ -83,20 +87,42 @@ def ratio(a: float | None, b: float | None) -> float | None:
 
 
 def ratios(pipes: dict) -> dict:
-    """ours/floor, ours/human (fps, higher is better for ours) and detector ours/mediapipe (speed)."""
+    """worker/page, ours/floor, ours/human (fps, higher is better for ours) and detector ours/mediapipe (speed)."""
     out = {}
+    worker, page = pipes.get("ours-equal"), pipes.get("ours-equal-page")
+    out["fps worker/page (equal)"] = ratio(_fps(worker), _fps(page))
+    out["frame ms worker/page (equal)"] = ratio(_m(worker, "total_ms"), _m(page, "total_ms"))
     for mode in ("equal", "default"):   # ours-parts has no peer here: see parts_table
         ours = pipes.get(f"ours-{mode}")
         out[f"fps ours/floor ({mode})"] = ratio(_fps(ours), _fps(pipes.get(f"floor-{mode}")))
         out[f"fps ours/human ({mode})"] = ratio(_fps(ours), _fps(pipes.get(f"human-{mode}")))
-    if pipes.get("ours-equal-sync"):
-        out["fps ours-sync/floor (equal)"] = ratio(_fps(pipes.get("ours-equal-sync")), _fps(pipes.get("floor-equal")))
     mp = pipes.get("mediapipe")
-    ours_det = _m(pipes.get("ours-equal"), "detection_total_ms")
+    ours_det = _m(pipes.get("ours-default"), "detection_total_ms")
     out["detector speed ours/mediapipe"] = ratio(_m(mp, "detect_call_ms"), ours_det)
     floor_det = _m(pipes.get("floor-equal"), "detection_total_ms")
     out["detector speed floor/mediapipe"] = ratio(_m(mp, "detect_call_ms"), floor_det)
     return out
+
+
+def worker_page_table(wp: dict) -> str:
+    """Issue 11's check: the engine in its worker against the same engine on the page (?worker=0)."""
+    lines = [f"Worker against page (`?worker=0`), one face, detector + emotion every frame: {wp['rounds']} more "
+             f"windows of {wp['frames_per_window']} frames per engine, alternating the order; median over the "
+             "windows (min–max of the window medians).", "",
+             "| engine | windows | fps | frame ms | grab ms | detector ms | emotion ms | transfer ms | logic ms | "
+             "draw ms | other ms |", "|" + " --- |" * 11]
+    for engine in ("worker", "page"):
+        s = wp.get(engine) or {}
+        n = len([w for w in wp["windows"].get(engine, []) if w.get("fps")])
+        cell = lambda k, d=1: (f"{s[k]['median']:.{d}f} ({s[k]['min']:.{d}f}–{s[k]['max']:.{d}f})"  # noqa: E731
+                               if s.get(k) else "–")
+        lines.append(f"| {engine} | {n} | {cell('fps')} | {cell('frame_ms')} | {cell('grab_ms')} | "
+                     f"{cell('detector_ms')} | {cell('emotion_ms')} | {cell('transfer_ms', 2)} | {cell('logic_ms', 2)} | "
+                     f"{cell('draw_ms', 2)} | {cell('other_ms', 2)} |")
+    lines.append("")
+    lines.append(f"fps worker/page {_fmt(wp.get('fps worker/page'), 2)}; frame ms worker/page "
+                 f"{_fmt(wp.get('frame ms worker/page'), 2)} (fps > 1 and frame ms < 1 favour the worker).")
+    return "\n".join(lines)
 
 
 def _fmt(v, digits=1) -> str:
@@ -112,17 +138,16 @@ def _cell(summary: dict | None, key: str, digits=1) -> str:
     return f"{s['median']:.{digits}f} ({s['min']:.{digits}f}–{s['max']:.{digits}f})"
 
 
-# The app's own stage split (FrameTimes, recorded as app_*); the floor page records the same split
-# (detector_ms / emotion_ms without the output reads, transfer_ms = the output reads). Each column
-# takes the first key a pipeline has. detector/emotion: median over the frames they ran on.
-COLUMNS = [("fps", None), ("frame ms", ("app_total_ms", "frame_ms", "total_ms")),
-           ("grab ms", ("app_grab_ms", "grab_ms")),
-           ("detector ms", ("app_detector_ms", "detector_ms", "det_ms")),
-           ("JS↔Py transfer ms", ("app_transfer_ms", "transfer_ms")),
-           ("emotion ms", ("app_emotion_ms", "emotion_ms", "emo_ms")),
-           ("Python logic ms", ("app_logic_ms", "logic_ms")), ("draw ms", ("app_draw_ms", "draw_ms")),
-           ("faces", ("faces",))]
-_FINE = {"app_logic_ms", "logic_ms", "app_transfer_ms", "transfer_ms", "app_draw_ms", "draw_ms"}
+# The app's own stage split (FrameTimes, py/moodcam/browser/perf.py, read from its ?bench=1 ring
+# buffer); the floor page records the same split (detector_ms / emotion_ms without the output
+# reads, transfer_ms = the output reads). detector/emotion: median over the frames they ran on.
+COLUMNS = [("fps", None), ("frame ms", ("total_ms",)), ("grab ms", ("grab_ms",)),
+           ("detector ms", ("detector_ms", "det_ms")), ("JS↔Py transfer ms", ("transfer_ms",)),
+           ("emotion ms", ("emotion_ms", "emo_ms")), ("Python logic ms", ("logic_ms",)),
+           ("draw ms", ("draw_ms",)), ("other ms", ("other_ms",)), ("faces", ("faces",))]
+_FINE = {"logic_ms", "transfer_ms", "draw_ms", "other_ms"}
+PIPELINE_LABELS = {"ours-equal": "ours-equal (worker)", "ours-equal-page": "ours-equal (page, ?worker=0)",
+                   "ours-default": "ours-default (worker)", "ours-parts": "ours-parts (worker)"}
 
 
 def table(result: dict) -> str:
@@ -135,7 +160,10 @@ def table(result: dict) -> str:
     lines.append("Steady state: median (min–max) per frame over the measured window; fps = frames / elapsed. "
                  "Stages are the app's own (FrameTimes): grab = pixels into tensors, detector / emotion = "
                  "preprocessing + execute (median over the frames they ran on), transfer = output reads "
-                 "(`await data()`) + copies into numpy. Load average at start/end: "
+                 "(`await data()`) + copies into numpy, other = the rest of the frame (Python<->JS calls, "
+                 "awaiting the event loop). Ours: read from the app's `?bench=1` ring buffer (nothing patched); "
+                 "worker = the engine in its dedicated worker (as shipped), page = `?worker=0`. "
+                 "Load average at start/end: "
                  f"{_load(result['machine'].get('loadavg_start'))} / {_load(result['machine'].get('loadavg_end'))}.")
     lines.append("")
     lines.append("| clip | pipeline | " + " | ".join(c for c, _ in COLUMNS) + " |")
@@ -143,7 +171,8 @@ def table(result: dict) -> str:
     for clip, pipes in result["clips"].items():
         for name, summary in pipes.items():
             if summary.get("error"):
-                lines.append(f"| {clip} | {name} | error: {summary['error'][:80]} |" + " |" * (len(COLUMNS) - 1))
+                lines.append(f"| {clip} | {PIPELINE_LABELS.get(name, name)} | error: {summary['error'][:80]} |"
+                             + " |" * (len(COLUMNS) - 1))
                 continue
             cells = []
             stages = summary.get("stages", {})
@@ -158,7 +187,7 @@ def table(result: dict) -> str:
                     cells.append(_cell(summary, key, 0))
                 else:
                     cells.append(_cell(summary, key, 2 if key in _FINE else 1))
-            lines.append(f"| {clip} | {name} | " + " | ".join(cells) + " |")
+            lines.append(f"| {clip} | {PIPELINE_LABELS.get(name, name)} | " + " | ".join(cells) + " |")
     lines.append("")
     keys = list(dict.fromkeys(k for rs in result["ratios"].values() for k in rs))
     lines.append("| clip | " + " | ".join(keys) + " |")
@@ -167,14 +196,18 @@ def table(result: dict) -> str:
         if not any(v is not None for v in rs.values()):
             continue   # a clip measured in face-parts mode only (webgl two_faces): no peers to compare
         lines.append(f"| {clip} | " + " | ".join(_fmt(rs.get(k), 2) for k in keys) + " |")
+    wp = result.get("worker_vs_page")
+    if wp:
+        lines.append("")
+        lines.append(worker_page_table(wp))
     ours = result.get("python_share")
     if ours:
         lines.append("")
-        lines.append("Python per frame (ours, every frame detected + classified, one face): "
-                     f"FrameLogic (the HUD's 'Python ms') {_fmt(ours.get('app_logic_ms', ours.get('logic_ms')), 2)} ms "
-                     f"median; JS↔Python transfer {_fmt(ours.get('app_transfer_ms'), 2)} ms, of which awaiting "
-                     f"`tensor.data()` {_fmt(ours.get('read_wait_ms'), 2)} ms and copies {_fmt(ours.get('transfer_ms'), 2)} ms; "
-                     f"the rest of the frame outside every stage {_fmt(ours.get('app_other_ms'), 2)} ms.")
+        lines.append("Python per frame (ours, worker, every frame detected + classified, one face): "
+                     f"FrameLogic (the HUD's 'Python ms') {_fmt(ours.get('logic_ms'), 2)} ms median; "
+                     f"JS↔Python transfer (output reads + copies) {_fmt(ours.get('transfer_ms'), 2)} ms; "
+                     f"the rest of the frame outside every stage {_fmt(ours.get('other_ms'), 2)} ms; "
+                     f"whole frame {_fmt(ours.get('total_ms'), 1)} ms.")
     parts = parts_table(result)
     if parts:
         lines.append("")
@@ -182,31 +215,17 @@ def table(result: dict) -> str:
     cold = result.get("cold_start")
     if cold:
         lines.append("")
-        phases = [p for p in COLD_PHASES if any(p in (c.get("phases") or {}) for c in cold.values())]
-        lines.append("| cold start (s) | " + " | ".join(phases) + " |")
-        lines.append("|" + " --- |" * (1 + len(phases)))
-        for cache, c in cold.items():
-            ph = c.get("phases") or {}
-            lines.append(f"| {cache} cache | " + " | ".join(_fmt(ph.get(p) / 1000 if ph.get(p) is not None else None, 2)
-                                                     for p in phases) + " |")
-        first = cold.get("empty", {}).get("bytes")
-        if first:
-            lines.append("")
-            kinds = ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in sorted(first["by_type"].items(), key=lambda kv: -kv[1]))
-            lines.append(f"First visit: {first['total_bytes'] / 1e6:.2f} MB in {first['requests']} requests ({kinds}).")
-            warm = cold.get("warm", {}).get("bytes")
-            if warm:
-                lines.append(f"Warm visit: {warm['total_bytes'] / 1e6:.2f} MB in {warm['requests']} requests "
-                             f"(statuses {warm['statuses']}).")
+        lines.append(cold_table(cold))
     mem = result.get("memory")
     if mem:
         lines.append("")
-        lines.append("| memory after the window (MB) | JS heap used | TF.js wasm heap | Pyodide wasm heap | tf.memory() bytes | tensors |")
+        lines.append("| memory after the window (MB) | page JS heap used | TF.js wasm heap | Pyodide wasm heap | "
+                     "tf.memory() bytes | tensors |")
         lines.append("| --- | --- | --- | --- | --- | --- |")
         for name, m in mem.items():
             mb = lambda k: _fmt(m.get(k) / 1e6 if m.get(k) is not None else None, 1)  # noqa: E731
-            lines.append(f"| {name} | {mb('js_heap_used')} | {mb('tfjs_wasm_memory')} | {mb('pyodide_wasm_memory')} | "
-                         f"{mb('tf_num_bytes')} | {m.get('tf_num_tensors', '–')} |")
+            lines.append(f"| {PIPELINE_LABELS.get(name, name)} | {mb('js_heap_used')} | {mb('tfjs_wasm_memory')} | "
+                         f"{mb('pyodide_wasm_memory')} | {mb('tf_num_bytes')} | {m.get('tf_num_tensors', '–')} |")
     core = result.get("core_pyodide")
     if core and core.get("results"):
         lines.append("")
@@ -217,8 +236,94 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
-COLD_PHASES = ["tfjs", "pyodide", "numpy", "wheel", "backend", "models_fetch", "models_build", "camera",
-               "first_inference", "to_first_frame", "to_first_mood"]
+COLD_PHASES = ["to_engine", "tfjs", "pyodide", "numpy", "wheel", "python_start", "models", "first_frame",
+               "to_first_frame", "to_first_mood"]
+VISITS = {"first": "first visit", "return": "return visit",
+          "return_throttled": "return visit, main thread 4x slower"}
+
+
+def visit_label(visit: str) -> str:
+    if visit.startswith("return_") and visit[7:].isdigit():
+        return f"return visit #{visit[7:]}"
+    return VISITS.get(visit, visit)
+
+
+def cold_summary(cold: dict) -> dict:
+    """Per backend engine: first-visit and median return-visit seconds to the first mood, long tasks."""
+    out = {}
+    for engine, visits in cold.items():
+        if not isinstance(visits, dict) or visits.get("error"):
+            continue
+        def mood(v):
+            t = ((v or {}).get("phases") or {}).get("to_first_mood")
+            return t / 1000 if t is not None else None
+        returns = [mood(v) for k, v in visits.items() if k == "return" or (k.startswith("return_") and k[7:].isdigit())]
+        returns = [r for r in returns if r is not None]
+        lt = [(v.get("main_thread_long_tasks") or {}) for v in visits.values() if isinstance(v, dict)]
+        out[engine] = {"first_visit_s": mood(visits.get("first")),
+                       "return_visit_median_s": statistics.median(returns) if returns else None,
+                       "return_visits": len(returns),
+                       "throttled_return_s": mood(visits.get("return_throttled")),
+                       "longest_main_thread_task_ms": max((x.get("max_ms", 0) for x in lt), default=None),
+                       "long_tasks_per_visit": [x.get("count") for x in lt]}
+    return out
+
+
+def cold_table(cold: dict) -> str:
+    """Boot phases per engine and visit (seconds), main-thread long tasks, bytes."""
+    rows = [(engine, visit, v) for engine, visits in cold.items() if isinstance(visits, dict)
+            for visit, v in visits.items() if isinstance(v, dict)]
+    phases = [p for p in COLD_PHASES if any(p in (v.get("phases") or {}) for _, _, v in rows)]
+    lines = ["Cold start (s, from navigation start; phases from the engine's performance.marks and the app's "
+             "PerfMeter marks; first frame / first mood from the page's data attributes). Long tasks: the page's "
+             "main-thread tasks over 50 ms up to the first mood (PerformanceObserver 'longtask').", "",
+             "| engine | visit | " + " | ".join(phases) + " | long tasks (count / longest ms) |",
+             "|" + " --- |" * (3 + len(phases))]
+    for engine, visit, v in rows:
+        ph = v.get("phases") or {}
+        lt = v.get("main_thread_long_tasks") or {}
+        cells = [_fmt(ph.get(p) / 1000 if ph.get(p) is not None else None, 2) for p in phases]
+        err = f" ({v['error'][:60]})" if v.get("error") else ""
+        lines.append(f"| {engine} | {visit_label(visit)}{err} | " + " | ".join(cells)
+                     + f" | {lt.get('count', '–')} / {_fmt(lt.get('max_ms'), 0)} |")
+    for engine, visits in cold.items():
+        if not isinstance(visits, dict):
+            continue
+        if visits.get("error"):
+            lines.append(f"\n{engine}: error: {visits['error'][:200]}")
+            continue
+        first = (visits.get("first") or {}).get("bytes")
+        if first:
+            kinds = ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in sorted(first["by_type"].items(), key=lambda kv: -kv[1]))
+            v1 = visits.get("first") or {}
+            pre = v1.get("bytes_with_precache")
+            lines.append("")
+            lines.append(f"{engine}: first visit to the first mood: {first['total_bytes'] / 1e6:.2f} MB in "
+                         f"{first['requests']} requests ({kinds}); the service worker (which precaches the whole "
+                         "site before it takes control) was "
+                         + ("already in control at the first mood" if v1.get("controlled_at_first_mood") else
+                            f"in control {v1.get('service_worker_controls_after_s')} s after it")
+                         + (f", {pre['total_bytes'] / 1e6:.2f} MB in {pre['requests']} requests by then" if pre else "")
+                         + ".")
+            ret = (visits.get("return") or {}).get("bytes")
+            if ret:
+                lines.append(f"{engine}: return visit: {ret['total_bytes'] / 1e6:.2f} MB in {ret['requests']} requests "
+                             f"(statuses {ret['statuses']}); served by the service worker: "
+                             f"{(visits.get('return') or {}).get('controlled_by_service_worker')}.")
+    summary = cold_summary(cold)
+    if summary:
+        lines.append("")
+        lines.append("To the first mood: " + "; ".join(
+            f"{engine}: first visit {_fmt(s['first_visit_s'], 2)} s, return visit {_fmt(s['return_visit_median_s'], 2)} s "
+            f"(median of {s['return_visits']}), main thread 4x slower {_fmt(s['throttled_return_s'], 2)} s; longest "
+            f"main-thread task {_fmt(s['longest_main_thread_task_ms'], 0)} ms" for engine, s in summary.items()) + ".")
+    if any("return_throttled" in v for v in cold.values() if isinstance(v, dict)):
+        lines.append("")
+        lines.append("Throttling is Chrome DevTools Protocol `Emulation.setCPUThrottlingRate` (4x): Chromium applies it "
+                     "to the page's main thread only and refuses it for dedicated workers, so with the worker engine "
+                     "Pyodide, TF.js and the frames run at full speed and only the page glue is slowed; with "
+                     "`?worker=0` everything is.")
+    return "\n".join(lines)
 
 
 def _load(value) -> str:
@@ -243,19 +348,19 @@ def parts_table(result: dict) -> str:
           else f"TF.js webgl ({result['backend_label']})")
     lines = ["Face parts (`ours-parts`: the app with `?parts=1`; FaceMesh 192x192 per tracked face, BlazeFace only "
              "when the tracker asks, emotion at the default cadence):", "",
-             "| clip | what | hardware | input | fps | mesh ms | detector fraction (window / app) | frame ms | faces |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| clip | what | hardware | input | fps | mesh ms | detector fraction (window / app) | frame ms |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for clip, s in rows:
         if s.get("error"):
-            lines.append(f"| {clip} | ours-parts | {hw} | – | error: {s['error'][:80]} | | | | |")
+            lines.append(f"| {clip} | ours-parts | {hw} | – | error: {s['error'][:80]} | | | |")
             continue
         p = s.get("parts") or {}
         frac = (f"{p['detector_fraction']:.2f} / {_fmt(p.get('app_detector_fraction'), 2)}" if p else
                 "– (FaceMesh never ran)")
-        lines.append(f"| {clip} | ours-parts | {hw} | 192x192 per face | {_fmt(_fps(s))} | {_cell(s, 'app_mesh_ms')} | "
-                     f"{frac} | {_cell(s, 'app_total_ms')} | {_cell(s, 'mesh_faces', 0)} |")
+        lines.append(f"| {clip} | ours-parts | {hw} | 192x192 per face | {_fmt(_fps(s))} | {_cell(s, 'mesh_ms')} | "
+                     f"{frac} | {_cell(s, 'total_ms')} |")
     for r in SEED_001_PARTS:
-        lines.append(f"| – | {r['what']} | {r['hardware']} | {r['input']} | ~{r['fps']:.0f} | – | – | – | – |")
+        lines.append(f"| – | {r['what']} | {r['hardware']} | {r['input']} | ~{r['fps']:.0f} | – | – | – |")
     lines.append("")
     lines.append("Not like for like: seed 001 ran on a GTX 1660 GPU, ours on 2 shared CPU cores "
                  + ("(wasm)" if backend == "wasm" else "(SwiftShader, a software GPU)")

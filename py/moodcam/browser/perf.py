@@ -14,6 +14,7 @@ import json
 import time
 from collections import deque
 from dataclasses import dataclass, fields
+from typing import Any, Iterable, Sequence
 
 BENCH_FRAMES = 4096
 EMA = 0.1          # weight of the newest frame in the moving averages
@@ -95,7 +96,10 @@ class PerfMeter:
                 continue
             self.averages[key] = value if not avg else (1 - EMA) * avg + EMA * value
         if self.bench is not None:
-            self.bench.append({"t": round(now_ms, 2), **{k: round(v, 3) for k, v in times.as_dict().items()}})
+            # t: the frame's start (engine clock); detector_fraction: face-parts mode's running share of
+            # frames on which the detector ran (0 outside it), as on the HUD.
+            self.bench.append({"t": round(now_ms, 2), **{k: round(v, 3) for k, v in times.as_dict().items()},
+                               "detector_fraction": round(self.detector_fraction, 4)})
 
     def reset_clock(self) -> None:
         """After a pause: the gap is not a slow frame."""
@@ -112,6 +116,13 @@ class PerfMeter:
                    detector_fraction=round(self.detector_fraction, 3), **extra)
         return json.dumps(out)
 
-    def bench_json(self, time_origin_ms: float) -> str:
-        return json.dumps({"time_origin_ms": time_origin_ms, "marks": self.marks,
-                           "frames": list(self.bench or ())})
+    def bench_json(self, time_origin_ms: float, js_marks: Iterable[Sequence[Any]] | None = None) -> str:
+        """The "bench" query's reply: time_origin_ms (the engine's performance.timeOrigin), marks
+        (this meter's boot phases, engine ms), js_marks (optional: performance.mark entries of the
+        engine's scope, as [name, startTime] pairs, e.g. app/engine.js's "moodcam:tfjs-loaded"),
+        frames (the ring buffer, oldest first; empty unless ?bench=1)."""
+        out: dict[str, object] = {"time_origin_ms": time_origin_ms, "marks": self.marks}
+        if js_marks is not None:
+            out["js_marks"] = {str(name): round(float(t), 1) for name, t in js_marks}
+        out["frames"] = list(self.bench or ())
+        return json.dumps(out)
