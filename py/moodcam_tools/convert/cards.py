@@ -22,8 +22,11 @@ LIMITS = {
     BLAZEFACE_FULL_RANGE.name: """\
 - Full-range model: made for faces up to about 5 m from the camera (groups,
   a room, a rear camera). One 192 px pass over a 640x480 frame (letterboxed,
-  so 0.3 input pixels per frame pixel) finds faces down to about 40 px wide in
-  the frame; smaller ones need more input pixels (tiles, a second pass).
+  0.3 input pixels per frame pixel) finds faces down to about 45-50 px wide
+  in the frame (measured on a real face: from 44 px at the centre, 52 px near
+  a corner; a harder face, half hidden by a camera, from 96 px); the
+  short-range model needs about 80 px. Smaller faces need more input pixels
+  (tiles, a second pass).
 - It costs several times the short-range model per run (2304 anchors at
   48x48, a 192 px input); near faces that fill the frame are better served
   by blazeface_short_range.
