@@ -85,3 +85,41 @@ def test_bad_options_explain_themselves():
     with pytest.raises(ValueError, match="one entry per layer"):
         SsdAnchorOptions(128, 128, 0.1, 0.75, num_layers=1, strides=(8,), feature_map_width=(1, 2),
                          feature_map_height=(1, 2))
+
+
+def test_blazeface_full_range_matches_mediapipes_anchor_options():
+    """face_detection_full_range.pbtxt sets, over face_detection.pbtxt's SsdAnchorsCalculator defaults
+    (min_scale 0.1484375, max_scale 0.75, offsets 0.5, aspect ratio 1, fixed_anchor_size): a 192x192
+    tensor, num_layers 1, strides [4], interpolated_scale_aspect_ratio 0 -> 48x48 cells, one anchor each."""
+    o = BLAZEFACE_FULL_RANGE
+    assert (o.input_size_width, o.input_size_height, o.num_layers, o.strides) == (192, 192, 1, (4,))
+    assert (o.min_scale, o.max_scale, o.anchor_offset_x, o.anchor_offset_y) == (0.1484375, 0.75, 0.5, 0.5)
+    assert o.aspect_ratios == (1.0,) and o.interpolated_scale_aspect_ratio == 0.0
+    assert o.fixed_anchor_size and not o.reduce_boxes_in_lowest_layer and not o.feature_map_width
+    a = generate_anchors(o)
+    assert a.shape == (2304, 4) and a.dtype == np.float32
+    # Rows first, one anchor per cell: anchor i sits in cell (row i // 48, column i % 48).
+    i = np.arange(2304)
+    np.testing.assert_allclose(a[:, 0], (i % 48 + 0.5) / 48, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(a[:, 1], (i // 48 + 0.5) / 48, rtol=0, atol=1e-7)
+    np.testing.assert_array_equal(a[:, 2:], 1.0)
+    np.testing.assert_allclose(a[0], [0.5 / 48, 0.5 / 48, 1, 1])
+    np.testing.assert_allclose(a[47], [47.5 / 48, 0.5 / 48, 1, 1])
+    np.testing.assert_allclose(a[48], [0.5 / 48, 1.5 / 48, 1, 1])
+    np.testing.assert_allclose(a[-1], [47.5 / 48, 47.5 / 48, 1, 1])
+    # Without fixed_anchor_size MediaPipe's single-layer scale is (min + max) / 2 and, with
+    # interpolated_scale_aspect_ratio 0, no second anchor per cell.
+    free = generate_anchors(SsdAnchorOptions(**{**o.__dict__, "fixed_anchor_size": False}))
+    assert free.shape == (2304, 4)
+    np.testing.assert_allclose(free[:, 2:], (0.1484375 + 0.75) / 2, rtol=1e-6)
+
+
+def test_full_range_spec_decodes_with_the_graphs_settings():
+    from moodcam.detection import BLAZEFACE_FULL_RANGE_DECODE, BLAZEFACE_FULL_RANGE_SPEC
+
+    d = BLAZEFACE_FULL_RANGE_DECODE
+    assert d.num_boxes == 2304 and (d.x_scale, d.y_scale, d.w_scale, d.h_scale) == (192.0,) * 4
+    assert d.min_score_thresh == 0.6 and d.num_coords == 16 and d.num_keypoints == 6
+    assert BLAZEFACE_FULL_RANGE_SPEC.input_size == (192, 192)
+    n = BLAZEFACE_FULL_RANGE_SPEC.nms
+    assert (n.algorithm, n.min_suppression_threshold, n.min_score) == ("weighted", 0.3, 0.6)

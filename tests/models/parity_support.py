@@ -69,6 +69,40 @@ def blazeface_inputs() -> tuple[np.ndarray, list[str]]:
     return (x - 127.5) / 127.5, names
 
 
+def letterbox(image: np.ndarray, size: int) -> np.ndarray:
+    """Fit the image into size x size keeping its aspect, centred, zero (black) padding."""
+    h, w = image.shape[:2]
+    scale = size / max(w, h)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    out = np.zeros((size, size, 3), np.uint8)
+    top, left = (size - nh) // 2, (size - nw) // 2
+    out[top:top + nh, left:left + nw] = np.asarray(Image.fromarray(image).resize((nw, nh), Image.BILINEAR))
+    return out
+
+
+def blazeface_full_range_inputs() -> tuple[np.ndarray, list[str]]:
+    """192x192: the photos whole, near and far, the composed group scenes letterboxed from 640x480
+    (tests/fixtures/scenes.py; faces 40..250 px wide), and noise."""
+    from tests.fixtures import scenes
+
+    frames, names = [], []
+    for name, image in photos().items():
+        frames.append(np.asarray(Image.fromarray(image).resize((192, 192), Image.BILINEAR)))
+        names.append(f"{name}-whole")
+        frames.append(_crop(image, FACE_BOXES[name], 192, scale=2.5))
+        names.append(f"{name}-near")
+        frames.append(_crop(image, FACE_BOXES[name], 192, scale=6.0, shift=(0.2, 0.1), flip=True))
+        names.append(f"{name}-far-flipped")
+    for name in scenes.SCENES:
+        frames.append(letterbox(scenes.scene(name)[0], 192))
+        names.append(f"scene-{name}")
+    rng = np.random.default_rng(7)
+    frames.append(rng.integers(0, 256, (192, 192, 3), dtype=np.uint8))
+    names.append("noise")
+    x = np.stack(frames).astype(np.float32)
+    return (x - 127.5) / 127.5, names
+
+
 def face_landmark_inputs() -> tuple[np.ndarray, list[str]]:
     """Face crops as MediaPipe makes them (detector box enlarged 1.5x), 192x192, x/255."""
     crops, names = [], []

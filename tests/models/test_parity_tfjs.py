@@ -5,6 +5,8 @@ References run in subprocesses, one framework each (TensorFlow and a TFLite
 interpreter crash in one process): the TFLite interpreter for BlazeFace and
 FaceMesh, Keras for the emotion net. Thresholds (issue 3):
   - BlazeFace raw outputs max abs error <= 1e-3; top box IoU >= 0.99
+  - BlazeFace full range (issue 12) raw outputs max abs error <= 1e-3 on the photos and the
+    composed group scenes; after decoding and NMS the same faces, box IoU >= 0.99
   - FaceMesh raw outputs max abs error <= 1e-3 (landmarks are in 192-px input pixels);
     issue 7: max 2-D landmark error <= 1 px at 192 px on the astronaut crops
   - emotion: same top-1 on every crop, max abs probability error <= 5e-3
@@ -50,6 +52,7 @@ def parity(tmp_path_factory):
 
     cases = {
         "blazeface_short_range": (specs.BLAZEFACE, *ps.blazeface_inputs(), "tflite", 1),
+        "blazeface_full_range": (specs.BLAZEFACE_FULL_RANGE, *ps.blazeface_full_range_inputs(), "tflite", 1),
         "face_landmark": (specs.FACE_LANDMARK, *ps.face_landmark_inputs(), "tflite", 1),
         "emotion_mini_xception": (specs.EMOTION, *ps.emotion_inputs(), "keras", 32),
     }
@@ -122,6 +125,34 @@ def test_blazeface_matches_tflite(parity, backend):
     assert faces >= 4, "the real photos should give faces"
     assert errors["regressors"] <= 1e-3 and errors["classificators"] <= 1e-3, errors
     assert min(ious.values()) >= 0.99, ious
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_blazeface_full_range_matches_tflite(parity, backend):
+    from moodcam.detection import BLAZEFACE_FULL_RANGE_SPEC, FaceDetectorPostprocess
+    from moodcam.detection.boxes import iou_matrix
+
+    ref = parity["refs"]["blazeface_full_range"]
+    got = parity["tfjs"][backend]["blazeface_full_range"]["outputs"]
+    labels = parity["jobs"]["blazeface_full_range"]["labels"]
+    errors = {k: _max_abs(ref[k], got[k]) for k in ("regressors", "classificators")}
+    post = FaceDetectorPostprocess(BLAZEFACE_FULL_RANGE_SPEC)
+    ious, counts = [], {}
+    for i, label in enumerate(labels):
+        a = post.to_model_space(ref["regressors"][i].reshape(2304, 16), ref["classificators"][i].reshape(2304, 1))
+        b = post.to_model_space(got["regressors"][i].reshape(2304, 16), got["classificators"][i].reshape(2304, 1))
+        assert len(a) == len(b), f"{label}: the original finds {len(a)} faces, TF.js {len(b)}"
+        counts[label] = len(a)
+        if len(a):
+            iou = iou_matrix(a.boxes, b.boxes)
+            ious.append(float(iou.max(axis=1).min()))
+    _record(backend, "blazeface_full_range", max_abs_regressors=f"{errors['regressors']:.2e}",
+            max_abs_classificators=f"{errors['classificators']:.2e}",
+            min_iou=f"{min(ious):.5f}", faces=counts, inputs=len(labels),
+            ms_total=round(parity["tfjs"][backend]["blazeface_full_range"]["ms"], 1))
+    assert counts["scene-group4"] == 4 and counts["scene-no_face"] == 0 and counts["noise"] == 0, counts
+    assert errors["regressors"] <= 1e-3 and errors["classificators"] <= 1e-3, errors
+    assert min(ious) >= 0.99, ious
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -6,6 +6,12 @@ own detections, plus the raw outputs of the same short-range model on the same
 letterboxed 128 x 128 input. Our post-processing (anchors, decoding, weighted
 NMS, letterbox removal) runs on those raw outputs here and must agree:
 same face count, box IoU >= 0.98, key points within 1 % of the image size.
+
+Full range (issue 12): the same with `--full-range` (FaceDetection(model_selection=1),
+face_detection_full_range_sparse.tflite on a 192 x 192 letterbox, min_detection_confidence
+0.6 as the full-range graph), decoded with the spec the manifest entry
+`blazeface_full_range` describes, on the photos and the composed scenes of
+tests/fixtures/scenes.py (faces 40..250 px wide in 640 x 480).
 """
 
 from __future__ import annotations
@@ -48,6 +54,28 @@ def _images() -> dict[str, tuple[np.ndarray, int]]:
     frame[40:296, 20:276] = _crop(astronaut, 225, 135, 256)
     return {"astronaut": (astronaut, 1), "camera": (camera, 1), "two_faces": (np.ascontiguousarray(two), 2),
             "webcam_frame": (frame, 1)}
+
+
+def _run_reference(folder: Path, images: dict, *flags: str) -> dict:
+    Image = pytest.importorskip("PIL.Image")
+    paths = []
+    for name, (img, _) in images.items():
+        path = folder / f"{name}.png"
+        Image.fromarray(img).save(path)
+        paths.append(str(path))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["GLOG_minloglevel"] = "2"
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    proc = subprocess.run([str(REFERENCE_PYTHON), str(REFERENCE_SCRIPT), *flags, *paths], capture_output=True,
+                          text=True, env=env, timeout=600, check=False)
+    assert proc.returncode == 0, f"reference script failed:\n{proc.stderr[-3000:]}"
+    results = json.loads(proc.stdout)["results"]
+    return {name: (res, images[name][1]) for name, res in zip(images, results)}
+
+
+def _skip_without_reference() -> None:
+    if not REFERENCE_PYTHON.exists():
+        pytest.skip(f"MediaPipe reference environment missing ({REFERENCE_PYTHON})")
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +131,57 @@ def test_matches_mediapipe(reference, name, record_property):
     record_property("min_iou", float(ious.min()))
     record_property("max_keypoint_error", float(kp_err.max()))
     print(f"{name}: faces={len(ours)} min IoU={ious.min():.6f} max key point error={kp_err.max():.2e} of image size")
+    assert ious.min() >= MIN_IOU, f"IoU {ious} below {MIN_IOU}"
+    assert kp_err.max() <= MAX_KEYPOINT_ERROR, f"key point error {kp_err} above {MAX_KEYPOINT_ERROR}"
+    np.testing.assert_allclose(ours.scores, np.asarray([d["score"] for d in mp])[match], atol=1e-4)
+
+
+FULL_RANGE_SCENES = ["pair_near_far", "group4", "far3", "one_large", "no_face"]
+
+
+@pytest.fixture(scope="module")
+def reference_full(tmp_path_factory):
+    _skip_without_reference()
+    from tests.fixtures import scenes
+
+    images = {name: (img, n) for name, (img, n) in _images().items()}
+    for name in FULL_RANGE_SCENES:
+        frame, faces = scenes.scene(name)
+        images[f"scene-{name}"] = (frame, len(faces))
+    return _run_reference(tmp_path_factory.mktemp("parity_full"), images, "--full-range")
+
+
+def _full_range_spec():
+    from moodcam.manifest import parse_manifest
+
+    return parse_manifest((ROOT / "models" / "manifest.json").read_text())["blazeface_full_range"].detector_spec()
+
+
+@pytest.mark.parametrize("name", ["astronaut", "camera", "two_faces", "webcam_frame",
+                                  *(f"scene-{n}" for n in FULL_RANGE_SCENES)])
+def test_full_range_matches_mediapipe(reference_full, name, record_property):
+    res, expected_faces = reference_full[name]
+    mp = res["mediapipe"]
+    w, h = res["image_size"]
+    raw = res["raw"]
+    assert np.asarray(raw["regressors"]).shape == (2304, 16)
+    ours = FaceDetectorPostprocess(_full_range_spec())(np.asarray(raw["regressors"], np.float32),
+                                                       np.asarray(raw["classificators"], np.float32),
+                                                       Letterbox.fit(w, h, 192, 192))
+    assert len(mp) == expected_faces, f"MediaPipe itself found {len(mp)} faces on {name}, not {expected_faces}"
+    assert len(ours) == len(mp)
+    if not mp:
+        return
+    mp_boxes = np.asarray([d["box_xyxy"] for d in mp])
+    mp_kps = np.asarray([d["keypoints"] for d in mp])
+    iou = iou_matrix(ours.boxes, mp_boxes)
+    match = iou.argmax(axis=1)
+    assert sorted(match.tolist()) == list(range(len(mp))), f"ambiguous matching, IoU matrix {iou}"
+    ious = iou[np.arange(len(ours)), match]
+    kp_err = np.abs(ours.keypoints - mp_kps[match]).max(axis=(1, 2)) / max(w, h)
+    record_property("min_iou", float(ious.min()))
+    print(f"full range {name}: faces={len(ours)} min IoU={ious.min():.6f} "
+          f"max key point error={kp_err.max():.2e} of image size")
     assert ious.min() >= MIN_IOU, f"IoU {ious} below {MIN_IOU}"
     assert kp_err.max() <= MAX_KEYPOINT_ERROR, f"key point error {kp_err} above {MAX_KEYPOINT_ERROR}"
     np.testing.assert_allclose(ours.scores, np.asarray([d["score"] for d in mp])[match], atol=1e-4)

@@ -3,16 +3,21 @@
 Runs ONLY in the MediaPipe reference environment (.venv-mediapipe: mediapipe==0.10.21,
 ai-edge-litert, its own numpy 1.x), never in the main test environment:
 
-    .venv-mediapipe/bin/python tests/reference/mediapipe_faces.py IMAGE [IMAGE ...]
+    .venv-mediapipe/bin/python tests/reference/mediapipe_faces.py [--full-range] IMAGE [IMAGE ...]
 
 Prints one JSON object to stdout: {"results": [ per image ]}, each with
   image_size       [W, H]
   mediapipe        MediaPipe's detections (mp.solutions.face_detection,
-                   model_selection=0, i.e. face_detection_short_range.tflite),
-                   in image pixels: box_xyxy, score, keypoints (6 x [x, y])
+                   model_selection=0, i.e. face_detection_short_range.tflite;
+                   with --full-range model_selection=1, i.e.
+                   face_detection_full_range_sparse.tflite, and
+                   min_detection_confidence 0.6, the full-range graph's own
+                   min_score_thresh), in image pixels: box_xyxy, score,
+                   keypoints (6 x [x, y])
   raw              the same model's raw outputs on the letterboxed 128 x 128
-                   input MediaPipe builds: regressors [896][16],
-                   classificators [896][1] (TFLite interpreter: ai_edge_litert)
+                   (full range: 192 x 192) input MediaPipe builds:
+                   regressors [896][16], classificators [896][1] (full range:
+                   2304) (TFLite interpreter: ai_edge_litert)
   letterbox        the padding used (fractions of the tensor, MediaPipe's PadRoi)
 
 The 128 x 128 input is built as MediaPipe's ImageToTensorCalculator does with
@@ -33,13 +38,16 @@ import cv2
 import numpy as np
 
 TENSOR_SIZE = 128
+# model_selection -> (tensor size, model file, min_detection_confidence)
+MODELS = {0: (128, "face_detection_short_range.tflite", 0.5),
+          1: (192, "face_detection_full_range_sparse.tflite", 0.6)}
+SELECTION = 0
 
 
 def model_path() -> str:
     import mediapipe as mp
 
-    return os.path.join(os.path.dirname(mp.__file__), "modules", "face_detection",
-                        "face_detection_short_range.tflite")
+    return os.path.join(os.path.dirname(mp.__file__), "modules", "face_detection", MODELS[SELECTION][1])
 
 
 def letterbox_input(rgb: np.ndarray) -> tuple[np.ndarray, dict]:
@@ -71,7 +79,8 @@ def mediapipe_detections(rgb: np.ndarray) -> list[dict]:
 
     h, w = rgb.shape[:2]
     out = []
-    with mp.solutions.face_detection.FaceDetection(model_selection=0, min_detection_confidence=0.5) as fd:
+    with mp.solutions.face_detection.FaceDetection(model_selection=SELECTION,
+                                                   min_detection_confidence=MODELS[SELECTION][2]) as fd:
         res = fd.process(rgb)
     for d in res.detections or []:
         bb = d.location_data.relative_bounding_box
@@ -90,11 +99,19 @@ def raw_outputs(tensor: np.ndarray) -> dict:
     it.allocate_tensors()
     it.set_tensor(it.get_input_details()[0]["index"], tensor)
     it.invoke()
-    outs = {d["name"]: it.get_tensor(d["index"]) for d in it.get_output_details()}
+    # Short range names its outputs regressors / classificators, full range Identity / Identity_1:
+    # tell them apart by their last dimension (16 box and key point values, 1 score).
+    outs = {("regressors" if d["shape"][-1] == 16 else "classificators"): it.get_tensor(d["index"])
+            for d in it.get_output_details()}
     return {"regressors": outs["regressors"][0].tolist(), "classificators": outs["classificators"][0].tolist()}
 
 
 def main(paths: list[str]) -> int:
+    global SELECTION, TENSOR_SIZE
+    if paths and paths[0] == "--full-range":
+        paths = paths[1:]
+        SELECTION = 1
+        TENSOR_SIZE = MODELS[1][0]
     if not paths:
         print(__doc__, file=sys.stderr)
         return 2

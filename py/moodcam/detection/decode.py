@@ -32,7 +32,7 @@ import numpy as np
 
 from .result import Detections
 
-__all__ = ["DecodeOptions", "BLAZEFACE_SHORT_RANGE_DECODE", "MAX_OUTSIDE", "scores_from_logits", "decode"]
+__all__ = ["DecodeOptions", "BLAZEFACE_SHORT_RANGE_DECODE", "BLAZEFACE_FULL_RANGE_DECODE", "MAX_OUTSIDE", "scores_from_logits", "decode"]
 
 # How far beyond the model input (in input sizes, normalised coordinates) a decoded
 # box corner or key point may lie before the detection counts as absurd and is
@@ -85,6 +85,10 @@ class DecodeOptions:
 
 # face_detection_short_range.pbtxt / face_detection.pbtxt.
 BLAZEFACE_SHORT_RANGE_DECODE = DecodeOptions()
+# BlazeFace full range (face_detection_full_range.pbtxt: 2304 boxes, scales 192, min score 0.6;
+# the rest is face_detection.pbtxt's TensorsToDetectionsCalculator, as for short range).
+BLAZEFACE_FULL_RANGE_DECODE = DecodeOptions(num_boxes=2304, x_scale=192.0, y_scale=192.0, w_scale=192.0,
+                                            h_scale=192.0, min_score_thresh=0.6)
 
 
 def _check_raw(raw_boxes, raw_scores, anchors, options: DecodeOptions) -> tuple[np.ndarray, np.ndarray]:

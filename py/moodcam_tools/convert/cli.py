@@ -116,6 +116,34 @@ def derived_data(spec: ModelSpec, cache: Path, *, download: bool) -> dict:
     return out
 
 
+def check_densified(graph, source_path: Path, x: np.ndarray, workdir: Path) -> int:
+    """Compare every tensor sparse.py densified with the TFLite interpreter's own DENSIFY output.
+
+    Returns how many were compared (0 for a model without DENSIFY ops); any difference stops the build.
+    """
+    from . import reference
+
+    ops = [op for op in graph.operators if op.op_name == "DENSIFY"]
+    if not ops:
+        return 0
+    theirs = reference.run_in_subprocess("densify", source_path, x, workdir)
+    for op in ops:
+        ours = graph.tensors[op.inputs[0]]
+        got = theirs.get(str(op.outputs[0]))
+        if got is None:
+            raise BuildError(f"{graph.model_name}: the interpreter did not expose DENSIFY output "
+                             f"{graph.tensors[op.outputs[0]].name!r}",
+                             fix="use an interpreter with experimental_preserve_all_tensors")
+        if got.shape != ours.data.shape or got.dtype != ours.data.dtype \
+                or not np.array_equal(got.view(np.uint8), ours.data.view(np.uint8)):
+            diff = (float(np.max(np.abs(got.astype(np.float64) - ours.data.astype(np.float64))))
+                    if got.shape == ours.data.shape else float("nan"))
+            raise BuildError(f"{graph.model_name}: densified {ours.name!r} differs from the interpreter's "
+                             f"(shape {ours.data.shape} vs {got.shape}, max abs difference {diff:.3g})",
+                             fix="py/moodcam_tools/convert/sparse.py misreads the sparsity parameters")
+    return len(ops)
+
+
 def build_model(spec: ModelSpec, source_path: Path, work: Path, staging: Path, derived: dict | None = None) -> dict:
     from . import keras_h5, reference, rebuild, tfjs_export
 
@@ -127,6 +155,10 @@ def build_model(spec: ModelSpec, source_path: Path, work: Path, staging: Path, d
         in_shape = graph.tensors[graph.inputs[0]].shape
         lo, hi = (0.0, 1.0) if spec.input_info["normalisation"]["offset"] == 0.0 else (-1.0, 1.0)
         x = verification_inputs(in_shape[1:], low=lo, high=hi)
+        densified = check_densified(graph, source_path, x, work / "verify")
+        if densified:
+            _log(f"{spec.name}: {densified} sparse weight tensors densified, each bit-identical to the "
+                 "interpreter's DENSIFY output")
         concrete = rebuild.build_function(graph, input_name=spec.input_name, output_names=spec.output_names)
         rebuild.save(concrete, saved)
         expected = reference.run_in_subprocess("tflite", source_path, x, work / "verify")

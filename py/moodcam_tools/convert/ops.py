@@ -8,7 +8,9 @@ HWCM). TFLite and TF share the SAME-padding rule (extra pad bottom/right).
 
 Tested end to end (parity with the TFLite interpreter): everything BlazeFace
 short range and FaceMesh use - CONV_2D, DEPTHWISE_CONV_2D, DEQUANTIZE, ADD,
-RELU, PRELU, PAD, MAX_POOL_2D, RESHAPE, CONCATENATION. The elementwise and
+RELU, PRELU, PAD, MAX_POOL_2D, RESHAPE, CONCATENATION, and for BlazeFace full
+range DENSIFY (of constants densified by sparse.py), RESIZE_BILINEAR and
+DEPTH_TO_SPACE. The elementwise and
 pooling extras below are small and checked against the interpreter by
 tests/models/test_convert_errors.py::test_extra_ops_match_the_interpreter.
 An op missing here stops the build with UnsupportedOpError naming it.
@@ -116,6 +118,9 @@ def fully_connected(ctx, op):
 
 def dequantize(ctx, op):
     source = ctx.tensors[op.inputs[0]]
+    computed = ctx.values.get(op.inputs[0])
+    if isinstance(computed, np.ndarray) and computed.dtype == np.float16:
+        return [computed.astype(np.float32)]                            # a densified constant
     if source.data is not None and source.dtype == np.float16:
         return [source.data.astype(np.float32)]                         # stays a constant
     if source.quantized or source.dtype in (np.int8, np.uint8):
@@ -123,6 +128,28 @@ def dequantize(ctx, op):
                                  f"tensor {source.name!r} is {source.type_name}; only fp16 weights are handled",
                                  feature=True)
     return [tf.cast(ctx.value(op.inputs[0]), tf.float32)]
+
+
+def densify(ctx, op):
+    """DENSIFY of a sparse constant: tflite_reader already densified it (sparse.py); it stays numpy."""
+    source = ctx.tensors[op.inputs[0]]
+    if source.data is None or source.sparsity is None:
+        raise UnsupportedOpError("DENSIFY of a tensor without sparsity parameters", ctx.model_name,
+                                 f"tensor {source.name!r}")
+    return [source.data]
+
+
+def resize_bilinear(ctx, op):
+    o = op.options
+    size = ctx.const_array(op.inputs[1], op).astype(np.int32).reshape(-1).tolist()
+    y = tf.raw_ops.ResizeBilinear(images=ctx.value(op.inputs[0]), size=size,
+                                  align_corners=bool(o.get("alignCorners", False)),
+                                  half_pixel_centers=bool(o.get("halfPixelCenters", False)))
+    return [y]
+
+
+def depth_to_space(ctx, op):
+    return [tf.nn.depth_to_space(ctx.value(op.inputs[0]), int(op.options["blockSize"]))]   # DCR, as TFLite
 
 
 def _binary(fn):
@@ -194,6 +221,8 @@ OPS: dict[str, Builder] = {
     "CONCATENATION": concatenation,
     "CONV_2D": conv_2d,
     "DEPTHWISE_CONV_2D": depthwise_conv_2d,
+    "DENSIFY": densify,
+    "DEPTH_TO_SPACE": depth_to_space,
     "DEQUANTIZE": dequantize,
     "FULLY_CONNECTED": fully_connected,
     "LOGISTIC": _unary(tf.sigmoid),
@@ -205,6 +234,7 @@ OPS: dict[str, Builder] = {
     "RELU": _unary(tf.nn.relu),
     "RELU6": _unary(tf.nn.relu6),
     "RESHAPE": reshape,
+    "RESIZE_BILINEAR": resize_bilinear,
     "SOFTMAX": softmax,
     "SUB": _binary(tf.subtract),
     "TANH": _unary(tf.tanh),

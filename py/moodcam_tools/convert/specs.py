@@ -68,6 +68,52 @@ BLAZEFACE = ModelSpec(
     verify_tolerance=1e-3,
 )
 
+BLAZEFACE_FULL_RANGE = ModelSpec(
+    name="blazeface_full_range",
+    source=sources.BLAZEFACE_FULL_RANGE_TFLITE,
+    task="face_detection",
+    summary="BlazeFace full range (MediaPipe face detector for faces up to about 5 m: groups, a room), "
+            "2304 SSD anchors; sparse weights densified offline",
+    float16=True,
+    input_name="input",
+    output_names={"Identity": "regressors", "Identity_1": "classificators"},
+    input_info={
+        "layout": "NHWC", "color": "RGB", "size": [192, 192],
+        "resize": "letterbox the frame to 192x192 (keep aspect, pad), map boxes back",
+        "normalisation": {"formula": "(x-127.5)/127.5", "scale": 1 / 127.5, "offset": -1.0,
+                          "note": "x is the 0..255 pixel value; y = x*scale + offset"},
+    },
+    outputs_info={
+        "regressors": {"meaning": "per anchor: box x_center, y_center, w, h then 6 key points (x, y), "
+                                  "in input pixels relative to the anchor (divide by 192, see decoding)"},
+        "classificators": {"meaning": "per anchor: face score logit; sigmoid(clip(v, -100, 100)) "
+                                      "is the probability"},
+    },
+    extra={
+        # face_detection_full_range.pbtxt (FaceDetectionOptions: tensor 192x192, num_layers 1, strides 4,
+        # interpolated_scale_aspect_ratio 0, num_boxes 2304, scales 192, min_score_thresh 0.6) over the
+        # defaults of face_detection.pbtxt (scales 0.1484375..0.75, offsets 0.5, fixed anchor size,
+        # TensorsToDetections and weighted NMS at IoU 0.3 as for short range).
+        "anchors": {"calculator": "SsdAnchorsCalculator", "input_size_width": 192, "input_size_height": 192,
+                    "num_layers": 1, "strides": [4], "min_scale": 0.1484375, "max_scale": 0.75,
+                    "anchor_offset_x": 0.5, "anchor_offset_y": 0.5, "aspect_ratios": [1.0],
+                    "fixed_anchor_size": True, "interpolated_scale_aspect_ratio": 0.0,
+                    "reduce_boxes_in_lowest_layer": False, "num_anchors": 2304,
+                    "layout": "stride 4: 48x48 cells x 1 anchor (rows first); anchor w = h = 1"},
+        "decoding": {"num_boxes": 2304, "num_coords": 16, "box_coord_offset": 0, "box_format": "xywh",
+                     "keypoint_coord_offset": 4, "num_keypoints": 6, "num_values_per_keypoint": 2,
+                     "x_scale": 192.0, "y_scale": 192.0, "w_scale": 192.0, "h_scale": 192.0,
+                     "apply_exponential_on_box_size": False, "reverse_output_order": True,
+                     "sigmoid_score": True, "score_clipping_thresh": 100.0, "min_score_thresh": 0.6,
+                     "nms": {"algorithm": "weighted", "min_suppression_threshold": 0.3,
+                             "overlap_type": "intersection_over_union"},
+                     "keypoints": BLAZEFACE_KEYPOINTS,
+                     "formula": "x = r[0]/192*anchor.w + anchor.x; y = r[1]/192*anchor.h + anchor.y; "
+                                "w = r[2]/192*anchor.w; h = r[3]/192*anchor.h (all 0..1 of the input)"},
+    },
+    verify_tolerance=1e-3,
+)
+
 FACE_LANDMARK = ModelSpec(
     name="face_landmark",
     source=sources.FACE_LANDMARK_TFLITE,
@@ -116,4 +162,4 @@ EMOTION = ModelSpec(
     verify_tolerance=1e-5,
 )
 
-MODELS: list[ModelSpec] = [BLAZEFACE, EMOTION, FACE_LANDMARK]
+MODELS: list[ModelSpec] = [BLAZEFACE, BLAZEFACE_FULL_RANGE, EMOTION, FACE_LANDMARK]

@@ -43,6 +43,7 @@ class Tensor:
     dtype: np.dtype | None
     data: np.ndarray | None          # constant contents, None for activations
     quantized: bool                  # carries int8/uint8 quantisation parameters
+    sparsity: object = None          # sparse.Sparsity when stored sparse (data is then densified)
 
 
 @dataclasses.dataclass
@@ -136,7 +137,15 @@ def read_tflite(path: Path | str, *, name: str | None = None) -> TFLiteGraph:
             elif getattr(buffer, "offset", 0) > 1 and getattr(buffer, "size", 0):
                 raw = data[buffer.offset: buffer.offset + buffer.size]
         array = None
-        if raw is not None:
+        sparsity = None
+        if raw is not None and t.sparsity is not None:
+            from . import sparse
+            sparsity = sparse.from_schema(t.sparsity)
+            tname = t.name.decode() if isinstance(t.name, bytes) else str(t.name)
+            if dtype is None or len(raw) % np.dtype(dtype).itemsize:
+                raise BuildError(f"{name}: sparse constant tensor {tname!r} of {type_name} holds {len(raw)} bytes")
+            array = sparse.densify(np.frombuffer(raw, dtype=dtype), shape, sparsity, name=tname)
+        elif raw is not None:
             if dtype is None:
                 array = np.frombuffer(raw, dtype=np.uint8)
             else:
@@ -149,7 +158,7 @@ def read_tflite(path: Path | str, *, name: str | None = None) -> TFLiteGraph:
         quantized = bool(q is not None and q.scale is not None and len(q.scale))
         tname = t.name.decode() if isinstance(t.name, bytes) else str(t.name)
         tensors.append(Tensor(index, tname, shape, type_name, None if dtype is None else np.dtype(dtype),
-                              array, quantized))
+                              array, quantized, sparsity))
 
     operators = []
     for index, op in enumerate(graph.operators):
