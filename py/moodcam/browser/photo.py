@@ -15,12 +15,15 @@ from typing import Any, Awaitable, Callable
 import js
 from pyodide.ffi import JsException
 
+from ..mood.state import MoodConfig
 from . import failures
 from .failures import Failure
 from .interop import js_object
 
-PHOTO_FRAMES = 30          # enough for voting + the mood's dwell
 PHOTO_STEP_MS = 100.0
+# Enough frames to reach the state machine's bound: a photo always ends with an answer
+# (a mood, or "can't tell" with its guess), never still "observing".
+PHOTO_FRAMES = int(MoodConfig().answer_within_ms // PHOTO_STEP_MS) + 2
 MAX_PHOTO_SIDE = 1920
 
 

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from ..mood.presentation import presentation_for
+from ..mood.state import CANT_TELL
 from ..mood.timeline import MoodTimeline
 from ..pipeline import FrameResult
 from .interop import ProxyBag, tf
@@ -43,7 +44,9 @@ class FramePresenter:
                 self.bars.show(result.faces)
             if record:            # camera frames only: a photo is one moment, not a session
                 snap = result.mood
-                self.timeline.add(now, snap.state, snap.mood, len(result.faces), presentation_for(snap).name)
+                # The guess is part of a "can't tell" segment, its percentage is not (it moves every frame).
+                guess = f", maybe {snap.leading_label}" if snap.state == CANT_TELL and snap.leading_label else ""
+                self.timeline.add(now, snap.state, snap.mood, len(result.faces), presentation_for(snap).name + guess)
                 self.timeline_view.draw(now)
         times = analyser.times
         times.draw_ms = 1000 * (time.perf_counter() - r0)

@@ -13,9 +13,11 @@ import json
 import numpy as np
 
 from ..geometry.crop import mirror_boxes, mirror_points
-from ..mood.presentation import OKABE_ITO, PRESENTATIONS, presentation_for
+from ..mood.presentation import OKABE_ITO, PRESENTATIONS, headline, presentation_for
+from ..mood.state import CANT_TELL, OBSERVING
 from ..pipeline import FrameResult
 from .perf import PerfMeter
+from .render_mood import name_of
 from .ui import Ui
 
 HUD_EVERY_MS = 250.0
@@ -129,20 +131,27 @@ class FaceRenderer:
         self.ui.el_data("overlay", "parts", "")
 
     def show_mood(self, snap) -> None:
-        """Mood frame colour, label, prompt and announcement for a MoodSnapshot."""
-        key = (snap.state, snap.mood)
+        """Mood frame colour, label, prompt and announcement for a MoodSnapshot.
+
+        While observing, the first votes give a provisional "leaning happy"; in "can't tell"
+        the label carries the leading guess and its probability (moodcam.mood.presentation.headline)."""
+        p = presentation_for(snap)
+        words = headline(snap)
+        if snap.state == OBSERVING and snap.leading_label is not None:
+            words = f"{p.name}, leaning {name_of(snap.leading_label).lower()}"
+        self.ui.text("mood-label", f"{p.symbol} {words}")
+        self.ui.data("leading", snap.leading_label or "")
+        key = (snap.state, snap.mood, snap.leading_label if snap.state == CANT_TELL else None)
         if key == self._mood_key:
             return
         first = not self._mood_key
         self._mood_key = key
-        p = presentation_for(snap)
         self.ui.data("moodState", snap.state)
         self.ui.data("mood", snap.mood or "")
         self.ui.style("stage", "--mood-colour", p.color)
-        self.ui.text("mood-label", f"{p.symbol} {p.name}")
         self.ui.text("prompt", p.prompt)
         if not first:          # announce real changes once (not the first "Starting"), for screen readers
-            self.ui.announce(f"Mood: {p.name}. {p.prompt}")
+            self.ui.announce(f"Mood: {words}. {p.prompt}")
 
     def hud(self, now_ms: float, perf: PerfMeter, backend: str, force: bool = False) -> None:
         if not force and now_ms - self._hud_at < HUD_EVERY_MS:

@@ -21,6 +21,7 @@ from .ui import Ui
 
 MAX_FACES_WITH_BARS = 3
 ROW_PX, WIDTH_PX, NAME_PX = 22, 360, 92
+PERCENT_PX = 54                 # the percentage column at the right
 TIMELINE_PX = (720, 18)
 TIMELINE_EVERY_MS = 500.0
 
@@ -74,11 +75,11 @@ class BarsRenderer:
                 ctx.fillStyle = "#b8bcc2"
                 ctx.fillText(name_of(label), 4, y + ROW_PX / 2)
                 ctx.fillStyle = "#2a2f36"
-                ctx.fillRect(NAME_PX, y + 4, WIDTH_PX - NAME_PX - 48, ROW_PX - 8)
+                ctx.fillRect(NAME_PX, y + 4, WIDTH_PX - NAME_PX - PERCENT_PX, ROW_PX - 8)
                 ctx.fillStyle = colour_of(label)
-                ctx.fillRect(NAME_PX, y + 4, max(1.0, (WIDTH_PX - NAME_PX - 48) * p), ROW_PX - 8)
+                ctx.fillRect(NAME_PX, y + 4, max(1.0, (WIDTH_PX - NAME_PX - PERCENT_PX) * p), ROW_PX - 8)
                 ctx.fillStyle = "#f2f2f2"
-                ctx.fillText(f"{round(100 * p)} %", WIDTH_PX - 44, y + ROW_PX / 2)
+                ctx.fillText(f"{round(100 * p)} %", WIDTH_PX - PERCENT_PX + 6, y + ROW_PX / 2)
             top = sorted(zip(probs, self.labels), reverse=True)[:3]
             summary.append(f"Face {index}: " + ", ".join(f"{name_of(lab)} {round(100 * p)} %" for p, lab in top))
         self.ui.text("bars-text", "; ".join(summary))
