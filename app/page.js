@@ -68,6 +68,7 @@
       ["cadence", "input", (e) => ["detect_every", Number(e.target.value)]],
       ["threshold", "input", (e) => ["threshold", Number(e.target.value)]],
       ["backend-select", "change", (e) => ["backend", e.target.value]],
+      ["range-select", "change", (e) => ["range", e.target.value]],
       ["model-select", "change", (e) => ["model", e.target.value]],
       ["show-boxes", "change", (e) => ["show_boxes", e.target.checked]],
       ["show-keypoints", "change", (e) => ["show_keypoints", e.target.checked]],

@@ -55,6 +55,10 @@ class FrameLogicConfig:
     crop_margin: float = 0.1              # extra room around the face box, fraction of its long side
     rotate_crops: bool = False            # level the eyes (needs tf.image.transform instead of cropAndResize)
     round_letterbox: bool = False         # whole-pixel letterbox offsets (see Letterbox.fit)
+    # Faces narrower than this (source pixels) are tracked, drawn and counted, but not read:
+    # the emotion net sees 64 px crops, and a face upscaled from fewer pixels gives a guess,
+    # not a reading ("too far to read" on the page).
+    min_readable_face_px: float = 40.0
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,9 @@ class FaceView:
         This is the per-frame vote; the page's mood is ``FrameResult.mood`` (dwell, bound).
     probability: the vote's probability (0 before the first emotion run).
     top_label: raw argmax of the latest emotion output (None before the first run).
-    primary: the face whose mood drives the page.
+    primary: the largest face (drawn first in lists; it breaks ties in the group's mood).
+    readable: False when the face is narrower than ``min_readable_face_px``: no emotion is
+        read for it ("too far to read"), it still counts as a face.
     probabilities: the smoothed probability vector, one float per class in
         ``FrameResult.labels`` order (7 for the fer net), for bars; None before the
         face's first emotion run. It is the voting strategy's own smoothing (see moodcam.mood.voting).
@@ -115,10 +121,11 @@ class FaceView:
     label: str | None            # accepted label; None while uncertain
     probability: float           # the vote's probability (0 before the first emotion run)
     top_label: str | None        # raw argmax of the latest emotion output
-    primary: bool                # the face whose mood drives the page
+    primary: bool                # the largest face
     probabilities: tuple[float, ...] | None = None   # smoothed, in FrameResult.labels order; None before any run
     leading_label: str | None = None          # argmax of probabilities
     leading_probability: float = 0.0          # its value
+    readable: bool = True                     # wide enough to read its expression
 
     @property
     def uncertain(self) -> bool:
@@ -130,7 +137,7 @@ class FaceView:
                 "probability": self.probability, "top_label": self.top_label, "primary": self.primary,
                 "probabilities": None if self.probabilities is None else list(self.probabilities),
                 "leading_label": self.leading_label,
-                "leading_probability": self.leading_probability}
+                "leading_probability": self.leading_probability, "readable": self.readable}
 
 
 @dataclass(frozen=True)
@@ -255,7 +262,7 @@ class FrameLogic:
         if self.paused:
             return ()
         if frame.requests is None:
-            tracks = {t.id: t for t in self.tracker.tracks}
+            tracks = {t.id: t for t in self.tracker.tracks if self._readable(t)}
             due = self.scheduler.emotion_due(frame.plan.frame_index, tracks.keys())
             frame.requests = tuple(self._request(tracks[fid], frame.plan.letterbox.source_size) for fid in due)
         return frame.requests
@@ -288,13 +295,7 @@ class FrameLogic:
         # still there (the scheduler runs the detector every N frames while faces are tracked).
         tracks = self.tracker.tracks
         primary = self._primary(tracks)
-        candidate = None
-        scores: dict[str, float] = {}
-        if primary is not None:
-            voter = self._voters.get(primary.id)
-            if voter is not None and voter.current is not None:
-                candidate = voter.current.label
-                scores = dict(zip(voter.labels, voter.current.smoothed))
+        candidate, scores = self._group_vote(tracks)
         events = self._pending_events + self.state.update(t, bool(tracks), candidate, scores)
         self._pending_events = []
         faces = tuple(self._view(track, track is primary) for track in tracks)
@@ -403,9 +404,39 @@ class FrameLogic:
         self._voters.pop(face_id, None)
         self.scheduler.forget(face_id)
 
+    def _readable(self, track: Track) -> bool:
+        return float(track.box[2] - track.box[0]) >= self.config.min_readable_face_px
+
+    def _group_vote(self, tracks: tuple[Track, ...]) -> tuple[str | None, dict[str, float]]:
+        """The group's mood candidate and the scores behind it.
+
+        The rule: the label most faces agree on (each face's own confident vote); ties go to
+        the label of the largest face among them. With no confident face, no candidate, and
+        the largest face's smoothed scores (its leading guess). One face: that face's vote.
+        """
+        votes = []                      # (label, area, scores) of faces with a vote
+        for t in sorted(tracks, key=lambda t: -t.area):
+            if not self._readable(t):
+                continue
+            voter = self._voters.get(t.id)
+            if voter is not None and voter.current is not None:
+                votes.append((voter.current.label, t.area, dict(zip(voter.labels, voter.current.smoothed))))
+        if not votes:
+            return None, {}
+        counts: dict[str, int] = {}
+        for label, _, _ in votes:
+            if label is not None:
+                counts[label] = counts.get(label, 0) + 1
+        if not counts:
+            return None, votes[0][2]
+        most = max(counts.values())
+        # votes are largest-first: the first label with the top count is the largest face's.
+        label = next(lab for lab, _, _ in votes if lab is not None and counts[lab] == most)
+        return label, next(sc for lab, _, sc in votes if lab == label)
+
     @staticmethod
     def _primary(tracks: tuple[Track, ...]) -> Track | None:
-        # The largest face (closest to the camera) drives the page; the oldest wins ties.
+        # The largest face (closest to the camera); the oldest wins ties.
         best = None
         for t in tracks:
             if best is None or t.area > best.area:
@@ -424,7 +455,10 @@ class FrameLogic:
     def _view(self, track: Track, primary: bool) -> FaceView:
         voter = self._voters.get(track.id)
         vote = None if voter is None else voter.current
-        if vote is None:
-            return FaceView(track.id, track.box, track.keypoints, track.score, None, 0.0, None, primary)
+        readable = self._readable(track)
+        if vote is None or not readable:
+            return FaceView(track.id, track.box, track.keypoints, track.score, None, 0.0, None, primary,
+                            readable=readable)
         return FaceView(track.id, track.box, track.keypoints, track.score, vote.label, vote.probability,
-                        vote.top_label, primary, vote.smoothed, vote.leading_label, vote.leading_probability)
+                        vote.top_label, primary, vote.smoothed, vote.leading_label, vote.leading_probability,
+                        readable)

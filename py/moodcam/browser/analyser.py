@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from ..detection.pipeline import DetectorSpec
 from ..pipeline import FrameLogic, FrameLogicConfig, FrameResult
 from ..schedule import ScheduleConfig
+from ..tracking.tracker import TrackerConfig
 from .frames import FrameReader
 from .interop import tf, tf_scope
 from .nets import DetectorStep, EmotionStep
@@ -44,12 +45,16 @@ class FrameAnalyser(Protocol):
         """One frame -> the result its renderer shows."""
 
 
+MAX_FACES = 6        # faces tracked at once, each with its own vote
+
+
 def logic_config(detector: DetectorSpec, settings: Settings) -> FrameLogicConfig:
     """FrameLogic's knobs from the manifest's detector spec and the person's settings."""
     return FrameLogicConfig(
         detector=detector,
         schedule=ScheduleConfig(detector_every_n_frames=settings.detect_every,
                                 emotion_every_n_frames=settings.emotion_every),
+        tracker=TrackerConfig(max_tracks=MAX_FACES),
         # The detector input is drawn with whole-pixel padding (tf.pad takes integers).
         round_letterbox=True,
     )
@@ -75,6 +80,11 @@ class FaceAnalyser:
     def reconfigure(self, settings: Settings) -> None:
         self.logic.reconfigure(self._config(settings))
         self.grab_mode = settings.grab
+
+    def use_detector(self, detect: DetectorStep, settings: Settings) -> None:
+        """Another face detector (near/far range): its spec decodes from the next frame on."""
+        self.detect = detect
+        self.reconfigure(settings)
 
     def grab_work_frame(self, source, width: int, height: int, times: FrameTimes):
         """The whole frame as a kept tensor (Settings.grab "work"); the caller disposes it."""

@@ -22,7 +22,7 @@ from . import failures
 from .failures import Action, Failure
 from .interop import ProxyBag, tf
 from .model_store import ModelError
-from .modes import switch_face_parts
+from .modes import switch_face_parts, switch_range
 from .photo import decode
 from .session import Session, now_ms
 from .settings import FACES, RANGES, STORAGE_KEY, coerce
@@ -54,6 +54,7 @@ class Controls:
         ui.prop("threshold", "value", str(st.threshold))
         ui.text("threshold-value", f"{st.threshold:.2f}")
         ui.prop("backend-select", "value", st.backend)
+        ui.prop("range-select", "value", st.range)
         for element_id, on in (("show-boxes", st.show_boxes), ("show-keypoints", st.show_keypoints),
                                ("show-hud", st.show_hud), ("show-bars", st.show_bars), ("show-parts", st.show_parts),
                                ("show-mesh-points", st.show_mesh_points)):
@@ -85,6 +86,8 @@ class Controls:
             s.presenter.bars.toggle(bool(value))
         elif name in ("show_parts", "show_mesh_points"):
             s.tasks.spawn(self.sync_mesh())
+        elif name == "range":
+            s.tasks.spawn(switch_range(s))
         elif s.renderer is not None and name in ("show_boxes", "show_keypoints"):
             setattr(s.renderer, name, value)
 

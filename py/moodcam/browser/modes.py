@@ -27,7 +27,8 @@ from .ui import Ui
 if TYPE_CHECKING:
     from .session import Session
 
-DETECTOR = "blazeface_short_range"
+# The face detector for each range (Settings.range): README "Near and far" has the figures.
+DETECTORS = {"near": "blazeface_short_range", "far": "blazeface_full_range"}
 EMOTION = "emotion_mini_xception"
 MESH = "face_landmark"
 
@@ -36,7 +37,7 @@ async def load_face_mode(models: ModelStore, reader: FrameReader, overlay: Overl
                          settings: Settings) -> tuple[FaceAnalyser, FaceRenderer]:
     ui.data("mode", "faces")
     ui.progress(0.72, "Loading the face and emotion models…")
-    detector, emotion = await models.load(DETECTOR, EMOTION)
+    detector, emotion = await models.load(DETECTORS[settings.range], EMOTION)
     analyser = FaceAnalyser(DetectorStep(detector, reader), EmotionStep(emotion, reader), reader)
     renderer = FaceRenderer(overlay, ui, show_boxes=settings.show_boxes, show_keypoints=settings.show_keypoints)
     return analyser, renderer
@@ -90,3 +91,23 @@ async def switch_face_parts(session: "Session") -> None:
             s.analyser = s.face
             s.parts.show(None)
         s.ui.data("mesh", "on" if isinstance(s.analyser, FacePartsAnalyser) else "off")
+
+
+async def switch_range(session: "Session") -> None:
+    """Near <-> far: load the other face detector (once) and hand it to the face mode."""
+    s = session
+    if s.face is None:
+        return
+    async with s.mesh_lock:
+        name = DETECTORS[s.settings.range]
+        if s.face.detect.model.name == name:
+            return
+        s.ui.notice(f"Loading the {s.settings.range}-range face detector…")
+        try:
+            (model,) = await s.models.load(name)
+        except ModelError as error:
+            s.ui.notice(f"The {s.settings.range}-range detector is unavailable: {error.failure.message}")
+            return
+        s.face.use_detector(DetectorStep(model, s.reader), s.settings)
+        s.ui.notice("")
+        s.ui.data("range", s.settings.range)

@@ -24,7 +24,9 @@ HUD_EVERY_MS = 250.0
 
 
 def face_caption(face, index: int) -> str:
-    """'Face 1: Happy 93%' / 'Face 2: maybe happy' / 'Face 3: reading…' for the per-face labels."""
+    """'Face 1: Happy 93%' / 'Face 2: maybe happy' / 'Face 3: reading…' / 'Face 4: too far to read'."""
+    if not getattr(face, "readable", True):
+        return f"Face {index}: too far to read"
     if face.label is not None:
         name = PRESENTATIONS[face.label].name if face.label in PRESENTATIONS else face.label
         return f"Face {index}: {name} {round(100 * face.probability)}%"
@@ -68,9 +70,11 @@ class Overlay:
         ctx = self.ctx
         ctx.font = f"bold {round(line * 7)}px system-ui, sans-serif"
         tag_h = line * 9
+        tag_w = float(ctx.measureText(text).width) + line * 2
         ty = y0 - tag_h if y0 - tag_h >= 0 else y0
+        x0 = max(0.0, min(x0, self.size[0] - tag_w))          # keep the whole caption on the picture
         ctx.fillStyle = "#000000"
-        ctx.fillRect(x0, ty, ctx.measureText(text).width + line * 2, tag_h)
+        ctx.fillRect(x0, ty, tag_w, tag_h)
         ctx.fillStyle = "#FFFFFF"
         ctx.fillText(text, x0 + line, ty + tag_h - line * 2)
 
@@ -119,7 +123,8 @@ class FaceRenderer:
     def _faces(self, faces, source: np.ndarray, drawn: np.ndarray) -> None:
         rows = [{"id": f.id, "index": i, "box": [round(float(v), 1) for v in b],
                  "source_box": [round(float(v), 1) for v in sb], "score": round(float(f.score), 3),
-                 "label": f.label, "top_label": f.top_label, "primary": f.primary}
+                 "label": f.label, "top_label": f.top_label, "primary": f.primary,
+                 "readable": f.readable}
                 for i, (f, b, sb) in enumerate(zip(faces, drawn, source), start=1)]
         self.ui.el_data("overlay", "faces", json.dumps(rows))
         self.ui.text("face-count", str(len(rows)))

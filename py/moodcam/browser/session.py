@@ -123,6 +123,7 @@ class Session:
         await self._model_select()
         self.face, self.renderer = await load_face_mode(self.models, self.reader, self.overlay, self.ui, self.settings)
         self.analyser = self.face
+        self.ui.data("range", self.settings.range)
         self.presenter.bars = BarsRenderer(self.canvases.bars, self.ui, self.face.classify.labels,
                                            self.settings.show_bars)
         return True

@@ -14,6 +14,7 @@ STORAGE_KEY = "moodcam.settings.v1"
 BACKENDS = ("auto", "webgl", "wasm")
 CLOCKS = ("video", "raf")
 FACINGS = ("user", "environment")
+RANGES_OF_VIEW = ("near", "far")    # near: BlazeFace short range (selfie distance); far: full range (rooms, groups)
 GRABS = ("direct", "work")          # how frames are read (browser.frames): nets' sizes only, or a work frame
 FACES = ""                          # Settings.model for the built-in face + mood mode
 FACE_ALIASES = ("", "faces", "blazeface", "blazeface_short_range")
@@ -38,6 +39,7 @@ class Settings:
     show_mesh_points: bool = False  # mesh key-points view (FaceMesh's named points)
     grab: str = "direct"           # see GRABS (?grab=work compares the whole-frame read)
     model: str = FACES             # "" = faces + mood; else a manifest entry with task object_detection
+    range: str = "near"            # see RANGES_OF_VIEW (README: the near/far trade-off)
 
     def clamped(self) -> "Settings":
         """Bring every value back into its range (stored JSON may be stale or edited)."""
@@ -56,6 +58,7 @@ class Settings:
             show_parts=bool(self.show_parts),
             show_mesh_points=bool(self.show_mesh_points),
             grab=self.grab if self.grab in GRABS else "direct",
+            range=self.range if self.range in RANGES_OF_VIEW else "near",
             model=_model_name(self.model),
         )
 
@@ -78,7 +81,8 @@ def _model_name(value) -> str:
 _TYPES = {f.name: f.type for f in fields(Settings)}
 _URL_NAMES = {"backend": "backend", "clock": "clock", "cadence": "detect_every",
               "emotion": "emotion_every", "threshold": "threshold", "facing": "facing",
-              "parts": "show_parts", "meshpoints": "show_mesh_points", "bars": "show_bars", "model": "model", "grab": "grab"}
+              "parts": "show_parts", "meshpoints": "show_mesh_points", "bars": "show_bars", "model": "model", "grab": "grab",
+              "range": "range"}
 
 
 def _coerce(name: str, value):
