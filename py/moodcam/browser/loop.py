@@ -46,27 +46,51 @@ class StreamFrames:
 
 
 class BitmapFrames:
+    """Frames asked for one at a time; the next is asked for as soon as one arrives, so it is
+    on its way (taken, converted, transferred) while this one is analysed."""
+
     def __init__(self, request: Callable[[], None]) -> None:
         self._request = request
         self._waiting: asyncio.Future | None = None
+        self._ready: Frame | None = None       # arrived while nobody waited
+        self._asked = False
         self._closed = False
 
     async def next(self) -> Frame | None:
         if self._closed:
             return None
-        self._waiting = asyncio.get_event_loop().create_future()
-        self._request()
-        return await self._waiting
+        frame, self._ready = self._ready, None
+        if frame is None:
+            self._waiting = asyncio.get_event_loop().create_future()
+            self._ask()
+            frame = await self._waiting
+        if frame is not None and not self._closed:
+            self._ask()                              # the next one, while this one is analysed
+        return frame
+
+    def _ask(self) -> None:
+        if not self._asked:
+            self._asked = True
+            self._request()
 
     def deliver(self, bitmap: Any, width: int, height: int) -> None:
+        self._asked = False
+        frame = Frame(bitmap, int(width), int(height))
         waiting, self._waiting = self._waiting, None
-        if waiting is None or waiting.done():
-            bitmap.close()
+        if self._closed:
+            frame.close()
+        elif waiting is not None and not waiting.done():
+            waiting.set_result(frame)
         else:
-            waiting.set_result(Frame(bitmap, int(width), int(height)))
+            if self._ready is not None:
+                self._ready.close()
+            self._ready = frame
 
     def close(self) -> None:
         self._closed = True
+        if self._ready is not None:
+            self._ready.close()
+            self._ready = None
         waiting, self._waiting = self._waiting, None
         if waiting is not None and not waiting.done():
             waiting.set_result(None)
