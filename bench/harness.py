@@ -4,6 +4,7 @@ Pipelines (same clip, same backend, same browser, one after another):
   ours-equal      the app (index.html) as shipped: the engine in its worker, detector + emotion net every frame
   ours-equal-page the same with `?worker=0`: the very same engine code on the page's main thread (the fallback)
   ours-default    the app (worker) with its default cadence (detector every 3rd frame, emotion every 2nd per face)
+  ours-far        ours-equal with `?range=far`: BlazeFace full range (192 px) instead of short range (issue 12)
   floor-*         bench/pages/floor.js: the same models, frame read and TF.js preprocessing in plain JS
   human-*         @vladmandic/human 3.3.6, face detector + emotion only (equal: no skipping/caching)
   mediapipe       @mediapipe/tasks-vision FaceDetector, same .tflite (CPU delegate on wasm, GPU on webgl)
@@ -36,7 +37,7 @@ from .site import REPO, BenchError, Traffic, assemble, build_dist, peer_versions
 
 CLIPS = {"one_face": "astronaut", "two_faces": "two_faces", "no_face": "coffee"}
 APP_DEFAULT_CADENCE = (3, 2)   # py/moodcam/browser/settings.py: detect_every, emotion_every
-PIPELINES = ["ours-equal", "ours-equal-page", "floor-equal", "human-equal", "mediapipe", "ours-default",
+PIPELINES = ["ours-equal", "ours-equal-page", "ours-far", "floor-equal", "human-equal", "mediapipe", "ours-default",
              "floor-default", "human-default", "ours-parts"]
 # Face-parts mode runs on these clips on every backend (webgl included), apart from --clips/--webgl-clips.
 PARTS_PIPELINES = {"ours-parts"}
@@ -207,9 +208,11 @@ def _compact(records: list[dict]) -> list[dict]:
 
 
 def app_url(base: str, backend: str | None, engine: str, *, cadence: tuple[int, int] | None = None,
-            parts: bool = False, sw: bool = True) -> str:
+            parts: bool = False, sw: bool = True, far: bool = False) -> str:
     """The app with ?bench=1 (its ring buffer of FrameTimes) and the knobs asked for."""
     q = ["bench=1"]
+    if far:
+        q.append("range=far")
     if backend:
         q.append(f"backend={backend}")
     if cadence is not None:
@@ -257,14 +260,14 @@ def ours_records(frames: list[dict]) -> list[dict]:
 
 
 def run_ours(context, base: str, backend: str, cadence: tuple[int, int], warmup: int, frames: int,
-             timeout: float, engine: str = "worker", parts: bool = False) -> dict:
+             timeout: float, engine: str = "worker", parts: bool = False, far: bool = False) -> dict:
     page = context.new_page()
     console: list[str] = []
     page.on("console", lambda m: console.append(f"{m.type}: {m.text[:200]}"))
     page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
     try:
         # sw=0: no service worker precaching the site in the background while frames are measured.
-        page.goto(app_url(base, backend, engine, cadence=cadence, parts=parts, sw=False))
+        page.goto(app_url(base, backend, engine, cadence=cadence, parts=parts, sw=False, far=far))
         state = wait_for(page, """() => { const s = document.documentElement.dataset.appState;
                 return (s === 'running' || s === 'error') && s; }""", timeout, "the app to run")
         if state == "error":
@@ -389,13 +392,14 @@ def worker_vs_page(context, base: str, backend: str, warmup: int, frames: int, t
 
 
 def run_pipeline(context, base: str, pipeline: str, backend: str, warmup: int, frames: int, timeout: float) -> dict:
-    mode = "equal" if "equal" in pipeline else "default"
+    mode = "equal" if "equal" in pipeline or pipeline == "ours-far" else "default"
     cadence = (1, 1) if mode == "equal" else APP_DEFAULT_CADENCE
     if pipeline == "ours-parts":
         return run_ours(context, base, backend, APP_DEFAULT_CADENCE, warmup, frames, timeout, parts=True)
     if pipeline.startswith("ours"):
         engine = "page" if pipeline.endswith("-page") else "worker"
-        return run_ours(context, base, backend, cadence, warmup, frames, timeout, engine=engine)
+        return run_ours(context, base, backend, cadence, warmup, frames, timeout, engine=engine,
+                        far=pipeline == "ours-far")
     if pipeline.startswith("floor"):
         q = f"backend={backend}&cadence={cadence[0]}&emotion={cadence[1]}&mode={mode}"
         return run_page(context, base, "floor", q, warmup, frames, timeout)
@@ -414,11 +418,12 @@ def run_pipeline(context, base: str, pipeline: str, backend: str, warmup: int, f
 # "models-ready": Python's boot, backend + models fetched, verified, built and warmed up), the
 # app's first frame in its bench buffer ("first-frame"), and the page's own data attributes
 # ("page-first-frame", "first-mood"). All converted to ms since the page's navigation start.
+# TF.js's scripts and Pyodide + numpy load at the same time (app/engine.js): both phases start at
+# "engine-start"; "wheel" is from the later of the two to the moodcam wheel unpacked.
 COLD_ORDER = [("to_engine", "navigation", "engine-start"),     # page + site.json + starting the worker
               ("tfjs", "engine-start", "tfjs-loaded"),
-              ("pyodide", "tfjs-loaded", "pyodide-loaded"),
-              ("numpy", "pyodide-loaded", "numpy-loaded"),
-              ("wheel", "numpy-loaded", "moodcam-installed"),   # micropip install of the moodcam wheel
+              ("pyodide_numpy", "engine-start", "pyodide-loaded"),
+              ("wheel", "runtimes-loaded", "moodcam-installed"),  # the checked wheel unpacked into site-packages
               ("python_start", "moodcam-installed", "python-start"),
               ("models", "python-start", "models-ready"),       # backend + models (camera opens meanwhile)
               ("first_frame", "models-ready", "first-frame")]
@@ -426,6 +431,9 @@ COLD_ORDER = [("to_engine", "navigation", "engine-start"),     # page + site.jso
 
 def cold_phases(marks: dict) -> dict:
     phases = {}
+    loaded = [marks.get(k) for k in ("tfjs-loaded", "pyodide-loaded")]
+    if all(v is not None for v in loaded):
+        marks = {**marks, "runtimes-loaded": max(loaded)}
     for name, a, b in COLD_ORDER:
         if marks.get(a) is not None and marks.get(b) is not None:
             phases[name] = marks[b] - marks[a]
