@@ -1,0 +1,57 @@
+"""`build.py models --check`: byte for byte, except float weights within one unit in the last place.
+
+TensorFlow's constant folding rounds differently on different processors; a shard whose every
+float is within MAX_ULPS of the committed one is the same model, anything more is a difference.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+
+from moodcam_tools.convert.cli import MAX_ULPS, differences, ulps_apart
+
+NAME = "emotion_mini_xception"        # a folder build.py models owns
+
+
+def site(folder, weights: np.ndarray, extra: str = ""):
+    (folder / NAME).mkdir(parents=True)
+    shard = weights.astype("<f4").tobytes()
+    (folder / NAME / "group1-shard1of1.bin").write_bytes(shard)
+    (folder / NAME / "model.json").write_text(json.dumps({"weightsManifest": [
+        {"paths": ["group1-shard1of1.bin"], "weights": [{"name": "w", "shape": [len(weights)], "dtype": "float32"}]}]}))
+    sha = hashlib.sha256(shard).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps({"models": {NAME: {"files": [
+        {"path": f"{NAME}/group1-shard1of1.bin", "sha256": sha}]}}, "note": extra}))
+    return folder
+
+
+def test_one_ulp_is_the_same_model_two_are_not(tmp_path):
+    w = np.linspace(-1, 1, 101, dtype=np.float32)
+    one = w.copy()
+    one[7] = np.nextafter(one[7], np.float32(2))
+    two = one.copy()
+    two[7] = np.nextafter(two[7], np.float32(2))
+    committed = site(tmp_path / "committed", w)
+    near: list[str] = []
+    assert differences(site(tmp_path / "one", one), committed, near) == [] and len(near) == 1
+    found = differences(site(tmp_path / "two", two), committed, [])
+    assert f"{NAME}/group1-shard1of1.bin: differs" in found and "manifest.json: differs" in found
+    assert MAX_ULPS == 1 and ulps_apart(w.tobytes(), two.tobytes(), np.dtype("<f4")) == 2
+
+
+def test_any_other_manifest_change_is_still_a_difference(tmp_path):
+    w = np.linspace(-1, 1, 11, dtype=np.float32)
+    one = w.copy()
+    one[3] = np.nextafter(one[3], np.float32(2))
+    committed = site(tmp_path / "committed", w)
+    found = differences(site(tmp_path / "built", one, extra="changed"), committed, [])
+    assert found == ["manifest.json: differs"]
+
+
+def test_sign_flips_and_sizes_are_never_near():
+    a = np.array([1e-45, 1.0], dtype="<f4").tobytes()
+    b = np.array([-1e-45, 1.0], dtype="<f4").tobytes()
+    assert ulps_apart(a, b, np.dtype("<f4")) is None
+    assert ulps_apart(a, a[:4], np.dtype("<f4")) is None
