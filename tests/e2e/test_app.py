@@ -145,7 +145,14 @@ def tampered_site(site, tmp_path):
     data = bytearray(shard.read_bytes())
     data[len(data) // 2] ^= 0xFF
     shard.write_bytes(bytes(data))
+    drop_precompressed(shard)
     return copy
+
+
+def drop_precompressed(path):
+    """The build's .br/.gz copies would still carry the old bytes: a tampered file has none."""
+    for suffix in (".br", ".gz"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
 def test_tampered_model_shows_checksum_message(tampered_site, cameras):
@@ -172,6 +179,7 @@ def tampered_manifest_site(site, tmp_path):
     (copy / "vendor").symlink_to(site / "vendor", target_is_directory=True)
     manifest = copy / "models" / "manifest.json"
     manifest.write_bytes(manifest.read_bytes() + b"\n")
+    drop_precompressed(manifest)
     return copy
 
 
