@@ -27,19 +27,25 @@
     try { performance.mark(`moodcam:${name}`); } catch (_) { /* marks are optional */ }
   }
 
-  async function sha256Hex(buffer) {
-    const digest = await crypto.subtle.digest("SHA-256", buffer);
-    return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-  }
-
-  async function verifiedWheel(base, site) {
+  async function fetchWheel(base, site) {
     const response = await fetch(base + site.wheel);
     if (!response.ok) throw new Error(`${site.wheel}: HTTP ${response.status}`);
-    const buffer = await response.arrayBuffer();
-    const expected = (site.files || {})[site.wheel];
-    const actual = await sha256Hex(buffer);
-    if (actual !== expected) throw new Error(`${site.wheel} has sha256 ${actual.slice(0, 12)}…, site.json says ${String(expected).slice(0, 12)}…`);
-    return buffer;
+    return response.arrayBuffer();
+  }
+
+  function installWheel(pyodide, site, buffer) {
+    // Checked with Python's hashlib (crypto.subtle is missing on insecure pages, e.g. a LAN
+    // address over http), then unpacked straight into site-packages.
+    pyodide.globals.set("_moodcam_wheel", new Uint8Array(buffer));
+    const actual = pyodide.runPython(
+      "import hashlib; _h = hashlib.sha256(_moodcam_wheel.to_bytes()).hexdigest(); del _moodcam_wheel; _h");
+    const expected = String((site.files || {})[site.wheel]);
+    if (actual !== expected) {
+      throw new Error(`${site.wheel} has sha256 ${actual.slice(0, 12)}…, site.json says ${expected.slice(0, 12)}…`);
+    }
+    const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
+    pyodide.unpackArchive(buffer, "zip", { extractDir: sitePackages });
+    pyodide.runPython("import importlib; importlib.invalidate_caches()");
   }
 
   function coded(error, code) {
@@ -70,7 +76,7 @@
         throw coded(error, "pyodide");
       }
       pyodideReady.catch(() => {});          // reported below, where it is awaited
-      const wheelReady = verifiedWheel(base, site);
+      const wheelReady = fetchWheel(base, site);
       wheelReady.catch(() => {});
       try {
         await loadScript(base + site.tfjs + "tf.min.js");
@@ -90,10 +96,7 @@
       try {
         // The wheel is a zip of pure Python: unpacked straight into site-packages once its
         // sha256 matches site.json (no micropip, no packaging to download).
-        const wheel = await wheelReady;
-        const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
-        pyodide.unpackArchive(wheel, "zip", { extractDir: sitePackages });
-        pyodide.runPython("import importlib; importlib.invalidate_caches()");
+        installWheel(pyodide, site, await wheelReady);
       } catch (error) {
         throw coded(error, "wheel");
       }

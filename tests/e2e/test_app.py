@@ -192,3 +192,18 @@ def test_manifest_is_checked_against_site_json(tampered_manifest_site, cameras):
         error = app.error()
         assert error["code"] == "model-checksum" and "models/manifest.json" in error["message"], error
         assert app.engine_eval("() => tf.memory().numTensors") == 0
+
+
+def test_tampered_wheel_is_refused(site, tmp_path, cameras):
+    """The moodcam wheel is unpacked only when its sha256 equals site.json's (app/engine.js)."""
+    from moodcam_tools.site.serve import serving
+
+    copy = tmp_path / "site"
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns("vendor"))
+    (copy / "vendor").symlink_to(site / "vendor", target_is_directory=True)
+    wheel = next((copy / "wheels").glob("moodcam-*.whl"))
+    wheel.write_bytes(wheel.read_bytes() + b"\0")
+    drop_precompressed(wheel)
+    with serving(copy) as srv, open_app(srv, camera=cameras("astronaut"), query="?backend=wasm&sw=0") as app:
+        app.wait_for(lambda s: s.error()["code"] == "wheel", 90, "the wheel message")
+        assert "sha256" in app.error()["fix"] and app.data()["appState"] == "error"
