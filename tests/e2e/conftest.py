@@ -121,7 +121,12 @@ class AppSession:
         end = time.monotonic() + timeout
         value = None
         while time.monotonic() < end:
-            value = predicate(self)
+            try:
+                value = predicate(self)
+            except Exception as error:  # noqa: BLE001 - the page is navigating (a reload, ?model=...)
+                if "context was destroyed" not in str(error) and "navigat" not in str(error):
+                    raise
+                value = None
             if value:
                 return value
             time.sleep(poll)

@@ -15,12 +15,17 @@ from moodcam_tools.convert.cli import MAX_ULPS, differences, ulps_apart
 NAME = "emotion_mini_xception"        # a folder build.py models owns
 
 
-def site(folder, weights: np.ndarray, extra: str = ""):
+INDICES = np.array([1, 2], dtype="<i4")   # an int32 weight beside the floats (reduction indices)
+
+
+def site(folder, weights: np.ndarray, extra: str = "", indices: np.ndarray = INDICES):
     (folder / NAME).mkdir(parents=True)
-    shard = weights.astype("<f4").tobytes()
+    shard = weights.astype("<f4").tobytes() + indices.astype("<i4").tobytes()
     (folder / NAME / "group1-shard1of1.bin").write_bytes(shard)
     (folder / NAME / "model.json").write_text(json.dumps({"weightsManifest": [
-        {"paths": ["group1-shard1of1.bin"], "weights": [{"name": "w", "shape": [len(weights)], "dtype": "float32"}]}]}))
+        {"paths": ["group1-shard1of1.bin"], "weights": [
+            {"name": "w", "shape": [len(weights)], "dtype": "float32"},
+            {"name": "axes", "shape": [len(indices)], "dtype": "int32"}]}]}))
     sha = hashlib.sha256(shard).hexdigest()
     (folder / "manifest.json").write_text(json.dumps({"models": {NAME: {"files": [
         {"path": f"{NAME}/group1-shard1of1.bin", "sha256": sha}]}}, "note": extra}))
@@ -38,7 +43,15 @@ def test_one_ulp_is_the_same_model_two_are_not(tmp_path):
     assert differences(site(tmp_path / "one", one), committed, near) == [] and len(near) == 1
     found = differences(site(tmp_path / "two", two), committed, [])
     assert f"{NAME}/group1-shard1of1.bin: differs" in found and "manifest.json: differs" in found
-    assert MAX_ULPS == 1 and ulps_apart(w.tobytes(), two.tobytes(), np.dtype("<f4")) == 2
+    layout = [(np.dtype("<f4"), len(w))]
+    assert MAX_ULPS == 1 and ulps_apart(w.tobytes(), two.tobytes(), layout) == 2
+
+
+def test_an_integer_weight_must_be_equal(tmp_path):
+    w = np.linspace(-1, 1, 11, dtype=np.float32)
+    committed = site(tmp_path / "committed", w)
+    found = differences(site(tmp_path / "built", w, indices=np.array([1, 3])), committed, [])
+    assert f"{NAME}/group1-shard1of1.bin: differs" in found
 
 
 def test_any_other_manifest_change_is_still_a_difference(tmp_path):
@@ -53,5 +66,6 @@ def test_any_other_manifest_change_is_still_a_difference(tmp_path):
 def test_sign_flips_and_sizes_are_never_near():
     a = np.array([1e-45, 1.0], dtype="<f4").tobytes()
     b = np.array([-1e-45, 1.0], dtype="<f4").tobytes()
-    assert ulps_apart(a, b, np.dtype("<f4")) is None
-    assert ulps_apart(a, a[:4], np.dtype("<f4")) is None
+    layout = [(np.dtype("<f4"), 2)]
+    assert ulps_apart(a, b, layout) is None
+    assert ulps_apart(a, a[:4], layout) is None

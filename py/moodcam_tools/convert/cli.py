@@ -283,34 +283,53 @@ def keep_foreign_entries(staging: Path, out: Path) -> list[str]:
 MAX_ULPS = 1
 
 
-def _shard_dtype(built: Path, rel: str) -> np.dtype | None:
-    """The one float dtype of a weight shard per its model.json (None: not a shard, or mixed)."""
+_DTYPES = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2"), "int32": np.dtype("<i4"),
+           "uint8": np.dtype("u1"), "int8": np.dtype("i1"), "bool": np.dtype("u1")}
+
+
+def shard_layout(built: Path, rel: str) -> list[tuple[np.dtype, int]] | None:
+    """The weights a one-shard group's .bin holds, in order: [(dtype as stored, count)], per its
+    model.json (None: not a weight shard, a group of several shards, or an unknown dtype)."""
     if not rel.endswith(".bin"):
         return None
-    model_json = (built / rel).parent / "model.json"
     try:
-        groups = json.loads(model_json.read_text())["weightsManifest"]
+        groups = json.loads(((built / rel).parent / "model.json").read_text())["weightsManifest"]
     except (OSError, ValueError, KeyError):
         return None
     name = rel.rsplit("/", 1)[-1]
-    dtypes = {w.get("dtype") for g in groups if name in g["paths"] for w in g["weights"]}
-    dtypes |= {w.get("quantization", {}).get("dtype") for g in groups if name in g["paths"]
-               for w in g["weights"] if "quantization" in w}
-    dtypes.discard(None)
-    return {"float32": np.dtype("<f4"), "float16": np.dtype("<f2")}.get(dtypes.pop()) if len(dtypes) == 1 else None
+    group = next((g for g in groups if name in g["paths"]), None)
+    if group is None or len(group["paths"]) != 1:
+        return None
+    layout = []
+    for w in group["weights"]:
+        dtype = _DTYPES.get(w.get("quantization", {}).get("dtype") or w.get("dtype"))
+        if dtype is None:
+            return None
+        layout.append((dtype, int(np.prod(w["shape"], dtype=np.int64))))
+    return layout
 
 
-def ulps_apart(a: bytes, b: bytes, dtype: np.dtype) -> int | None:
-    """The largest distance in units in the last place between two equally long float arrays."""
-    if len(a) != len(b) or len(a) % dtype.itemsize:
+def ulps_apart(a: bytes, b: bytes, layout: list[tuple[np.dtype, int]]) -> int | None:
+    """The largest distance in units in the last place between the float weights of two shards
+    laid out as `layout`; None when they differ otherwise (size, a non-float weight, a sign)."""
+    if len(a) != len(b) or len(a) != sum(d.itemsize * n for d, n in layout):
         return None
-    ints = {2: np.int16, 4: np.int32}[dtype.itemsize]
-    x = np.frombuffer(a, dtype).astype(np.float64)
-    y = np.frombuffer(b, dtype).astype(np.float64)
-    if not (np.isfinite(x).all() and np.isfinite(y).all()) or (np.sign(x) * np.sign(y) < 0).any():
-        return None
-    return int(np.abs(np.frombuffer(a, ints).astype(np.int64) - np.frombuffer(b, ints).astype(np.int64)).max(
-        initial=0))
+    worst, at = 0, 0
+    for dtype, count in layout:
+        end = at + dtype.itemsize * count
+        x, y = a[at:end], b[at:end]
+        at = end
+        if x == y:
+            continue
+        if dtype.kind != "f":
+            return None
+        fx, fy = np.frombuffer(x, dtype).astype(np.float64), np.frombuffer(y, dtype).astype(np.float64)
+        if not (np.isfinite(fx).all() and np.isfinite(fy).all()) or (np.sign(fx) * np.sign(fy) < 0).any():
+            return None
+        ints = {2: np.int16, 4: np.int32}[dtype.itemsize]
+        worst = max(worst, int(np.abs(np.frombuffer(x, ints).astype(np.int64)
+                                      - np.frombuffer(y, ints).astype(np.int64)).max(initial=0)))
+    return worst
 
 
 def differences(built: Path, committed: Path, near: list[str] | None = None) -> list[str]:
@@ -324,10 +343,10 @@ def differences(built: Path, committed: Path, near: list[str] | None = None) -> 
     for a in sorted(built.rglob("*.bin")):
         rel = a.relative_to(built).as_posix()
         b = committed / rel
-        dtype = _shard_dtype(built, rel)
-        if dtype is None or not b.is_file() or not _owned(rel) or filecmp.cmp(a, b, shallow=False):
+        layout = shard_layout(built, rel)
+        if layout is None or not b.is_file() or not _owned(rel) or filecmp.cmp(a, b, shallow=False):
             continue
-        ulps = ulps_apart(a.read_bytes(), b.read_bytes(), dtype)
+        ulps = ulps_apart(a.read_bytes(), b.read_bytes(), layout)
         if ulps is not None and ulps <= MAX_ULPS:
             near.append(f"{rel} ({ulps} ulp)")
             swaps[hashlib.sha256(a.read_bytes()).hexdigest()] = hashlib.sha256(b.read_bytes()).hexdigest()
