@@ -541,11 +541,12 @@ def run_cold(server_url: str, traffic: Traffic, clip: Path, backend: str, engine
     """Fresh profile: a first visit (empty HTTP cache, no service worker), then `repeats` return
     visits in the same profile once the service worker controls the page (its cache), then a return
     visit with the page's main thread throttled CPU_THROTTLE x."""
-    from tests.support.browser import chromium
+    from tests.support.browser import CANVAS_WEBGL_OFF, chromium
 
     out = {}
     url = app_url(server_url, backend, engine)
-    with chromium(webgl=backend == "webgl", fake_camera=clip, extra_flags=EXTRA_FLAGS) as context:
+    with chromium(webgl=backend == "webgl", fake_camera=clip, extra_flags=EXTRA_FLAGS,
+                  no_webgl=CANVAS_WEBGL_OFF) as context:
         context.add_init_script(PAGE_OBSERVER)
         visits = ([("first", None), ("return", None)] + [(f"return_{i}", None) for i in range(2, repeats + 1)]
                   + ([("return_throttled", CPU_THROTTLE)] if throttle else []))
@@ -555,9 +556,9 @@ def run_cold(server_url: str, traffic: Traffic, clip: Path, backend: str, engine
 
 
 def run_core(server_url: str, frames: int, timeout: float) -> dict:
-    from tests.support.browser import chromium
+    from tests.support.browser import CANVAS_WEBGL_OFF, chromium
 
-    with chromium(webgl=False, extra_flags=EXTRA_FLAGS) as context:
+    with chromium(webgl=False, extra_flags=EXTRA_FLAGS, no_webgl=CANVAS_WEBGL_OFF) as context:
         page = context.new_page()
         page.goto(f"{server_url}bench/core.html?frames={frames}")
         wait_for(page, "() => window.bench && (window.bench.state === 'done' || window.bench.state === 'error')",
@@ -572,7 +573,7 @@ def run_core(server_url: str, frames: int, timeout: float) -> dict:
 # -- the run ------------------------------------------------------------------------------------
 
 def run(opts: Options) -> list[Path]:
-    from tests.support.browser import chromium
+    from tests.support.browser import CANVAS_WEBGL_OFF, chromium
 
     started = time.monotonic()
     date = _dt.date.today().isoformat()
@@ -603,9 +604,12 @@ def run(opts: Options) -> list[Path]:
                         if (clip_name in parts_clips if p in PARTS_PIPELINES else clip_name in wanted)]
                 if not todo:
                     continue
-                # wasm runs in a browser without WebGL: with SwiftShader as the "GPU", drawing a video
-                # frame into a 2D canvas costs 45-60 ms here (1.5-3 ms without), for every pipeline.
-                with chromium(webgl=backend == "webgl", fake_camera=clip, extra_flags=EXTRA_FLAGS) as context:
+                # wasm runs in a browser without WebGL for pages: with SwiftShader as the "GPU", drawing a
+                # video frame into a 2D canvas costs 45-60 ms here (1.5-3 ms without), for every pipeline.
+                # The GPU process stays (CANVAS_WEBGL_OFF, not the tests' NO_WEBGL_FLAGS): MediaPipe's
+                # CPU delegate converts images with a GL context of its own.
+                with chromium(webgl=backend == "webgl", fake_camera=clip, extra_flags=EXTRA_FLAGS,
+                              no_webgl=CANVAS_WEBGL_OFF) as context:
                     if backend == "webgl" and labels[backend] == "webgl":
                         probe = context.new_page()
                         probe.goto(f"{base}bench/blank.html")

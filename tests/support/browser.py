@@ -29,14 +29,15 @@ BASE_FLAGS = [
 WEBGL_FLAGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
 # --disable-webgl only reaches <canvas> elements: an OffscreenCanvas (the worker's) still gets WebGL
 # unless the GPU process is off too. A browser without WebGL has neither.
-NO_WEBGL_FLAGS = ["--disable-webgl", "--disable-webgl2", "--disable-3d-apis", "--disable-gpu",
-                  "--disable-software-rasterizer"]
+CANVAS_WEBGL_OFF = ["--disable-webgl", "--disable-webgl2", "--disable-3d-apis"]
+NO_WEBGL_FLAGS = CANVAS_WEBGL_OFF + ["--disable-gpu", "--disable-software-rasterizer"]
 
 
 def chromium_flags(*, webgl: bool = True, fake_camera: Path | None = None,
-                   camera_permission: bool = True, extra: list[str] | None = None) -> list[str]:
+                   camera_permission: bool = True, extra: list[str] | None = None,
+                   no_webgl: list[str] | None = None) -> list[str]:
     flags = list(BASE_FLAGS)
-    flags += WEBGL_FLAGS if webgl else NO_WEBGL_FLAGS
+    flags += WEBGL_FLAGS if webgl else (NO_WEBGL_FLAGS if no_webgl is None else no_webgl)
     if fake_camera is not None:
         flags += ["--use-fake-device-for-media-stream",
                   f"--use-file-for-fake-video-capture={fake_camera}"]
@@ -47,7 +48,8 @@ def chromium_flags(*, webgl: bool = True, fake_camera: Path | None = None,
 
 @contextlib.contextmanager
 def chromium(*, webgl: bool = True, fake_camera: Path | None = None, camera_permission: bool = True,
-             extra_flags: list[str] | None = None, viewport: tuple[int, int] = (1366, 768)):
+             extra_flags: list[str] | None = None, viewport: tuple[int, int] = (1366, 768),
+             no_webgl: list[str] | None = None):
     """Yield a Playwright BrowserContext on Debian Chromium with a fresh profile."""
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} is missing: run `apt-get install -y chromium chromium-driver` "
@@ -62,7 +64,7 @@ def chromium(*, webgl: bool = True, fake_camera: Path | None = None, camera_perm
                 executable_path=CHROMIUM,
                 headless=True,
                 args=chromium_flags(webgl=webgl, fake_camera=fake_camera,
-                                    camera_permission=camera_permission, extra=extra_flags),
+                                    camera_permission=camera_permission, extra=extra_flags, no_webgl=no_webgl),
                 viewport={"width": viewport[0], "height": viewport[1]},
                 # Permissions are decided by the flags above (fake UI accepts, absence denies).
             )
