@@ -140,9 +140,9 @@ class Controls:
     async def switch_backend(self, preferred: str, note: str = "") -> None:
         """Move the models to another backend (a setting change, or recovery from a lost context)."""
         s = self.s
-        if s._switching:
+        if s.switching_backend:
             return
-        s._switching = True
+        s.switching_backend = True
         loop = s.loop
         running = loop is not None and loop.running
         try:
@@ -168,7 +168,7 @@ class Controls:
                 loop.start(fresh=True)  # type: ignore[union-attr]  # running: loop is set
                 s.set_state("running")
         finally:
-            s._switching = False
+            s.switching_backend = False
 
     def context_lost(self, event: Any) -> None:
         # The GPU dropped our context (driver reset, too many tabs): the weights on it are gone.

@@ -50,9 +50,6 @@ class FrameGeometry:
     source_size: tuple[int, int]   # (width, height) of the video / photo
     work_size: tuple[int, int]     # (width, height) of the work canvas
 
-    @property
-    def work_to_source(self) -> float:
-        return self.source_size[0] / self.work_size[0]
 
 
 def work_size_for(width: int, height: int, side: int = WORK_SIDE) -> tuple[int, int]:

@@ -16,7 +16,7 @@ from typing import Callable
 
 import js  # noqa: F401  (the browser layer is the only place allowed to import it)
 import numpy as np
-from pyodide.ffi import JsProxy, create_proxy, to_js
+from pyodide.ffi import create_proxy, to_js
 
 tf = js.tf
 
@@ -101,10 +101,6 @@ def new_canvas(width: int = 1, height: int = 1, *, read_often: bool = False):
         canvas.width, canvas.height = width, height
     options = js_object({"willReadFrequently": True}) if read_often else js_object({})
     return canvas, canvas.getContext("2d", options)
-
-
-def is_js(value) -> bool:
-    return isinstance(value, JsProxy)
 
 
 class ProxyBag:

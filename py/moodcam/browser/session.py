@@ -80,7 +80,7 @@ class Session:
         self.state = "loading"
         self.hidden = bool(start.hidden)
         self.failure: Failure | None = None
-        self._switching = False
+        self.switching_backend = False
         self._chain_checked = False
         self.mesh_lock = asyncio.Lock()                 # face parts switch one at a time (browser.modes)
         self.on_context_lost: Callable[[Any], None] = lambda event: None    # browser.controls sets it
