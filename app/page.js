@@ -91,6 +91,27 @@
     $("error-action").addEventListener("click", (e) =>
       send({ type: "command", name: "action", action: e.currentTarget.dataset.action || "" }));
 
+    // Teach mode and calibrations: the page reads its own form fields; Python decides everything.
+    const teach = (cmd, extra) => send(Object.assign({ type: "teach", cmd }, extra || {}));
+    $("teach-start").addEventListener("click", () => teach("start", {
+      moods: [...document.querySelectorAll('input[name="teach-mood"]:checked')].map((box) => box.value) }));
+    $("teach-record").addEventListener("click", () => teach("record"));
+    $("teach-cancel").addEventListener("click", () => teach("cancel"));
+    $("teach-discard").addEventListener("click", () => teach("discard"));
+    $("teach-accept").addEventListener("click", () => teach("accept", { name: $("teach-name").value }));
+    const calibration = (cmd, extra) => send(Object.assign({ type: "calibration", cmd,
+      id: $("calibration-select").value }, extra || {}));
+    $("calibration-select").addEventListener("change", () => calibration("use"));
+    $("calibration-rename").addEventListener("click", () => calibration("rename", { name: $("calibration-name").value }));
+    $("calibration-delete").addEventListener("click", () => calibration("delete"));
+    $("calibration-export").addEventListener("click", () => calibration("export"));
+    $("calibration-file").addEventListener("change", (e) => {
+      // The chosen file goes to the engine as it is (like a photo), read there: nothing is uploaded.
+      const file = e.target.files && e.target.files[0];
+      if (file) calibration("import", { file, name: file.name || "the file" });
+      e.target.value = "";
+    });
+
     const photo = (file) => { if (file) send({ type: "photo", file, name: file.name || "photo" }); };
     $("photo-input").addEventListener("change", (e) => {
       photo(e.target.files && e.target.files[0]);

@@ -30,3 +30,24 @@ def test_the_page_handles_every_engine_message():
     page = (APP / "page.js").read_text() + (APP / "boot.js").read_text()
     for kind in ("ui", "camera", "store", "go", "download", "reply", "fatal"):
         assert f'"{kind}"' in page, kind
+
+
+def test_the_page_sends_every_page_message_and_command_the_table_lists():
+    from moodcam.browser.protocol import CALIBRATION_COMMANDS, PAGE_TO_ENGINE, TEACH_COMMANDS
+
+    page = "".join((APP / name).read_text() for name in ("page.js", "boot.js", "camera.js"))
+    sent = set(re.findall(r'type: "(\w+)"', page))
+    assert set(PAGE_TO_ENGINE) <= sent, set(PAGE_TO_ENGINE) - sent
+    teach = set(re.findall(r'teach\("(\w+)"', page))
+    calibration = set(re.findall(r'calibration\("(\w+)"', page))
+    assert teach == set(TEACH_COMMANDS) and calibration == set(CALIBRATION_COMMANDS), (teach, calibration)
+
+
+def test_the_engine_routes_the_teach_and_calibration_messages():
+    engine = (Path(__file__).resolve().parents[2] / "py/moodcam/browser/engine.py").read_text()
+    handlers = (Path(__file__).resolve().parents[2] / "py/moodcam/browser/teach_mode.py").read_text()
+    from moodcam.browser.protocol import CALIBRATION_COMMANDS, TEACH_COMMANDS
+
+    assert 'kind == "teach"' in engine and 'kind == "calibration"' in engine
+    for cmd in TEACH_COMMANDS + CALIBRATION_COMMANDS:
+        assert f'cmd == "{cmd}"' in handlers, cmd

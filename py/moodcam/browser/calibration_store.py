@@ -55,7 +55,11 @@ class CalibrationStore:
         if factory is None:
             raise StoreError("This browser has no IndexedDB here, so calibrations cannot be kept. "
                              "Use a current browser outside private mode.")
-        request = factory.open(DB_NAME, DB_VERSION)
+        try:
+            request = factory.open(DB_NAME, DB_VERSION)
+        except Exception as error:  # noqa: BLE001 - SecurityError where storage is off for this page
+            raise StoreError(f"The browser's storage is off for this page ({error}); allow site storage "
+                             "to keep calibrations.") from None
 
         def upgrade(event: Any) -> None:
             db = request.result

@@ -86,10 +86,12 @@ class CalibrationLibrary:
         if record is not None:
             try:
                 head = self._parse(record).head
-            except CalibrationFormatError as error:
+                self._apply(head)
+            except ValueError as error:        # CalibrationFormatError, or a head the net cannot feed
                 self.say(f"“{record.name}” cannot be used: {error}. Reading with the generic net.")
-                record = None
-        self._apply(head)
+                record, head = None, None
+        if head is None:
+            self._apply(None)
         self._set_active_id(record.id if record else "")
         self._show(record)
         if not quiet:

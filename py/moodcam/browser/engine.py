@@ -52,6 +52,10 @@ def start(start_message: Any, post_js: Any) -> Callable[[Any], None]:
             tasks.spawn(controls.visibility(bool(message.hidden)))
         elif kind == "query":
             controls.query(message)
+        elif kind == "teach" and session.teach is not None:
+            session.teach.on_teach(message)
+        elif kind == "calibration" and session.teach is not None:
+            session.teach.on_calibration(message)
         session.ui.flush()
 
     return on_message

@@ -16,6 +16,8 @@ Page -> engine
 | photo        | file, name                                                  | analyse this photo |
 | visibility   | hidden                                                      | the page was hidden / shown |
 | query        | id, what: diagnostics / bench                               | figures for tests and bench/ |
+| teach        | cmd: start {moods} / record / cancel / accept {name} / discard | teach mode (browser.teach_panel) |
+| calibration  | cmd: use {id} / rename {id, name} / delete {id} / export {id} / import {file, name} | stored calibrations (browser.calibrations); id "" = the generic net |
 
 Engine -> page
 ==============
@@ -47,11 +49,14 @@ UI_OPS = {
     "progress": ("fraction", "text"),          # the loading bar
 }
 
-PAGE_TO_ENGINE = ("start", "camera", "frame", "control", "command", "photo", "visibility", "query")
+PAGE_TO_ENGINE = ("start", "camera", "frame", "control", "command", "photo", "visibility", "query", "teach",
+                  "calibration")
 ENGINE_TO_PAGE = ("ui", "camera", "store", "go", "download", "reply", "fatal")
 CAMERA_EVENTS = ("opened", "failed", "ended", "frame-failed")
 COMMANDS = ("start-stop", "switch-camera", "save-session", "action")
 QUERIES = ("diagnostics", "bench")
+TEACH_COMMANDS = ("start", "record", "cancel", "accept", "discard")
+CALIBRATION_COMMANDS = ("use", "rename", "delete", "export", "import")
 
 
 def check_op(op: list) -> list:

@@ -40,6 +40,7 @@ from .render_custom import DetectionRenderer
 from .render_parts import PartsRenderer
 from .settings import FACES, STORAGE_KEY, Settings, SettingsStore
 from .tasks import Tasks
+from .teach_mode import TeachMode
 from .ui import Ui
 
 
@@ -69,6 +70,7 @@ class Session:
         self.face: FaceAnalyser | None = None          # the face mode (also under face parts)
         self.analyser: FrameAnalyser | None = None     # the mode analysing frames now
         self.renderer: FaceRenderer | DetectionRenderer | None = None
+        self.teach: TeachMode | None = None             # teach mode + stored calibrations (face mode only)
         s = self.settings
         self.parts = PartsRenderer(self.overlay, self.ui, s.show_parts, s.show_mesh_points)
         self.canvases = start.canvases
@@ -126,6 +128,8 @@ class Session:
         self.ui.data("range", self.settings.range)
         self.presenter.bars = BarsRenderer(self.canvases.bars, self.ui, self.face.classify.labels,
                                            self.settings.show_bars)
+        self.teach = TeachMode(self)
+        await self.teach.boot()             # the remembered calibration is on before the first frame
         return True
 
     async def _boot_custom(self) -> bool:
@@ -253,3 +257,5 @@ class Session:
         self.presenter.show(result, self.renderer, self.analyser, size, now, mirrored=mirrored,
                             record=self.source == "camera", backend=self.backend.name if self.backend else "",
                             show_hud=self.settings.show_hud, force_hud=force_hud)
+        if self.teach is not None and self.source == "camera":
+            self.teach.after_frame(result, now)

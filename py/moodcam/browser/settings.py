@@ -19,6 +19,7 @@ GRABS = ("direct", "work")          # how frames are read (browser.frames): nets
 FACES = ""                          # Settings.model for the built-in face + mood mode
 FACE_ALIASES = ("", "faces", "blazeface", "blazeface_short_range")
 MODEL_NAME_MAX = 64
+CALIBRATION_ID_MAX = 64
 # (min, max, step) of the numeric settings: the clamps and the page's sliders.
 RANGES = {"detect_every": (1, 30, 1), "emotion_every": (1, 30, 1), "threshold": (0.05, 0.99, 0.01)}
 
@@ -40,6 +41,7 @@ class Settings:
     grab: str = "direct"           # see GRABS (?grab=work compares the whole-frame read)
     model: str = FACES             # "" = faces + mood; else a manifest entry with task object_detection
     range: str = "near"            # see RANGES_OF_VIEW (README: the near/far trade-off)
+    calibration: str = ""          # id of the active calibration (browser.calibrations); "" = the generic net
 
     def clamped(self) -> "Settings":
         """Bring every value back into its range (stored JSON may be stale or edited)."""
@@ -60,6 +62,7 @@ class Settings:
             grab=self.grab if self.grab in GRABS else "direct",
             range=self.range if self.range in RANGES_OF_VIEW else "near",
             model=_model_name(self.model),
+            calibration=str(self.calibration).strip()[:CALIBRATION_ID_MAX],
         )
 
     @property
