@@ -17,6 +17,7 @@ in Pyodide.
 from __future__ import annotations
 
 import copy
+import hashlib
 import dataclasses
 import json
 import math
@@ -146,6 +147,21 @@ class ModelEntry:
     @property
     def fix(self) -> str:
         return _fix_for(self.task, self.details.get("converter"))
+
+    @property
+    def feature_size(self) -> int | None:
+        """D of the `features` output ([N, D], the emotion net's penultimate features); None without one."""
+        spec = self.output_specs.get("features")
+        if spec is None or len(spec.shape) != 2 or spec.shape[1] < 1:
+            return None
+        return int(spec.shape[1])
+
+    @property
+    def model_sha256(self) -> str:
+        """One id for the exact net: sha256 of its graph and weight files' sha256s (hex, one a line, in
+        manifest order). A calibration file is bound to it (moodcam.calibration)."""
+        lines = "".join(f"{f.sha256}\n" for f in self.files if f.role in ("graph", "weights"))
+        return hashlib.sha256(lines.encode("ascii")).hexdigest()
 
     def output(self, key: str) -> str:
         """The graph tensor name of output ``key``."""

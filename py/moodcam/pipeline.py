@@ -6,13 +6,15 @@ This is the contract the browser layer codes against. Per video frame:
     if plan.run_detector:                       # letterbox the frame with plan.letterbox
         logic.submit_detections(regressors, classificators)          # (a)
     for req in logic.emotion_requests():        # (b) crop req.crop from the frame
-        logic.submit_emotion(req.face_id, probabilities)             # (c)
+        logic.submit_emotion(req.face_id, probabilities, features)   # (c) features: optional, (D,)
     result = logic.end_frame()                  # (d) draw result; react to result.events
 
 plus ``logic.pause(t)`` / ``logic.resume(t)`` on page visibility changes,
 ``logic.abort_frame()`` when reading a frame failed half-way, and
 ``logic.reconfigure(config)`` when the person changes a setting (tracks, votes
-and the mood are kept).
+and the mood are kept), and ``logic.set_calibration(head | None)``: with a head
+(moodcam.calibration), every later emotion output goes through
+``calibrated_probabilities`` (using that face's features) before the vote.
 
 Coordinates: everything is in source-frame pixels of the unmirrored camera
 frame (crops read that frame). A mirrored (selfie) preview is the drawing's
@@ -31,6 +33,7 @@ import numpy as np
 from .detection.letterbox import Letterbox
 from .detection.pipeline import BLAZEFACE_SHORT_RANGE_SPEC, DetectorSpec, FaceDetectorPostprocess
 from .detection.result import Detections
+from .calibration import CalibrationHead, calibrated_probabilities
 from .geometry.crop import CropRegion, crop_around_face
 from .mood.labels import EMOTIONS
 from .mood.state import PAUSED, Event, MoodConfig, MoodSnapshot, MoodStateMachine
@@ -112,6 +115,11 @@ class FaceView:
         face's first emotion run. It is the voting strategy's own smoothing (see moodcam.mood.voting).
     leading_label / leading_probability: argmax of ``probabilities`` and its value
         (None / 0.0 before the first emotion run).
+    features: (D,) the emotion net's penultimate features from THIS frame's run on the face
+        (None when the net did not read it this frame, or gave no features); teach mode
+        collects these. Not part of to_dict (it stays in Python).
+    net_probabilities: (classes,) the generic net's own output of this frame's run (before
+        any calibration), None when the net did not read the face this frame.
     """
 
     id: int
@@ -126,6 +134,8 @@ class FaceView:
     leading_label: str | None = None          # argmax of probabilities
     leading_probability: float = 0.0          # its value
     readable: bool = True                     # wide enough to read its expression
+    features: np.ndarray | None = None        # (D,) this frame's features; None if not read this frame
+    net_probabilities: np.ndarray | None = None   # (classes,) this frame's generic output, uncalibrated
 
     @property
     def uncertain(self) -> bool:
@@ -154,6 +164,7 @@ class FrameResult:
     events: what changed this frame (state_changed, mood_changed, guess_changed, face_found,
         face_lost, paused, resumed), in order.
     labels: the class names, in the order of every FaceView.probabilities.
+    calibrated: a calibration head was applied to this frame's emotion outputs (set_calibration).
     """
 
     frame_index: int
@@ -164,6 +175,7 @@ class FrameResult:
     ran_detector: bool
     emotion_face_ids: tuple[int, ...]
     labels: tuple[str, ...] = EMOTIONS
+    calibrated: bool = False
 
     def to_dict(self) -> dict:
         """Plain dicts/lists/floats, for ``pyodide.ffi.to_js(..., dict_converter=Object.fromEntries)``."""
@@ -180,6 +192,7 @@ class FrameResult:
             "events": [e.to_dict() for e in self.events],
             "ran_detector": self.ran_detector,
             "emotion_face_ids": list(self.emotion_face_ids),
+            "calibrated": self.calibrated,
         }
 
 
@@ -189,6 +202,8 @@ class _Frame:
     ran_detector: bool = False
     emotion_ids: list[int] = field(default_factory=list)
     requests: tuple[EmotionRequest, ...] | None = None
+    # face id -> (features (D,) or None, generic probabilities (classes,)) read this frame
+    readings: dict[int, tuple[np.ndarray | None, np.ndarray]] = field(default_factory=dict)
 
 
 class FrameLogic:
@@ -206,6 +221,7 @@ class FrameLogic:
         self._letterbox: Letterbox | None = None
         self._pending_events: list[Event] = []
         self._pending_config: FrameLogicConfig | None = None
+        self._calibration: CalibrationHead | None = None
 
     # -- the per-frame protocol ------------------------------------------------
     def begin_frame(self, timestamp_ms: float, frame_width: float, frame_height: float) -> FramePlan:
@@ -267,21 +283,30 @@ class FrameLogic:
             frame.requests = tuple(self._request(tracks[fid], frame.plan.letterbox.source_size) for fid in due)
         return frame.requests
 
-    def submit_emotion(self, face_id: int, probabilities) -> Vote | None:
-        """(c) The emotion net's probabilities for one face (in ``emotion_labels`` order).
+    def submit_emotion(self, face_id: int, probabilities, features=None) -> Vote | None:
+        """(c) The emotion net's probabilities for one face (in ``emotion_labels`` order), and its
+        penultimate features ((D,), optional: needed only by a calibration and by teach mode).
 
-        Returns the face's new vote, or None when the page was paused meanwhile
-        (the result is stale and ignored).
+        With a calibration set and features given, the vote sees ``calibrated_probabilities``;
+        without features the generic output is voted as it is. Returns the face's new vote, or
+        None when the page was paused meanwhile (the result is stale and ignored).
         """
         frame = self._require_frame("submit_emotion")
         if self.paused:
             return None
         if self.tracker.get(face_id) is None:
             raise ValueError(f"no tracked face with id {face_id}; use the ids from emotion_requests() of this frame")
+        generic = np.asarray(probabilities, dtype=np.float64)          # (classes,)
+        feats = None if features is None else np.asarray(features, dtype=np.float64)   # (D,)
+        frame.readings[face_id] = (feats, generic)
+        head = self._calibration
+        voted = generic
+        if head is not None and feats is not None:
+            voted = calibrated_probabilities(head, generic, feats, self.config.emotion_labels)
         voter = self._voters.get(face_id)
         if voter is None:
             voter = self._voters[face_id] = Voter(self.config.voting, self.config.emotion_labels)
-        vote = voter.feed(probabilities)
+        vote = voter.feed(voted)
         self.scheduler.emotion_ran(face_id, frame.plan.frame_index)
         frame.emotion_ids.append(face_id)
         return vote
@@ -298,11 +323,12 @@ class FrameLogic:
         candidate, scores = self._group_vote(tracks)
         events = self._pending_events + self.state.update(t, bool(tracks), candidate, scores)
         self._pending_events = []
-        faces = tuple(self._view(track, track is primary) for track in tracks)
+        faces = tuple(self._view(track, track is primary, frame.readings.get(track.id)) for track in tracks)
         self._frame = None
         self._apply_pending_config()
         return FrameResult(frame.plan.frame_index, t, faces, self.state.snapshot, tuple(events),
-                           frame.ran_detector, tuple(frame.emotion_ids), tuple(self.config.emotion_labels))
+                           frame.ran_detector, tuple(frame.emotion_ids), tuple(self.config.emotion_labels),
+                           self._calibration is not None)
 
     def abort_frame(self) -> bool:
         """Give up the frame in flight (reading it failed): no mood update, nothing to draw.
@@ -347,6 +373,24 @@ class FrameLogic:
         if config.voting != old.voting or tuple(config.emotion_labels) != tuple(old.emotion_labels):
             self._voters.clear()
 
+    # -- calibration ------------------------------------------------------------------
+    def set_calibration(self, head: CalibrationHead | None) -> None:
+        """Use a person's calibration head from the next emotion output on (None: the generic net).
+
+        Votes are kept: the smoothed average moves to the calibrated outputs within a few
+        readings, so the page does not fall back to "Observing".
+        """
+        if head is not None:
+            unknown = [m for m in head.labels if m not in self.config.emotion_labels]
+            if unknown:
+                raise ValueError(f"the calibration teaches {unknown}, not among the emotion labels "
+                                 f"{list(self.config.emotion_labels)}; teach it anew for this model")
+        self._calibration = head
+
+    @property
+    def calibration(self) -> CalibrationHead | None:
+        return self._calibration
+
     # -- page visibility ----------------------------------------------------------
     def pause(self, timestamp_ms: float) -> list[Event]:
         """The page was hidden. Forgets the faces (they will be stale on return)."""
@@ -371,14 +415,15 @@ class FrameLogic:
 
         ``raw_boxes``/``raw_scores`` are used when the detector is due (pass
         None when the model did not run); ``classify(request) -> probabilities``
-        is called for each emotion request.
+        (or ``(probabilities, features)``) is called for each emotion request.
         """
         plan = self.begin_frame(timestamp_ms, frame_width, frame_height)
         if plan.run_detector and raw_boxes is not None:
             self.submit_detections(raw_boxes, raw_scores)
         if classify is not None:
             for req in self.emotion_requests():
-                self.submit_emotion(req.face_id, classify(req))
+                out = classify(req)            # probabilities, or (probabilities, features)
+                self.submit_emotion(req.face_id, *(out if isinstance(out, tuple) else (out,)))
         return self.end_frame()
 
     @property
@@ -452,13 +497,15 @@ class FrameLogic:
         box = None if rotate else crop.crop_and_resize_box(size)
         return EmotionRequest(track.id, crop, size, box, crop.projective_transform(size))
 
-    def _view(self, track: Track, primary: bool) -> FaceView:
+    def _view(self, track: Track, primary: bool,
+              reading: tuple[np.ndarray | None, np.ndarray] | None) -> FaceView:
         voter = self._voters.get(track.id)
         vote = None if voter is None else voter.current
         readable = self._readable(track)
+        features, generic = reading if reading is not None else (None, None)
         if vote is None or not readable:
             return FaceView(track.id, track.box, track.keypoints, track.score, None, 0.0, None, primary,
-                            readable=readable)
+                            readable=readable, features=features, net_probabilities=generic)
         return FaceView(track.id, track.box, track.keypoints, track.score, vote.label, vote.probability,
                         vote.top_label, primary, vote.smoothed, vote.leading_label, vote.leading_probability,
-                        readable)
+                        readable, features, generic)

@@ -96,7 +96,8 @@ def test_model_specific_fields(manifest):
     assert em["labels"] == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
     assert em["input"]["shape"] == [-1, 64, 64, 1]
     assert em["input"]["normalisation"]["formula"] == "(x/255-0.5)*2"
-    assert {o["key"]: o["shape"] for o in em["outputs"]} == {"probabilities": [-1, 7]}
+    assert {o["key"]: o["shape"] for o in em["outputs"]} == {"probabilities": [-1, 7], "features": [-1, 128]}
+    assert em["output_order"] == ["features", "probabilities"]
 
     fm = manifest["models"]["face_landmark"]
     assert fm["input"]["shape"] == [1, 192, 192, 3]

@@ -10,7 +10,8 @@ One face-mode frame (FrameLogic's protocol, moodcam.pipeline):
   1. begin_frame -> plan; if plan.run_detector: DetectorStep on the letterbox
      -> submit_detections (the decoding is the manifest entry's DetectorSpec);
   2. for each emotion request (a tracked face due for classification):
-     EmotionStep on its crop -> submit_emotion;
+     EmotionStep on its crop -> submit_emotion (probabilities and features, read in one
+     download; with a calibration set, FrameLogic votes on the calibrated probabilities);
   3. end_frame -> FrameResult, every position in source pixels (the renderer
      mirrors a selfie picture when it draws).
 A frame where no net runs reads no pixels. With Settings.grab == "work" the
@@ -21,6 +22,7 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
+from ..calibration import CalibrationHead
 from ..detection.pipeline import DetectorSpec
 from ..pipeline import FrameLogic, FrameLogicConfig, FrameResult
 from ..schedule import ScheduleConfig
@@ -68,6 +70,7 @@ class FaceAnalyser:
         self.logic = FrameLogic(self._config(Settings()))
         self.times = FrameTimes()
         self.grab_mode = "direct"
+        self.calibration: CalibrationHead | None = None     # kept across reset() (new camera, photo)
 
     def _config(self, settings: Settings) -> FrameLogicConfig:
         entry = self.detect.model.entry
@@ -75,7 +78,19 @@ class FaceAnalyser:
 
     def reset(self, settings: Settings, start_ms: float) -> None:
         self.logic = FrameLogic(self._config(settings), start_ms=start_ms)
+        self.logic.set_calibration(self.calibration)
         self.grab_mode = settings.grab
+
+    def set_calibration(self, head: CalibrationHead | None) -> None:
+        """A person's calibration head (None: the generic net) for every later frame.
+
+        ValueError when the head does not fit this emotion net (its feature size, or a graph
+        without the `features` output)."""
+        if head is not None and head.feature_size != self.classify.feature_size:
+            raise ValueError(f"the calibration expects {head.feature_size} features, the emotion net gives "
+                             f"{self.classify.feature_size or 'none'}; teach it anew with this model")
+        self.calibration = head
+        self.logic.set_calibration(head)
 
     def reconfigure(self, settings: Settings) -> None:
         self.logic.reconfigure(self._config(settings))
@@ -97,10 +112,10 @@ class FaceAnalyser:
         with clock("logic_ms"):
             requests = self.logic.emotion_requests()
         if requests:
-            probs = await self.classify(times, requests, source, frame)
+            probs, features = await self.classify(times, requests, source, frame)   # [n, 7], [n, D] | None
             with clock("logic_ms"):
-                for request, p in zip(requests, probs):
-                    self.logic.submit_emotion(request.face_id, p)
+                for i, request in enumerate(requests):
+                    self.logic.submit_emotion(request.face_id, probs[i], None if features is None else features[i])
 
     async def analyse(self, source, width: int, height: int, timestamp_ms: float) -> FrameResult:
         logic = self.logic

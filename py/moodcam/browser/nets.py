@@ -10,6 +10,8 @@ Shapes (BlazeFace short range shown; the entry decides):
   normalised                                                    float32[1, 128, 128, 3]
   execute -> regressors [1, 896, 16], classificators [1, 896, 1] -> numpy
   emotion: n crops at 64x64 -> grey, normalised float32[n, 64, 64, 1] -> probabilities [n, 7]
+           and features [n, 128] (the manifest's `features` output), concatenated on the device to
+           [n, 7 + 128] so both come back in one read
 """
 from __future__ import annotations
 
@@ -70,9 +72,14 @@ class EmotionStep:
         self.scale, self.offset = spec.normalisation.scale, spec.normalisation.offset
         self.size = (spec.width, spec.height)
         self.grey = spec.grey
+        entry = model.entry
+        self.feature_size = entry.feature_size          # None: a graph without `features` (probabilities only)
+        keys = ["probabilities"] + (["features"] if self.feature_size else [])
+        self._outputs = to_js([entry.output(k) for k in keys])
 
-    async def __call__(self, times: FrameTimes, requests, source=None, frame=None) -> np.ndarray:
-        """Probabilities [n, classes] for FrameLogic's EmotionRequests."""
+    async def __call__(self, times: FrameTimes, requests, source=None,
+                       frame=None) -> tuple[np.ndarray, np.ndarray | None]:
+        """(probabilities [n, classes], features [n, D] or None) for FrameLogic's EmotionRequests."""
         clock = Clock(times)
         n = len(requests)
         with tf_scope("emotion"):
@@ -90,6 +97,12 @@ class EmotionStep:
                 with clock("emotion_ms"):
                     x = self.reader.emotion_input(frame, boxes, index, self.size, self.scale, self.offset, self.grey)
             with clock("emotion_ms"):
-                kept = [tf.keep(self.model.graph.execute(x))]
-        (probs,) = await read_outputs(kept, times)
-        return probs
+                outs = self.model.graph.execute(x, self._outputs)
+                # One [n, classes + D] tensor: a single download (one GPU sync on webgl) for both.
+                joined = tf.concat(outs, 1) if self.feature_size else outs[0]
+                kept = [tf.keep(joined)]
+        (both,) = await read_outputs(kept, times)
+        classes = both.shape[1] - (self.feature_size or 0)
+        if not self.feature_size:
+            return both, None
+        return both[:, :classes], both[:, classes:]           # [n, classes], [n, D]

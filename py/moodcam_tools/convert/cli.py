@@ -171,11 +171,14 @@ def build_model(spec: ModelSpec, source_path: Path, work: Path, staging: Path, d
     else:
         model = keras_h5.load(source_path, name=label)
         (alias,) = spec.output_names.values()
+        if spec.features_layer:
+            model = keras_h5.with_features(model, spec.features_layer, probabilities=alias, features="features")
         keras_h5.export(model, saved, input_name=spec.input_name, output_name=alias)
         x = verification_inputs(tuple(int(d) for d in model.inputs[0].shape[1:]), low=-1.0, high=1.0)
-        expected = keras_h5.predict(model, x)
+        predicted = keras_h5.predict(model, x)
+        expected_by = predicted if isinstance(predicted, dict) else {alias: predicted}
         got = rebuild.run_saved_model(saved, x)
-        errors = {alias: _compare(spec, alias, expected, got[alias])}
+        errors = {name: _compare(spec, name, value, got[name]) for name, value in expected_by.items()}
         ops = None
     _log(f"{spec.name}: rebuilt graph matches the original (max abs error "
          + ", ".join(f"{k} {v:.2g}" for k, v in sorted(errors.items())) + ")")

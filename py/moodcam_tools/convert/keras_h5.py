@@ -1,6 +1,10 @@
 """fer's Keras .hdf5 -> SavedModel: Keras 3 `load_model(compile=False)`, then
-an export archive (what `model.export` uses) with a named input and output so
-the TF.js signature reads `input` -> `<output_name>`. Batch is dynamic."""
+an export archive (what `model.export` uses) with a named input and named outputs so
+the TF.js signature reads `input` -> `<output name>`s. Batch is dynamic.
+
+`with_features` adds a second output to the same weights: the global average of the
+feature map that feeds the final class convolution (mini-Xception: `add_4`, [N, 4, 4, 128]
+-> [N, 128]), so one run gives the probabilities and the penultimate features."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,7 +34,30 @@ def load(path: Path, name: str | None = None):
                          fix="delete the cached download so it is fetched again") from None
 
 
-def export(model, directory: Path, *, input_name: str, output_name: str) -> Path:
+def with_features(model, layer_name: str, *, probabilities: str, features: str):
+    """A model with outputs {probabilities: the original output, features: GAP(layer_name)}, same weights.
+
+    The layer must be the input of the model's last convolution (the class convolution): its
+    pooled map is what the classifier itself reads, one step before the class scores.
+    """
+    import keras
+
+    convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
+    try:
+        layer = model.get_layer(layer_name)
+    except ValueError:
+        layer = None
+    if layer is None or not convs or convs[-1].input is not layer.output:
+        raise BuildError(f"{model.name}: layer {layer_name!r} is not the input of the last convolution "
+                         f"({convs[-1].name if convs else 'none found'})",
+                         fix="name the layer that feeds the class convolution in specs.py (features_layer)")
+    pooled = keras.layers.GlobalAveragePooling2D(name="features")(layer.output)     # [N, C]
+    return keras.Model(model.inputs[0], {probabilities: model.outputs[0], features: pooled}, name=model.name)
+
+
+def export(model, directory: Path, *, input_name: str, output_name: str | None = None) -> Path:
+    """Write a SavedModel; a one-output model's output is named ``output_name``, a dict-output
+    model keeps its own keys."""
     import keras
     import tensorflow as tf
 
@@ -39,7 +66,8 @@ def export(model, directory: Path, *, input_name: str, output_name: str) -> Path
     archive.track(model)
 
     def serve(x):
-        return {output_name: model(x, training=False)}
+        out = model(x, training=False)
+        return dict(out) if isinstance(out, dict) else {output_name: out}
 
     archive.add_endpoint(name="serve", fn=serve,
                          input_signature=[tf.TensorSpec(shape, tf.float32, name=input_name)])
@@ -47,5 +75,9 @@ def export(model, directory: Path, *, input_name: str, output_name: str) -> Path
     return directory
 
 
-def predict(model, x: np.ndarray) -> np.ndarray:
-    return np.asarray(model.predict(x.astype(np.float32), batch_size=32, verbose=0))
+def predict(model, x: np.ndarray):
+    """One output: an array; a dict-output model: {name: array}."""
+    out = model.predict(x.astype(np.float32), batch_size=32, verbose=0)
+    if isinstance(out, dict):
+        return {k: np.asarray(v) for k, v in out.items()}
+    return np.asarray(out)

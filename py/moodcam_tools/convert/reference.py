@@ -70,10 +70,17 @@ def run_densify(model: str, x: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def run_keras(model: str, x: np.ndarray) -> dict[str, np.ndarray]:
+def run_keras(model: str, x: np.ndarray, features_layer: str = "add_4") -> dict[str, np.ndarray]:
+    """The original model's output, and (when it has the layer) that layer's map averaged in numpy:
+    the reference for the converted graph's `features` output, computed without the converter's code."""
     import keras
     net = keras.models.load_model(model, compile=False)
-    return {"output": np.asarray(net.predict(x.astype(np.float32), batch_size=32, verbose=0))}
+    out = {"output": np.asarray(net.predict(x.astype(np.float32), batch_size=32, verbose=0))}
+    if any(layer.name == features_layer for layer in net.layers):
+        inner = keras.Model(net.inputs[0], net.get_layer(features_layer).output)
+        feature_map = np.asarray(inner.predict(x.astype(np.float32), batch_size=32, verbose=0))   # [N, h, w, C]
+        out["features"] = feature_map.astype(np.float64).mean(axis=(1, 2)).astype(np.float32)      # [N, C]
+    return out
 
 
 def run_saved_model(directory: str, x: np.ndarray) -> dict[str, np.ndarray]:

@@ -21,6 +21,7 @@ class ModelSpec:
     extra: dict                        # labels, anchors, decoding ...
     verify_tolerance: float            # rebuilt TF graph vs original, max abs
     derived: tuple[str, ...] = ()      # data read from the source wheel at build time (see cli.derived_data)
+    features_layer: str = ""           # Keras: also output GAP(this layer) as `features` (keras_h5.with_features)
 
 
 BLAZEFACE_KEYPOINTS = ["right_eye", "left_eye", "nose_tip", "mouth", "right_ear_tragion", "left_ear_tragion"]
@@ -157,9 +158,13 @@ EMOTION = ModelSpec(
         "normalisation": {"formula": "(x/255-0.5)*2", "scale": 2 / 255, "offset": -1.0,
                           "note": "x is the 0..255 pixel value; y = x*scale + offset"},
     },
-    outputs_info={"probabilities": {"meaning": "softmax over the 7 labels, in label order"}},
+    outputs_info={"probabilities": {"meaning": "softmax over the 7 labels, in label order"},
+                  "features": {"meaning": "penultimate features: the global average of the 128-channel map "
+                                          "(layer add_4, 4x4 at a 64 px input) that the final class convolution "
+                                          "reads; the input of moodcam.calibration's per-person head"}},
     extra={"labels": EMOTION_LABELS},
     verify_tolerance=1e-5,
+    features_layer="add_4",
 )
 
 MODELS: list[ModelSpec] = [BLAZEFACE, BLAZEFACE_FULL_RANGE, EMOTION, FACE_LANDMARK]
