@@ -28,7 +28,7 @@ def counts_text(take: MoodTake) -> str:
 
 
 def percent(value: float) -> str:
-    return f"{round(100 * value)} %"
+    return f"{round(100 * value)} %" if value == value else "–"      # NaN: no figure to show
 
 
 class TeachView:
