@@ -11,7 +11,7 @@ import pytest
 from moodcam.browser.calibration_records import (BadName, CalibrationRecord, clean_name, file_name, new_id,
                                                   read_calibration_file, record_caption, select_options)
 from moodcam.browser.teach import (MIN_SAMPLES, MOVE_LIMIT, RECORD_MS, TeachError, TeachFace, TeachSession,
-                                   box_speed, skip_reason)
+                                   box_speed, skip_reason, teach_faces)
 from moodcam.browser.teach_panel import TeachPanel
 from moodcam.browser.teach_view import TeachView
 from moodcam.browser.ui import Ui
@@ -31,6 +31,31 @@ def face(fid=1, box=BOX, features=True, readable=True, mood_index=0, rng=None):
         f[mood_index] += 6.0                          # separable: one strong feature per mood
         g = np.full(len(EMOTIONS), 1.0 / len(EMOTIONS))
     return TeachFace(fid, np.asarray(box, float), readable, f, g)
+
+
+def test_teach_faces_come_from_a_real_frame_with_features_only_where_the_net_read():
+    from moodcam.pipeline import FrameLogic
+
+    logic = FrameLogic()
+    boxes = np.zeros((1, 896, 16), np.float32)
+    scores = np.full((1, 896, 1), -10.0, np.float32)
+    boxes[0, 0, :4] = [0, 0, 60, 60]                  # one face at the first anchor (128 px input)
+    scores[0, 0, 0] = 10.0
+    probs = np.eye(len(EMOTIONS))[EMOTIONS.index("happy")]
+    features = np.arange(D, dtype=np.float32)
+    results = []
+    for t in (0.0, 33.0):
+        plan = logic.begin_frame(t, 640, 480)
+        if plan.run_detector:
+            logic.submit_detections(boxes, scores)
+        for request in logic.emotion_requests():
+            logic.submit_emotion(request.face_id, probs, features)
+        results.append(logic.end_frame())
+    first, second = (teach_faces(r) for r in results)
+    assert len(first) == 1 and first[0].features is not None and first[0].generic is not None
+    np.testing.assert_array_equal(first[0].features, features)
+    np.testing.assert_array_equal(first[0].generic, probs)
+    assert second[0].features is None                 # the net did not read it again (every 2nd frame)
 
 
 def test_box_speed_is_in_face_widths_per_second():

@@ -26,6 +26,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ..pipeline import FrameResult
+
 RECORD_MS = 3000.0        # kept time per mood ("show it for about 3 s")
 MIN_SAMPLES = 8           # frames per mood the fit needs at least (cross-validation splits them)
 MOVE_LIMIT = 0.5          # face widths per second (centre shift or width change): faster is "moving"
@@ -172,3 +174,14 @@ class TeachSession:
 
     def skipped_total(self) -> dict[str, int]:
         return {r: sum(t.skipped[r] for t in self.takes) for r in SKIP_REASONS}
+
+
+def teach_faces(result: FrameResult) -> list[TeachFace]:
+    """The frame's faces as teach mode needs them: features only for faces the net read this frame."""
+    read = set(result.emotion_face_ids)
+    out = []
+    for face in result.faces:
+        fresh = face.id in read           # FaceView.features / net_probabilities are this frame's run only
+        out.append(TeachFace(face.id, np.asarray(face.box, float), face.readable,
+                             face.features if fresh else None, face.net_probabilities if fresh else None))
+    return out

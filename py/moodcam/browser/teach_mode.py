@@ -11,15 +11,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ..calibration import CalibrationHead
 from ..manifest import ModelEntry
 from ..pipeline import FrameResult
 from .calibration_store import CalibrationStore
 from .calibrations import CalibrationLibrary
 from .settings import STORAGE_KEY
-from .teach import TeachFace
+from .teach import teach_faces
 from .teach_panel import TeachPanel
 from .teach_view import TeachView
 
@@ -30,18 +28,6 @@ if TYPE_CHECKING:
 def model_identity(entry: ModelEntry) -> tuple[str, int, tuple[str, ...]]:
     """(the emotion net's id, its feature size (0: none), its labels): what a calibration is bound to."""
     return entry.model_sha256, entry.feature_size or 0, tuple(entry.labels)
-
-
-def teach_faces(result: FrameResult) -> list[TeachFace]:
-    """The frame's faces as teach mode needs them: features only for faces the net read this frame."""
-    read = set(result.emotion_face_ids)
-    out = []
-    for face in result.faces:
-        fresh = face.id in read           # FaceView.features / net_probabilities are this frame's run only
-        features = face.features if fresh else None
-        generic = face.net_probabilities if fresh else None
-        out.append(TeachFace(face.id, np.asarray(face.box, float), face.readable, features, generic))
-    return out
 
 
 class TeachMode:
