@@ -90,23 +90,28 @@ def test_unusable_frames_are_refused_with_the_reason(features, labels, problem):
         fit_calibration(features, labels, emotion_labels=EMOTIONS)
 
 
-def test_rule_replaces_the_split_among_taught_moods_and_keeps_untaught_mass():
+def test_rule_replaces_the_net_with_the_head():
     x, labels = separable()
     fit = fit_calibration(x, labels, emotion_labels=EMOTIONS)
     generic = np.tile(np.array([0.30, 0.0, 0.0, 0.05, 0.55, 0.05, 0.05]), (60, 1))    # net: "sad" on happy frames
     out = calibrated_probabilities(fit.head, generic, x[:60], EMOTIONS)             # the happy frames
     assert out.shape == (60, 7) and np.allclose(out.sum(axis=1), 1.0)
-    assert np.allclose(out[:, 0], 0.30)                 # angry was not taught: the net keeps its share
-    assert (out[:, 3] > 0.6).all()                      # happy now leads among the taught 0.70
+    assert np.allclose(out[:, [0, 1, 2]], 0.0)          # untaught moods: 0
+    assert np.allclose(out[:, [3, 4, 5, 6]], fit.head.predict_proba(x[:60]))
+    assert (out.argmax(axis=1) == 3).all()
     one = calibrated_probabilities(fit.head, generic[0], x[0], EMOTIONS)
     assert one.shape == (7,) and np.allclose(one, out[0])
 
 
-def test_rule_with_all_seven_taught_is_a_plain_replace():
-    x, labels = separable(moods=EMOTIONS, per_mood=20)
+def test_a_blend_weighs_the_head_against_the_net():
+    x, labels = separable()
     fit = fit_calibration(x, labels, emotion_labels=EMOTIONS)
-    generic = np.full((len(labels), 7), 1 / 7)
-    assert np.allclose(calibrated_probabilities(fit.head, generic, x, EMOTIONS), fit.head.predict_proba(x))
+    generic = np.tile(np.array([0.30, 0.0, 0.0, 0.05, 0.55, 0.05, 0.05]), (60, 1))
+    out = calibrated_probabilities(fit.head, generic, x[:60], EMOTIONS, head_weight=0.5)
+    assert np.allclose(out.sum(axis=1), 1.0) and np.allclose(out[:, 0], 0.15)
+    assert np.allclose(calibrated_probabilities(fit.head, generic, x[:60], EMOTIONS, head_weight=0.0), generic)
+    with pytest.raises(ValueError, match="head_weight"):
+        calibrated_probabilities(fit.head, generic, x[:60], EMOTIONS, head_weight=1.5)
 
 
 # -- the file -----------------------------------------------------------------------------------------
@@ -122,6 +127,7 @@ def test_json_round_trip_gives_the_same_head(fitted):
     name, again = calibration_from_json(body, model_sha256=SHA, feature_size=D)
     assert name == "Ana at her desk"
     assert again.head.labels == fit.head.labels and again.head.method == fit.head.method == DEFAULT_METHOD
+    assert DEFAULT_METHOD == "nearest_mean"
     assert np.array_equal(again.head.predict_proba(x), fit.head.predict_proba(x))
     assert (again.cv_accuracy, again.generic_accuracy, again.counts) == (fit.cv_accuracy, fit.generic_accuracy,
                                                                          fit.counts)
