@@ -8,9 +8,8 @@ the cameraman's calm one for 6 s, same place in the frame, looped (scikit-image,
 CC0). The generic net reads them happy (100 %) and sad (about 62 %, neutral 20 %). The moods are
 taught *swapped* on purpose: the smile as "sad", the calm face as "happy". The page can then only
 read them so through the calibration, and the generic net, once back, reads them the other way
-round: a calibration that is not applied, or applied to the wrong face, fails here. (The head
-replaces the net's split among the taught moods, README "Teach it your face": happy + sad hold
-nearly all of the net's mass on both faces, so the taught mood leads clearly on each.)
+round: a calibration that is not applied, or applied to the wrong face, fails here. (The head's
+probabilities replace the net's, README "Teach it your face".)
 
 The test drives the segments: before teaching, the generic net's own top label of the face
 (`#overlay[data-faces]`) says which expression is showing, so Record is pressed just after a
