@@ -233,6 +233,12 @@ def table(result: dict) -> str:
             lines.append(f"Python core in Pyodide ({core.get('python')}, numpy {core.get('numpy')}), {r['faces']} face(s), "
                          f"detector + emotion every frame: median {r['median_ms']:.3f} ms, p90 {r['p90_ms']:.3f} ms "
                          f"(decode alone {r['decode_only_median_ms']:.3f} ms; naive loop {r['naive_loop_median_ms']:.3f} ms).")
+    calibration = (core or {}).get("calibration")
+    if calibration and calibration.get("results"):
+        fits = ", ".join(f"{r['method']}{' (default)' if r['default'] else ''} median {r['median_ms']:.1f} ms "
+                         f"(p90 {r['p90_ms']:.1f})" for r in calibration["results"])
+        lines.append(f"Calibration fit in Pyodide, {calibration['moods']} moods x {calibration['frames_per_mood']} "
+                     f"frames x {calibration['features']} features (5-fold CV + final fit): {fits}.")
     return "\n".join(lines)
 
 

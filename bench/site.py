@@ -2,7 +2,8 @@
 
 dist/ itself never sees a peer file: the bench copies a built site into its own
 folder and adds
-  bench/                 floor.html, human.html, mediapipe.html, core.html (+ .js), bench_core.py
+  bench/                 floor.html, human.html, mediapipe.html, core.html (+ .js), bench_core.py,
+                         bench_calibration.py
   peers/human/           @vladmandic/human's ESM bundle and its models (npm dev dependency)
   peers/mediapipe/       @mediapipe/tasks-vision's bundle and wasm (npm dev dependency) and
                          face_detection_short_range.tflite read from the pinned mediapipe wheel
@@ -77,7 +78,8 @@ def assemble(dist: Path, dest: Path) -> Path:
         shutil.rmtree(dest)
     shutil.copytree(dist, dest)
     shutil.copytree(PAGES, dest / "bench")
-    shutil.copyfile(BENCH / "bench_core.py", dest / "bench" / "bench_core.py")
+    for name in ("bench_core.py", "bench_calibration.py"):
+        shutil.copyfile(BENCH / name, dest / "bench" / name)
     peers = dest / "peers"
     (peers / "human" / "dist").mkdir(parents=True)
     shutil.copyfile(human / "dist" / "human.esm.js", peers / "human" / "dist" / "human.esm.js")

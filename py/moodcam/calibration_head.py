@@ -4,7 +4,7 @@ The head sees one face's penultimate features (the emotion graph's `features` ou
 face, D = 128 for fer's mini-Xception) and scores the moods a person taught:
 
     z = (x - mean) / scale                   # (N, D) standardised with the taught frames' statistics
-    u = z / |z| * sqrt(D)                    # (N, D) on a sphere: brightness/contrast move |x| more than its direction
+    u = z / |z| * sqrt(D)                    # (N, D) on a sphere (measured better than without: README)
     p = softmax(u @ weights + bias)          # (N, K) over the taught labels
 
 Both fits produce that same form, so one file format and one `predict_proba` serve both:

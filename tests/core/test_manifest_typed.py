@@ -5,6 +5,7 @@ next to this folder as in the repo, so the shipped-manifest tests run there too)
 """
 import copy
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
@@ -108,7 +109,13 @@ def test_emotion_entry(shipped):
     assert (e.input.width, e.input.height) == (64, 64) and e.input.grey
     assert e.input.shape == (-1, 64, 64, 1) and e.input.warmup_shape() == (1, 64, 64, 1)
     assert e.labels == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
-    assert dict(e.outputs) == {"probabilities": "Identity:0"} and not e.is_detector
+    assert dict(e.outputs) == {"features": "Identity:0", "probabilities": "Identity_1:0"} and not e.is_detector
+    assert e.feature_size == 128                    # the calibration head's input (issue 15)
+    graph_and_weights = [f.sha256 for f in e.files if f.role in ("graph", "weights")]
+    assert len(graph_and_weights) == 2 and len(e.model_sha256) == 64
+    expected = hashlib.sha256("".join(f"{h}\n" for h in graph_and_weights).encode()).hexdigest()
+    assert e.model_sha256 == expected               # one id for both files
+    assert shipped.require("blazeface_short_range").feature_size is None
     with pytest.raises(ManifestError, match="not a detector"):
         e.detector_spec()
 

@@ -16,7 +16,35 @@ from moodcam.pipeline import FrameLogic, FrameLogicConfig
 
 def compute(frames: int = 120) -> dict:
     return {"near": _run(BLAZEFACE_SHORT_RANGE, BLAZEFACE_SHORT_RANGE_SPEC, frames),
-            "far": _run(BLAZEFACE_FULL_RANGE, BLAZEFACE_FULL_RANGE_SPEC, frames)}
+            "far": _run(BLAZEFACE_FULL_RANGE, BLAZEFACE_FULL_RANGE_SPEC, frames),
+            "calibration": _calibration()}
+
+
+def _calibration() -> dict:
+    """Both heads fitted on seeded, overlapping features (so the CV is not trivially perfect), their held-out
+    accuracy, and the calibrated probabilities of a few frames, through the JSON file and back."""
+    from moodcam.calibration import METHODS, calibrated_probabilities, calibration_from_json, calibration_to_json, \
+        fit_calibration
+    from moodcam.mood.labels import EMOTIONS
+
+    rng = np.random.default_rng(20261215)
+    moods = ("happy", "sad", "surprise", "neutral")
+    centres = rng.normal(1.0, 0.25, (4, 128))
+    x = np.concatenate([c + rng.normal(0.0, 0.6, (40, 128)) for c in centres])     # (160, 128)
+    labels = [m for m in moods for _ in range(40)]
+    generic = rng.dirichlet(np.ones(7), 160)
+    numbers, out_labels = {}, []
+    for method in METHODS:
+        fit = fit_calibration(x, labels, emotion_labels=EMOTIONS, generic_probabilities=generic, method=method)
+        _, again = calibration_from_json(calibration_to_json("fp", fit, "0" * 64), model_sha256="0" * 64,
+                                         feature_size=128)
+        p = calibrated_probabilities(again.head, generic[::16], x[::16], EMOTIONS)      # (10, 7)
+        numbers[f"{method}_cv"] = fit.cv_accuracy
+        numbers[f"{method}_generic"] = fit.generic_accuracy
+        numbers.update({f"{method}_p{i}": float(v) for i, v in enumerate(p.ravel())})
+        numbers[f"{method}_weights_sum"] = float(np.abs(fit.head.weights).sum())
+        out_labels += [f"{method}:{EMOTIONS[k]}" for k in p.argmax(axis=1)]
+    return {"numbers": numbers, "labels": out_labels}
 
 
 def _run(anchor_options, spec, frames: int) -> dict:
