@@ -113,6 +113,7 @@
     const indexURL = base + site.pyodide;
     const place = snapshotPlace(base, site);
     const saved = snapshots ? await readSnapshot(place) : null;
+    if (saved) mark("snapshot-read");
     let pyodide = null;
     if (saved) {
       try {
@@ -129,6 +130,9 @@
     }
     mark("pyodide-runtime");
     await pyodide.loadPackage("numpy");
+    mark("numpy-loaded");
+    pyodide.runPython("import numpy");    // here rather than inside moodcam's first import: its own phase
+    mark("numpy-imported");
     return pyodide;
   }
 
