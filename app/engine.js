@@ -48,6 +48,94 @@
     pyodide.runPython("import importlib; importlib.invalidate_caches()");
   }
 
+  // Pyodide memory snapshot (return visits). Starting the interpreter (Python's own
+  // initialisation and the import of its core modules) is most of Pyodide's start-up; a
+  // snapshot of a freshly started interpreter's memory, kept in Cache Storage on this device,
+  // restores it in a fraction of the time. The snapshot is made once, after the first visit's
+  // start, by a short-lived worker of its own (app/snapshot.js): making one needs
+  // loadPyodide's `_makeSnapshot`, which wraps every JS global in a proxy that native methods
+  // refuse ("Illegal invocation"), so the engine's own interpreter cannot be the one. numpy
+  // loads after the restore (its compiled modules cannot be in a snapshot). The cache name
+  // holds the runtime's sha256s, so another Pyodide build never reads it (and Pyodide itself
+  // refuses a snapshot of another build); one that fails to load is deleted and remade.
+  // Only the worker engine uses snapshots; `?snapshot=0` turns them off for a visit.
+  const SNAPSHOT_PREFIX = "pyodide-snapshot-";
+  const SNAPSHOT_DELAY_MS = 5000;   // after Python starts: out of the way of the first mood
+
+  function snapshotPlace(base, site) {
+    const files = site.files || {};
+    const runtime = ["pyodide.asm.wasm", "pyodide.asm.js", "python_stdlib.zip"];
+    return {
+      cache: SNAPSHOT_PREFIX + runtime.map((name) => String(files[site.pyodide + name]).slice(0, 12)).join("-"),
+      url: base + site.pyodide + "interpreter.snapshot",
+    };
+  }
+
+  const SNAPSHOT_MAGIC = 1886286592;   // Pyodide 0.27's snapshot header (its own check comes later)
+  const WASM_PAGE = 65536;
+
+  function looksWhole(bytes) {
+    // Checked before Pyodide sees it: a snapshot sets the interpreter's initial memory, and a
+    // damaged one makes wasm instantiation fail in a way loadPyodide never reports (it hangs).
+    if (bytes.byteLength < 16 || bytes.byteLength % 4) return false;
+    const header = new Uint32Array(bytes.buffer, bytes.byteOffset, 4);
+    const heap = bytes.byteLength - header[1];
+    return header[0] === SNAPSHOT_MAGIC && header[1] < bytes.byteLength && heap > 0 && heap % WASM_PAGE === 0;
+  }
+
+  async function readSnapshot(place) {
+    let response;
+    try {
+      response = await (await caches.open(place.cache)).match(place.url);
+      if (!response) return null;
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      if (looksWhole(bytes)) return bytes;
+    } catch (_) { /* unreadable: treated as damaged */ }
+    console.warn("moodcam: the Pyodide snapshot did not load (damaged); it is remade after this start.");
+    await caches.delete(place.cache).catch(() => {});
+    return null;
+  }
+
+  function makeSnapshotLater(base, site, place) {
+    setTimeout(() => {
+      const worker = new Worker(base + "app/snapshot.js");
+      worker.onmessage = (event) => {
+        if (event.data.error) console.warn("moodcam: no Pyodide snapshot kept:", event.data.error);
+        else mark("snapshot-kept");
+        worker.terminate();
+      };
+      worker.postMessage({ indexURL: base + site.pyodide, cache: place.cache, url: place.url,
+                           prefix: SNAPSHOT_PREFIX });
+    }, SNAPSHOT_DELAY_MS);
+  }
+
+  async function startPyodide(base, site, snapshots) {
+    const indexURL = base + site.pyodide;
+    const place = snapshotPlace(base, site);
+    const saved = snapshots ? await readSnapshot(place) : null;
+    if (saved) mark("snapshot-read");
+    let pyodide = null;
+    if (saved) {
+      try {
+        pyodide = await scope.loadPyodide({ indexURL, _loadSnapshot: saved });
+        mark("pyodide-from-snapshot");
+      } catch (error) {
+        console.warn("moodcam: the Pyodide snapshot did not load; starting without it.", error);
+        await caches.delete(place.cache).catch(() => {});
+      }
+    }
+    if (!pyodide) {
+      pyodide = await scope.loadPyodide({ indexURL });
+      if (snapshots) makeSnapshotLater(base, site, place);
+    }
+    mark("pyodide-runtime");
+    await pyodide.loadPackage("numpy");
+    mark("numpy-loaded");
+    pyodide.runPython("import numpy");    // here rather than inside moodcam's first import: its own phase
+    mark("numpy-imported");
+    return pyodide;
+  }
+
   function coded(error, code) {
     return Object.assign(error instanceof Error ? error : new Error(String(error)), { code });
   }
@@ -70,7 +158,7 @@
       let pyodideReady;
       try {
         await loadScript(base + site.pyodide + "pyodide.js");
-        pyodideReady = scope.loadPyodide({ indexURL: base + site.pyodide, packages: ["numpy"] })
+        pyodideReady = startPyodide(base, site, inWorker && typeof caches !== "undefined" && (start.params || {}).snapshot !== "0")
           .then((py) => { mark("pyodide-loaded"); return py; });
       } catch (error) {
         throw coded(error, "pyodide");

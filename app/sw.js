@@ -5,6 +5,9 @@
 //   any change to any file gives a new worker with its own cache ("moodcam-<VERSION>").
 // - install: fetch site.json and every file it lists into that cache, each checked against
 //   its sha256; one failure fails the install and the previous version stays in charge.
+//   Files in site.json's "on_demand" (models and packages the default view does not load:
+//   FaceMesh, the far-range detector, custom detectors, micropip) are not precached: they are
+//   fetched, checked and added to the same cache the first time the app asks for them.
 // - the first install takes over at once; an update waits until no page runs the old
 //   version (or the only page reloads), then activate deletes every older cache.
 "use strict";
@@ -48,16 +51,12 @@ async function precache() {
   if (site.site_version !== VERSION) {   // a deploy happened between sw.js and site.json
     throw new Error(`site.json is for build ${site.site_version}, this worker for ${VERSION}`);
   }
-  const entries = Object.entries(site.files).filter(([path]) => path !== "sw.js");
+  const onDemand = new Set(site.on_demand || []);
+  const entries = Object.entries(site.files).filter(([path]) => path !== "sw.js" && !onDemand.has(path));
   entries.push(["", site.files["index.html"]]);   // the scope URL itself is the page
   const responses = await Promise.all(entries.map(async ([path, sha256]) => {
     const url = new URL(path, SCOPE);
-    const response = await fetch(url, { cache: "no-cache" });
-    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-    const digest = await crypto.subtle.digest("SHA-256", await response.clone().arrayBuffer());
-    const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-    if (hex !== sha256) throw new Error(`${path} changed while this version was being cached`);
-    return [url, response];
+    return [url, await fetchChecked(url, path, sha256)];
   }));
   await caches.delete(CACHE);   // a half-filled cache from an interrupted install
   const cache = await caches.open(CACHE);
@@ -65,9 +64,43 @@ async function precache() {
   await Promise.all(responses.map(([url, response]) => cache.put(url, response)));
 }
 
+async function fetchChecked(url, path, sha256) {
+  const response = await fetch(url, { cache: "no-cache" });
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  const digest = await crypto.subtle.digest("SHA-256", await response.clone().arrayBuffer());
+  const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  if (hex !== sha256) throw new Error(`${path} changed while this version was being cached`);
+  return response;
+}
+
+let siteOfThisVersion = null;   // site.json as cached by install
+
+async function onDemandSha(cache, url) {
+  if (!siteOfThisVersion) {
+    const cached = await cache.match(new URL("site.json", SCOPE));
+    siteOfThisVersion = cached ? await cached.json() : { files: {}, on_demand: [] };
+  }
+  const path = url.href.slice(SCOPE.href.length);
+  return (siteOfThisVersion.on_demand || []).includes(path) ? siteOfThisVersion.files[path] : null;
+}
+
 async function fromCache(request) {
   const cache = await caches.open(CACHE);
-  return (await cache.match(request)) || fetch(request);
+  const cached = await cache.match(request);
+  if (cached) return cached;
+  const url = new URL(request.url);
+  url.search = "";
+  const sha256 = await onDemandSha(cache, url);
+  if (sha256) {
+    // First use of an on-demand file: kept only when it is this version's file; otherwise
+    // the network's answer goes through uncached (the app's own sha256 check reports it).
+    try {
+      const response = await fetchChecked(url, url.pathname, sha256);
+      await cache.put(url, response.clone());
+      return response;
+    } catch (_) { /* fall through */ }
+  }
+  return fetch(request);
 }
 
 async function navigate(request) {

@@ -13,7 +13,7 @@ for _p in (REPO, REPO / "py"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
-from bench.harness import CLIPS, ENGINES, PARTS_CLIPS, PIPELINES, Options, run  # noqa: E402
+from bench.harness import CLIPS, COLD_ENGINES, ENGINES, PARTS_CLIPS, PIPELINES, Options, run  # noqa: E402
 from bench.site import BenchError  # noqa: E402
 
 
@@ -48,9 +48,9 @@ def parser() -> argparse.ArgumentParser:
                    help="extra worker/page windows each (alternating order) on wasm one_face at equal cadence, "
                         "for issue 11's worker-vs-main-thread check (default 3, --quick 1; 0 skips)")
     p.add_argument("--no-cold", action="store_true", help="skip the cold-start / first-visit measurements")
-    p.add_argument("--cold-engines", type=lambda v: _list(v, ENGINES), default=list(ENGINES),
-                   help="engines measured for cold start on wasm: worker (as shipped), page (?worker=0) "
-                        "(default worker,page)")
+    p.add_argument("--cold-engines", type=lambda v: _list(v, COLD_ENGINES), default=list(COLD_ENGINES),
+                   help="engines measured for cold start on wasm: worker (as shipped), page (?worker=0), and the "
+                        "peer human (its first face with an emotion, same run) (default worker,page,human)")
     p.add_argument("--webgl-cold-engines", type=lambda v: _list(v, ENGINES), default=["worker"],
                    help="engines measured for cold start on webgl (default worker)")
     p.add_argument("--cold-repeats", type=int, default=3,

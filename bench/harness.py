@@ -43,6 +43,9 @@ PIPELINES = ["ours-equal", "ours-equal-page", "ours-far", "floor-equal", "human-
 PARTS_PIPELINES = {"ours-parts"}
 PARTS_CLIPS = ["one_face", "two_faces"]
 ENGINES = ("worker", "page")
+# Cold start also measures a peer in the same run: human's own page (bench/pages/human.html, its
+# default skipping, as a user meets it), to its first face with an emotion.
+COLD_ENGINES = ("worker", "page", "human")
 EXTRA_FLAGS = ["--enable-precise-memory-info", "--autoplay-policy=no-user-gesture-required"]
 CPU_THROTTLE = 4
 
@@ -93,7 +96,7 @@ class Options:
     parts_clips: list[str] = field(default_factory=lambda: list(PARTS_CLIPS))
     pipelines: list[str] = field(default_factory=lambda: list(PIPELINES))
     cold: bool = True
-    cold_engines: list[str] = field(default_factory=lambda: list(ENGINES))
+    cold_engines: list[str] = field(default_factory=lambda: list(COLD_ENGINES))
     webgl_cold_engines: list[str] = field(default_factory=lambda: ["worker"])
     cold_throttle: bool = True
     cold_repeats: int = 3
@@ -423,6 +426,9 @@ def run_pipeline(context, base: str, pipeline: str, backend: str, warmup: int, f
 COLD_ORDER = [("to_engine", "navigation", "engine-start"),     # page + site.json + starting the worker
               ("tfjs", "engine-start", "tfjs-loaded"),
               ("pyodide_numpy", "engine-start", "pyodide-loaded"),
+              ("pyodide_interpreter", "engine-start", "pyodide-runtime"),   # restored from a snapshot or started
+              ("numpy_load", "pyodide-runtime", "numpy-loaded"),          # loadPackage: unpack + shared libraries
+              ("numpy_import", "numpy-loaded", "numpy-imported"),
               ("wheel", "runtimes-loaded", "moodcam-installed"),  # the checked wheel unpacked into site-packages
               ("python_start", "moodcam-installed", "python-start"),
               ("models", "python-start", "models-ready"),       # backend + models (camera opens meanwhile)
@@ -528,7 +534,54 @@ def one_visit(context, url: str, engine: str, backend: str, traffic: Traffic, ti
                 entry["service_worker_controls_after_s"] = round(time.monotonic() - t, 2)
             except BenchError as error:
                 entry["service_worker"] = str(error)
+        entry["pyodide_from_snapshot"] = marks.get("pyodide-from-snapshot") is not None
+        if engine == "worker" and not entry["pyodide_from_snapshot"] and "snapshot=0" not in url:
+            # The engine keeps a Pyodide snapshot a few seconds after Python starts (app/engine.js):
+            # wait for it, so the next visit is a true return visit.
+            t = time.monotonic()
+            try:
+                scope = engine_scope(page, engine, 5.0)
+                wait_for(scope, "() => performance.getEntriesByName('moodcam:snapshot-kept').length > 0",
+                         90.0, "the Pyodide snapshot to be kept", poll=0.25)
+                entry["snapshot_kept_after_s"] = round(time.monotonic() - t, 2)
+            except BenchError as error:
+                entry["snapshot"] = str(error)
         entry["bytes_with_precache"] = Traffic.summary(traffic.snapshot())
+    finally:
+        if cdp is not None:
+            cdp.detach()
+        page.close()
+    return entry
+
+
+PEER_FIRST_RESULT = "() => { const r = window.bench.records.find((r) => r.labelled > 0); return r ? r.t_end : null; }"
+
+
+def peer_visit(context, url: str, traffic: Traffic, timeout: float, throttle: float | None = None) -> dict:
+    """One visit of a peer's bench page: ms from navigation to its first face with an emotion."""
+    traffic.reset()
+    page = context.new_page()
+    cdp = None
+    entry: dict = {}
+    try:
+        if throttle:
+            cdp = context.new_cdp_session(page)
+            cdp.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
+            entry["cpu_throttle"] = {"rate": throttle, "applies_to": "the page's main thread (all of human)"}
+        page.goto(url)
+        try:
+            wait_for(page, f"() => window.bench.state === 'error' || ({PEER_FIRST_RESULT})() !== null", timeout,
+                     "the peer's first face with an emotion")
+        except BenchError as error:
+            entry["error"] = str(error)
+        if page.evaluate("() => window.bench.state") == "error":
+            entry["error"] = page.evaluate("() => window.bench.error")[:300]
+        first = page.evaluate(PEER_FIRST_RESULT)
+        marks = page.evaluate("() => window.bench.marks")
+        entry["marks_ms"] = {**marks, "first-result": first}
+        entry["phases"] = {"models": marks.get("models"), "to_first_mood": first}
+        entry["main_thread_long_tasks"] = _long_tasks(page, first)
+        entry["bytes"] = Traffic.summary(traffic.snapshot())
     finally:
         if cdp is not None:
             cdp.detach()
@@ -551,7 +604,11 @@ def run_cold(server_url: str, traffic: Traffic, clip: Path, backend: str, engine
         visits = ([("first", None), ("return", None)] + [(f"return_{i}", None) for i in range(2, repeats + 1)]
                   + ([("return_throttled", CPU_THROTTLE)] if throttle else []))
         for name, rate in visits:
-            out[name] = one_visit(context, url, engine, backend, traffic, timeout, rate)
+            if engine == "human":
+                out[name] = peer_visit(context, f"{server_url}bench/human.html?backend={backend}&mode=default",
+                                       traffic, timeout, rate)
+            else:
+                out[name] = one_visit(context, url, engine, backend, traffic, timeout, rate)
     return out
 
 

@@ -30,13 +30,15 @@ def _deploy(root: Path, label: str) -> str:
     (root / "app" / "a.js").write_text(f'self.BUILD = "{label}";\n')
     (root / "vendor" / "lib-1.0").mkdir(parents=True, exist_ok=True)
     (root / "vendor" / "lib-1.0" / "lib.js").write_text("self.LIB = 1;\n")
+    (root / "vendor" / "lib-1.0" / "extra.js").write_text(f"self.EXTRA = '{label}';\n")   # on demand
     shutil.copyfile(REPO / "app" / "sw.js", root / "sw.js")
     (root / "site.json").unlink(missing_ok=True)
     files = _site_files(root)
     version = site_version(files)
     stamp_service_worker(root / "sw.js", version)
     files["sw.js"] = _site_files(root)["sw.js"]
-    (root / "site.json").write_text(json.dumps({"site_version": version, "files": files}))
+    (root / "site.json").write_text(json.dumps({"site_version": version, "files": files,
+                                                "on_demand": ["vendor/lib-1.0/extra.js"]}))
     return version
 
 
@@ -105,3 +107,30 @@ def test_install_fails_whole_when_a_file_does_not_match_site_json(tmp_path):
         time.sleep(2)
         assert page.evaluate("navigator.serviceWorker.controller") is None
         assert page.evaluate(CACHES) == []
+
+
+CACHED_PATHS = """() => caches.keys().then(k => caches.open(k.find(n => n.startsWith('moodcam-'))))
+    .then(c => c.keys()).then(r => r.map(q => new URL(q.url).pathname).sort())"""
+
+
+def test_on_demand_files_are_cached_on_first_use_and_only_when_they_match(tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing")
+    root = tmp_path / "site"
+    _deploy(root, "one")
+    with serving(root) as server, chromium(webgl=False) as context:
+        page = context.new_page()
+        page.goto(server.url)
+        _wait(page, "navigator.serviceWorker.controller !== null")
+        assert "/vendor/lib-1.0/lib.js" in page.evaluate(CACHED_PATHS)
+        assert "/vendor/lib-1.0/extra.js" not in page.evaluate(CACHED_PATHS), "not precached"
+        assert "one" in page.evaluate("fetch('vendor/lib-1.0/extra.js').then(r => r.text())")
+        _wait(page, f"{CACHED_PATHS}.then(p => p.includes('/vendor/lib-1.0/extra.js'))")
+
+        # Another build's bytes on the server (a deploy under a running page): answered, never cached.
+        (root / "vendor" / "lib-1.0" / "extra.js").write_text("self.EXTRA = 'other build';\n")
+        page.evaluate("caches.keys().then(k => caches.open(k[0])).then(c => c.delete('vendor/lib-1.0/extra.js'))")
+        assert "/vendor/lib-1.0/extra.js" not in page.evaluate(CACHED_PATHS)
+        assert "other build" in page.evaluate("fetch('vendor/lib-1.0/extra.js').then(r => r.text())")
+        time.sleep(1)
+        assert "/vendor/lib-1.0/extra.js" not in page.evaluate(CACHED_PATHS)

@@ -81,3 +81,25 @@ def test_build_writes_the_version_into_sw_js_and_any_change_renews_it(tmp_path):
     site2, sw2 = _built(second)
     assert site2["site_version"] != site["site_version"]
     assert VERSION_LINE.search(sw2).group(1) == site2["site_version"]
+
+
+def test_the_start_set_matches_the_models_the_app_loads_first():
+    """site.json's on_demand leaves out exactly what the default view loads (modes.py)."""
+    import ast
+
+    from moodcam_tools.site.assemble import START_MODELS, on_demand_files
+
+    tree = ast.parse((REPO / "py" / "moodcam" / "browser" / "modes.py").read_text())
+    constants = {t.id: ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                 for t in node.targets if isinstance(t, ast.Name) and t.id in ("DETECTORS", "EMOTION")}
+    assert set(START_MODELS) == {constants["DETECTORS"]["near"], constants["EMOTION"]}
+    pyodide = "vendor/pyodide-0.27.7/"
+    files = {f"models/{m}/{f}": "x" for m in ("blazeface_short_range", "emotion_mini_xception", "face_landmark")
+             for f in ("model.json", "group1-shard1of1.bin", "README.md")}
+    files.update({"models/manifest.json": "x", "index.html": "x", "app/boot.js": "x",
+                  f"{pyodide}pyodide.asm.wasm": "x", f"{pyodide}numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl": "x",
+                  f"{pyodide}micropip-0.9.0-py3-none-any.whl": "x", f"{pyodide}pyodide.mjs": "x"})
+    assert on_demand_files(files, pyodide) == sorted([
+        "models/blazeface_short_range/README.md", "models/emotion_mini_xception/README.md",
+        "models/face_landmark/README.md", "models/face_landmark/group1-shard1of1.bin",
+        "models/face_landmark/model.json", f"{pyodide}micropip-0.9.0-py3-none-any.whl", f"{pyodide}pyodide.mjs"])

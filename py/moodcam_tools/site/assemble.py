@@ -109,6 +109,27 @@ def stamp_service_worker(path: Path, version: str) -> None:
     path.write_text(stamped)
 
 
+# The models the default view loads at start (py/moodcam/browser/modes.py: DETECTORS["near"] and
+# EMOTION; tests/site checks the two agree). Every other model, the model cards and the Pyodide
+# packages moodcam does not load are "on demand": the service worker caches them on first use
+# instead of on the first visit (app/sw.js).
+START_MODELS = ("blazeface_short_range", "emotion_mini_xception")
+
+
+def on_demand_files(files: dict[str, str], pyodide_dir: str) -> list[str]:
+    """site.json's "on_demand": files a first start never fetches, sorted."""
+    def needed_at_start(path: str) -> bool:
+        if path.startswith("models/"):
+            parts = path.split("/")
+            return path == "models/manifest.json" or (
+                len(parts) == 3 and parts[1] in START_MODELS and not parts[2].endswith(".md"))
+        if path.startswith(pyodide_dir):
+            name = path[len(pyodide_dir):]
+            return not (name.endswith(".whl") and not name.startswith("numpy-")) and name != "pyodide.mjs"
+        return True
+    return sorted(path for path in files if not needed_at_start(path))
+
+
 def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO, quiet: bool = False) -> Path:
     started = time.monotonic()
     for required in ("index.html", "app"):
@@ -147,6 +168,7 @@ def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO,
             "wheel": f"wheels/{wheel.name}",
             "models": "models/",
             "files": files,
+            "on_demand": on_demand_files(files, pyodide_dir),
         }
         (stage / "site.json").write_text(json.dumps(site, indent=1, sort_keys=True) + "\n")
         # Last, so site.json and the stamped sw.js get copies too.

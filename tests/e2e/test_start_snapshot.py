@@ -1,0 +1,67 @@
+"""Return visits start Python from a memory snapshot of the interpreter kept on the device.
+
+The first visit takes the snapshot (after Pyodide starts, before numpy loads) into Cache Storage;
+the next visit restores it (engine mark `pyodide-from-snapshot`) and reaches the mood; a
+damaged snapshot is refused, deleted and replaced, and the visit still reaches the mood.
+"""
+from __future__ import annotations
+
+import pytest
+
+from bench.harness import ENGINE_MARKS
+
+from .conftest import open_app
+
+pytestmark = pytest.mark.e2e
+
+SNAPSHOTS = "() => caches.keys().then(k => k.filter(n => n.startsWith('pyodide-snapshot-')))"
+
+
+def engine_marks(app) -> dict:
+    """The engine worker's performance marks (app/engine.js), name -> ms since its time origin."""
+    [worker] = [w for w in app.page.workers if w.url.endswith("/app/worker.js")]
+    return dict(worker.evaluate(ENGINE_MARKS))
+
+
+def visit(app, what: str) -> dict:
+    app.wait_for(lambda s: s.data().get("mood") == "happy", 120, f"mood 'happy' on the {what}")
+    return engine_marks(app)
+
+
+def test_return_visit_restores_the_interpreter_and_a_damaged_snapshot_is_replaced(server, cameras):
+    with open_app(server, camera=cameras("astronaut"), query="?backend=wasm&bench=1") as app:
+        first = visit(app, "first visit")
+        assert "pyodide-from-snapshot" not in first and "pyodide-runtime" in first
+        app.wait_for(lambda s: "snapshot-kept" in engine_marks(s), 60, "a snapshot kept in Cache Storage")
+        [name] = app.page.evaluate(SNAPSHOTS)
+
+        app.page.reload()
+        second = visit(app, "return visit")
+        assert "pyodide-from-snapshot" in second, (second, [c for c in app.console if "snapshot" in c])
+        # Restoring is the point: the interpreter is up sooner than on the first visit.
+        print(f"\ninterpreter ready at {first['pyodide-runtime'] - first['engine-start']:.0f} ms "
+              f"(first visit) vs {second['pyodide-runtime'] - second['engine-start']:.0f} ms (return)")
+
+        # A damaged snapshot (same cache, same entry, wrong bytes) is refused and replaced.
+        app.page.evaluate("""async (name) => {
+            const cache = await caches.open(name);
+            const [request] = await cache.keys();
+            await cache.put(request, new Response(new Uint8Array(4096).fill(7)));
+        }""", name)
+        app.page.reload()
+        third = visit(app, "visit with a damaged snapshot")
+        assert "pyodide-from-snapshot" not in third
+        assert any("snapshot did not load" in line for line in app.console), app.console[-5:]
+        app.wait_for(lambda s: "snapshot-kept" in engine_marks(s), 60, "the snapshot remade")
+        size = app.page.evaluate("""async (name) => {
+            const cache = await caches.open(name);
+            const [request] = await cache.keys();
+            return (await (await cache.match(request)).arrayBuffer()).byteLength;
+        }""", name)
+        assert size > 1_000_000, "a good snapshot replaced the damaged one"
+        assert app.error()["hidden"]
+
+    with open_app(server, camera=cameras("astronaut"), query="?backend=wasm&bench=1&snapshot=0") as app:
+        marks = visit(app, "visit with ?snapshot=0")
+        assert "pyodide-runtime" in marks
+        assert app.page.evaluate(SNAPSHOTS) == [], "?snapshot=0 neither reads nor keeps a snapshot"
