@@ -60,7 +60,9 @@
   // refuses a snapshot of another build); one that fails to load is deleted and remade.
   // Only the worker engine uses snapshots; `?snapshot=0` turns them off for a visit.
   const SNAPSHOT_PREFIX = "pyodide-snapshot-";
-  const SNAPSHOT_DELAY_MS = 5000;   // after Python starts: out of the way of the first mood
+  // After Python starts: well out of the way of the first moments of use (it costs a second
+  // interpreter start on the other core); a return visit comes later anyway.
+  const SNAPSHOT_DELAY_MS = 15000;
 
   function snapshotPlace(base, site) {
     const files = site.files || {};
