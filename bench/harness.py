@@ -21,6 +21,7 @@ one frame in flight at a time, so fps figures share one scheduling model.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
@@ -481,18 +482,30 @@ def _long_tasks(page, until: float | None) -> dict:
             "until_ms": until, "count_whole_visit": len(tasks)}
 
 
-def one_visit(context, url: str, engine: str, backend: str, traffic: Traffic, timeout: float,
-              throttle: float | None = None) -> dict:
+@contextlib.contextmanager
+def fresh_page(context, traffic: Traffic, throttle: float | None):
+    """A new tab for one visit (the traffic counter reset), its main thread throttled if asked.
+
+    Chrome DevTools Protocol throttling applies to the page's main thread only: Chromium refuses it
+    for dedicated workers ("only supported for pages, not workers")."""
     traffic.reset()
     page = context.new_page()
     cdp = None
-    entry: dict = {}
     try:
         if throttle:
-            # Chrome DevTools Protocol throttling applies to the page's main thread only: Chromium
-            # refuses it for dedicated workers ("only supported for pages, not workers").
             cdp = context.new_cdp_session(page)
             cdp.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
+        yield page
+    finally:
+        if cdp is not None:
+            cdp.detach()
+        page.close()
+
+
+def one_visit(context, url: str, engine: str, backend: str, traffic: Traffic, timeout: float,
+              throttle: float | None = None) -> dict:
+    entry: dict = {}
+    with fresh_page(context, traffic, throttle) as page:
         page.goto(url)
         entry["controlled_by_service_worker"] = page.evaluate("() => !!(navigator.serviceWorker && "
                                                               "navigator.serviceWorker.controller)")
@@ -525,7 +538,7 @@ def one_visit(context, url: str, engine: str, backend: str, traffic: Traffic, ti
         entry["controlled_at_first_mood"] = page.evaluate("() => !!(navigator.serviceWorker && "
                                                           "navigator.serviceWorker.controller)")
         if not entry["controlled_at_first_mood"] and "sw=0" not in url:
-            # The service worker precaches the whole site before it takes control: wait for it, so
+            # The service worker precaches what a start needs before it takes control: wait for it, so
             # the next visit is a true return visit (served from its cache).
             t = time.monotonic()
             try:
@@ -536,7 +549,7 @@ def one_visit(context, url: str, engine: str, backend: str, traffic: Traffic, ti
                 entry["service_worker"] = str(error)
         entry["pyodide_from_snapshot"] = marks.get("pyodide-from-snapshot") is not None
         if engine == "worker" and not entry["pyodide_from_snapshot"] and "snapshot=0" not in url:
-            # The engine keeps a Pyodide snapshot a few seconds after Python starts (app/engine.js):
+            # The engine keeps a Pyodide snapshot 15 s after Python starts (app/engine.js):
             # wait for it, so the next visit is a true return visit.
             t = time.monotonic()
             try:
@@ -547,10 +560,6 @@ def one_visit(context, url: str, engine: str, backend: str, traffic: Traffic, ti
             except BenchError as error:
                 entry["snapshot"] = str(error)
         entry["bytes_with_precache"] = Traffic.summary(traffic.snapshot())
-    finally:
-        if cdp is not None:
-            cdp.detach()
-        page.close()
     return entry
 
 
@@ -559,15 +568,10 @@ PEER_FIRST_RESULT = "() => { const r = window.bench.records.find((r) => r.labell
 
 def peer_visit(context, url: str, traffic: Traffic, timeout: float, throttle: float | None = None) -> dict:
     """One visit of a peer's bench page: ms from navigation to its first face with an emotion."""
-    traffic.reset()
-    page = context.new_page()
-    cdp = None
     entry: dict = {}
-    try:
-        if throttle:
-            cdp = context.new_cdp_session(page)
-            cdp.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
-            entry["cpu_throttle"] = {"rate": throttle, "applies_to": "the page's main thread (all of human)"}
+    if throttle:
+        entry["cpu_throttle"] = {"rate": throttle, "applies_to": "the page's main thread (all of human)"}
+    with fresh_page(context, traffic, throttle) as page:
         page.goto(url)
         try:
             wait_for(page, f"() => window.bench.state === 'error' || ({PEER_FIRST_RESULT})() !== null", timeout,
@@ -582,10 +586,6 @@ def peer_visit(context, url: str, traffic: Traffic, timeout: float, throttle: fl
         entry["phases"] = {"models": marks.get("models"), "to_first_mood": first}
         entry["main_thread_long_tasks"] = _long_tasks(page, first)
         entry["bytes"] = Traffic.summary(traffic.snapshot())
-    finally:
-        if cdp is not None:
-            cdp.detach()
-        page.close()
     return entry
 
 

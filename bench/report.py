@@ -306,8 +306,8 @@ def cold_table(cold: dict) -> str:
             pre = v1.get("bytes_with_precache")
             lines.append("")
             lines.append(f"{engine}: first visit to the first mood: {first['total_bytes'] / 1e6:.2f} MB in "
-                         f"{first['requests']} requests ({kinds}); the service worker (which precaches the whole "
-                         "site before it takes control) was "
+                         f"{first['requests']} requests ({kinds}); the service worker (which precaches what a start "
+                         "needs before it takes control) was "
                          + ("already in control at the first mood" if v1.get("controlled_at_first_mood") else
                             f"in control {v1.get('service_worker_controls_after_s')} s after it")
                          + (f", {pre['total_bytes'] / 1e6:.2f} MB in {pre['requests']} requests by then" if pre else "")
