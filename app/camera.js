@@ -8,9 +8,6 @@
 // - "bitmap": one ImageBitmap per request, transferred, taken on the next
 //   requestVideoFrameCallback (or requestAnimationFrame with clock "raf": frames back to back).
 "use strict";
-// The first of moodcam's scripts to run: what the main thread did before this mark was the
-// browser parsing and styling the static page (the e2e freeze test reports it apart).
-try { performance.mark("moodcam:page-scripts"); } catch (_) { /* marks are optional */ }
 
 (function () {
   function errorInfo(error) {
