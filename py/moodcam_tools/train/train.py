@@ -37,7 +37,7 @@ from ..errors import BuildError
 from .augment import augment, boxes_to_model, build_augmenter, letterbox_image, normalise
 from .datasets import DEFAULT_IMAGE_CACHE_MB, Dataset, ImageCache
 from .evaluate import STAT_KEYS, coco_evaluate, format_summary
-from .loss import LOSSES, MultiboxLoss
+from .loss import BOX_LOSSES, LOSSES, MultiboxLoss
 from .model import DetectorConfig, build_model
 from .targets import AnchorMatcher
 
@@ -52,6 +52,7 @@ class TrainSettings:
     batch_size: int = 16
     learning_rate: float = 2e-3
     loss: str = "focal"
+    box_loss: str = "smooth_l1"     # one of loss.BOX_LOSSES
     patience: int = 12
     monitor: str = "AP"
     seed: int = 0
@@ -66,6 +67,8 @@ class TrainSettings:
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
             raise BuildError(f"unknown loss {self.loss!r}", expected=" or ".join(LOSSES))
+        if self.box_loss not in BOX_LOSSES:
+            raise BuildError(f"unknown box loss {self.box_loss!r}", expected=" or ".join(BOX_LOSSES))
         if self.monitor not in MONITORS:
             raise BuildError(f"unknown metric to monitor {self.monitor!r}", expected=" or ".join(MONITORS))
         if self.epochs < 1 or self.batch_size < 1:
@@ -261,7 +264,8 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
         log(f"backbone initialised from {path.name} ({len(done)} layers)")
 
     matcher = AnchorMatcher(config.anchor_options, config.decode_options())
-    loss_fn = MultiboxLoss(matcher.regression_weights(), kind=settings.loss)
+    loss_fn = MultiboxLoss(matcher.regression_weights(), kind=settings.loss, box_loss=settings.box_loss,
+                           anchors=matcher.anchors, decode=config.decode_options())
     images = settings.image_cache()            # one budget for both (the prefetch thread shares it)
     train_maker = BatchMaker(train_set, config, matcher, settings, train=True, images=images)
     val_maker = BatchMaker(val_set, config, matcher, settings, train=False, images=images)
@@ -304,7 +308,8 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
 
     log(f"{len(train_set.samples)} training / {len(val_set.samples)} validation images, "
         f"{len(config.class_names)} classes {list(config.class_names)}, {config.input_size} px, "
-        f"{config.num_anchors} anchors, {model.count_params():,} parameters, loss {settings.loss}")
+        f"{config.num_anchors} anchors ({config.box_coding} coding, aspect ratios {list(config.aspect_ratios)}), "
+        f"{model.count_params():,} parameters, loss {settings.loss} + {settings.box_loss}")
     started = time.monotonic() - float(state.get("seconds", 0.0))
     stop_reason = "all epochs done"
     for epoch in range(state["epoch"] + 1, settings.epochs):
