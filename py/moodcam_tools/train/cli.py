@@ -130,6 +130,9 @@ def train_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-flip", action="store_true", help="no horizontal flips (for classes that are mirror "
                                                           "images of each other)")
     g.add_argument("--no-augment", action="store_true", help="train on the images as they are")
+    g.add_argument("--augment", default="basic", choices=("basic", "strong"), dest="augment_strength",
+                   help="basic: flips, brightness/contrast, border crops, mild affine; strong: flips, colour "
+                        "jitter, scale jitter 0.5-1.5x with more translation (default %(default)s)")
     g.add_argument("--image-cache-mb", type=float, default=DEFAULT_IMAGE_CACHE_MB, metavar="MB",
                    help="decoded images kept in memory between uses, most recent first; beyond it images are "
                         "re-read from disk (default %(default)s MB; 12 MP photos take 36 MB each)")
@@ -200,7 +203,8 @@ def run_train(argv: list[str] | None) -> int:
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss,
                              box_loss=args.box_loss,
                              patience=args.patience, monitor=args.monitor, seed=args.seed, init=args.init,
-                             flip=not args.no_flip, augment=not args.no_augment, max_minutes=args.max_minutes,
+                             flip=not args.no_flip, augment=not args.no_augment,
+                             augment_strength=args.augment_strength, max_minutes=args.max_minutes,
                              quiet=args.quiet, image_cache_mb=args.image_cache_mb)
     if args.init not in ("none", "mediapipe") and not Path(args.init).is_file():
         raise BuildError(f"--init {args.init}: no such file", expected="none, mediapipe or a .tflite path")

@@ -59,6 +59,7 @@ class TrainSettings:
     init: str = "none"              # "none" | "mediapipe" | path to a .tflite
     flip: bool = True
     augment: bool = True
+    augment_strength: str = "basic"  # augment.STRENGTHS
     max_minutes: float | None = None
     eval_min_score: float = 0.05
     quiet: bool = False
@@ -152,7 +153,9 @@ class BatchMaker:
         self.images = images if images is not None else settings.image_cache()
         index = {n: i for i, n in enumerate(config.class_names)}
         self.class_ids = [np.asarray([index[lab] for lab in s.labels], np.int64) for s in self.samples]
-        self.augmenter = build_augmenter(settings.seed, flip=settings.flip) if (train and settings.augment) else None
+        self.augmenter = None
+        if train and settings.augment:
+            self.augmenter = build_augmenter(settings.seed, flip=settings.flip, strength=settings.augment_strength)
 
     def steps(self) -> int:
         n = len(self.samples)
