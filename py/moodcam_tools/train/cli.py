@@ -100,7 +100,7 @@ def train_parser() -> argparse.ArgumentParser:
                         "download cache, fetched once like `build.py models`), from a given "
                         "face_detection_short_range.tflite, or not at all (default mediapipe; from scratch needs "
                         "many more epochs)")
-    g.add_argument("--anchors", default="blazeface", choices=("fit", "blazeface"),
+    g.add_argument("--anchors", default="fit", choices=("fit", "blazeface"),
                    help="fit: anchors with real sizes whose aspect ratios (k-means on the training boxes' shapes, "
                         "IoU distance; more than one only where it raises the mean IoU) and scales are chosen "
                         "from the data, SSD box coding, written into the manifest entry; blazeface: MediaPipe's "

@@ -8,6 +8,12 @@ the TFLite tensor names, so ``init_from_mediapipe`` copies the backbone of the
 shipped BlazeFace into it. The 256 px variant adds one stride-2 BlazeBlock after
 the stem and keeps everything else (same 896 anchors, strides 16/32).
 
+With ``box_coding="ssd"`` (``train-detector --anchors fit``) the anchors have
+real sizes, the aspect ratios and scales fitted to the training boxes
+(``anchor_fit``): each cell then holds len(aspect_ratios) + 1 anchors per
+generator layer (2 and 6 again for one ratio), and the regressors are SSD
+offsets (no pixel rescaling).
+
 Outputs, as moodcam.detection.decode reads them (MediaPipe's
 TensorsToDetectionsCalculator, ``reverse_output_order: true``):
     regressors      [B, 896, 4]  per anchor x_center, y_center, w, h in input pixels relative
