@@ -24,7 +24,8 @@ dataset layouts (DIR is --data):
         {id: name} mapping) (seed 002)
   csv   DIR/*.csv with the header filename,width,height,class,xmin,ymin,xmax,ymax,source
         (',' between fields; ';' or tab when the header holds no comma, as Excel writes);
-        images in DIR or DIR/images
+        each image next to the CSV (DIR or DIR/images) or, failing that, in the images
+        folder beside DIR (DIR/../images: data/*.csv + images/ works with --data set/data)
   A split is used as given (DIR/train + DIR/val|valid|test for any format, images/train +
   images/val for YOLO, train*.csv + val*.csv|test*.csv); otherwise a seeded 80/20 split.
 
