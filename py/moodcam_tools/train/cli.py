@@ -134,6 +134,9 @@ def train_parser() -> argparse.ArgumentParser:
     g.add_argument("--augment", default="basic", choices=("basic", "strong"), dest="augment_strength",
                    help="basic: flips, brightness/contrast, border crops, mild affine; strong: flips, colour "
                         "jitter, scale jitter 0.5-1.5x with more translation (default %(default)s)")
+    g.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
+                   help="validate, keep and export an exponential moving average of the weights with this decay "
+                        "(ramped in as min(DECAY, (1+step)/(10+step))); 0 turns it off (default %(default)s)")
     g.add_argument("--image-cache-mb", type=float, default=DEFAULT_IMAGE_CACHE_MB, metavar="MB",
                    help="decoded images kept in memory between uses, most recent first; beyond it images are "
                         "re-read from disk (default %(default)s MB; 12 MP photos take 36 MB each)")
@@ -205,7 +208,8 @@ def run_train(argv: list[str] | None) -> int:
                              box_loss=args.box_loss,
                              patience=args.patience, monitor=args.monitor, seed=args.seed, init=args.init,
                              flip=not args.no_flip, augment=not args.no_augment,
-                             augment_strength=args.augment_strength, max_minutes=args.max_minutes,
+                             augment_strength=args.augment_strength, ema=args.ema,
+                             max_minutes=args.max_minutes,
                              quiet=args.quiet, image_cache_mb=args.image_cache_mb)
     if args.init not in ("none", "mediapipe") and not Path(args.init).is_file():
         raise BuildError(f"--init {args.init}: no such file", expected="none, mediapipe or a .tflite path")
