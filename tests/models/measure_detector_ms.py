@@ -1,12 +1,14 @@
 """Detector milliseconds per run in headless Chromium, TF.js wasm (issue 12: near vs far).
 
-    .venv/bin/python -m tests.models.measure_detector_ms [--backend wasm] [--runs 60]
+    .venv/bin/python -m tests.models.measure_detector_ms [--backend wasm] [--runs 60] [--export DIR ...]
 
 Loads blazeface_short_range (128 px) and blazeface_full_range (192 px) from
 models/ in one page (served with COOP/COEP by the app's server, so wasm may use
 threads), feeds each the letterboxed group scene `group4` (tests/fixtures/scenes.py),
 warms up, then times `execute` + `dataSync` of both outputs, alternating the two
-models run by run. Prints and writes test-results/detector_ms.json: median, p10,
+models run by run. ``--export DIR`` (repeatable) adds every model of an export folder of
+`build.py train-detector` (DIR/manifest.json + DIR/NAME/), such as a custom detector, to the
+same page and the same alternation. Prints and writes test-results/detector_ms.json: median, p10,
 p90 per model, and the faces each finds on the scene (our decoding, manifest spec).
 Figures only, never a gate: this machine's two cores are not a phone.
 """
@@ -63,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", default="wasm")
     parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--export", action="append", default=[], metavar="DIR",
+                        help="an export folder (manifest.json + NAME/) whose models are timed too")
     args = parser.parse_args(argv)
 
     from moodcam.detection import FaceDetectorPostprocess, Letterbox
@@ -73,8 +77,16 @@ def main(argv: list[str] | None = None) -> int:
     from tests.support.browser import chromium
 
     manifest_text = (ROOT / "models" / "manifest.json").read_text()
-    manifest = parse_manifest(manifest_text)
+    entries = dict(parse_manifest(manifest_text).models)                 # name -> ModelEntry
     raw_entries = json.loads(manifest_text)["models"]
+    sources = {name: "models" for name in NAMES}          # model name -> served folder
+    extra_dirs = {f"export{i}": Path(d).resolve() for i, d in enumerate(args.export)}
+    for served, folder in extra_dirs.items():
+        text = (folder / "manifest.json").read_text()
+        entries.update(parse_manifest(text).models)
+        for name, entry in json.loads(text)["models"].items():
+            raw_entries[name] = entry
+            sources[name] = served
     frame, faces = scenes.scene("group4")
     root = Path(tempfile.mkdtemp(prefix="moodcam-ms-"))
     try:
@@ -83,13 +95,16 @@ def main(argv: list[str] | None = None) -> int:
         for name in ps.WASM_FILES:
             shutil.copy(ps.TFJS_WASM / name, root / name)
         (root / "models").symlink_to((ROOT / "models").resolve(), target_is_directory=True)
+        for served, folder in extra_dirs.items():
+            (root / served).symlink_to(folder, target_is_directory=True)
         jobs = []
-        for name in NAMES:
+        for name, served in sources.items():
             entry = raw_entries[name]
             size = entry["input"]["size"][0]
-            x = (ps.letterbox(frame, size).astype(np.float32) - 127.5) / 127.5
+            norm = entries[name].input.normalisation                     # y = pixel * scale + offset
+            x = ps.letterbox(frame, size).astype(np.float32) * norm.scale + norm.offset
             (root / f"{name}.bin").write_bytes(np.ascontiguousarray(x[None], np.float32).tobytes())
-            jobs.append({"name": name, "model": f"models/{name}/model.json", "input": f"{name}.bin",
+            jobs.append({"name": name, "model": f"{served}/{name}/model.json", "input": f"{name}.bin",
                          "shape": [1, size, size, 3], "inputTensor": entry["input"]["tensor"],
                          "outputs": [o["tensor"] for o in entry["outputs"]],
                          "keys": [o["key"] for o in entry["outputs"]]})
@@ -107,9 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         r = raw["models"][job["name"]]
         ms = np.asarray(r["ms"])
         outs = dict(zip(job["keys"], (np.asarray(o, np.float32) for o in r["outputs"])))
-        spec = manifest[job["name"]].detector_spec()
+        spec = entries[job["name"]].detector_spec()
         n = spec.decode.num_boxes
-        det = FaceDetectorPostprocess(spec)(outs["regressors"].reshape(n, 16), outs["classificators"].reshape(n, 1),
+        det = FaceDetectorPostprocess(spec)(outs["regressors"].reshape(n, spec.decode.num_coords),
+                                            outs["classificators"].reshape(n, spec.decode.num_classes),
                                             Letterbox.fit(640, 480, *spec.input_size))
         report["models"][job["name"]] = {"median_ms": round(float(np.median(ms)), 2),
                                          "p10_ms": round(float(np.percentile(ms, 10)), 2),

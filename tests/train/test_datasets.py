@@ -332,3 +332,54 @@ def test_annotation_paths_into_subfolders_still_work(small_sets, tmp_path):
     (root / "img_0001.xml").write_text(x)
     ds = load_dataset(root, "voc")
     assert len(ds.samples) == 12 and not ds.report.problems, ds.report.render()
+
+
+def _raccoon_layout(small_csv: Path, root: Path) -> Path:
+    """The raccoon set's layout on a tiny copy: SET/data/{train,test}_labels.csv + SET/images/*.jpg."""
+    shutil.copytree(small_csv / "images", root / "images")
+    header, *rows = (small_csv / "labels.csv").read_text().splitlines()
+    (root / "data").mkdir(parents=True)
+    names = sorted({r.split(",")[0] for r in rows})
+    test = set(names[:3])
+    (root / "data" / "train_labels.csv").write_text(
+        "\n".join([header] + [r for r in rows if r.split(",")[0] not in test]) + "\n")
+    (root / "data" / "test_labels.csv").write_text(
+        "\n".join([header] + [r for r in rows if r.split(",")[0] in test]) + "\n")
+    return root
+
+
+def test_csv_images_in_the_images_folder_beside_the_csv_folder(small_sets, tmp_path):
+    root = _raccoon_layout(small_sets["csv"], tmp_path / "set")
+    train, val, how = load_split(root / "data", "csv")
+    assert "given split" in how
+    assert (len(train.samples), len(val.samples)) == (9, 3), train.report.render()
+    assert not train.report.problems
+    assert all(s.image_path.parent == root / "images" for s in train.samples + val.samples)
+    assert train.num_boxes + val.num_boxes == load_dataset(small_sets["csv"], "csv").num_boxes
+
+    # An image next to the CSV wins over the sibling folder.
+    shutil.copy(root / "images" / "img_0005.jpg", root / "data" / "img_0005.jpg")
+    got = {s.image_path.name: s.image_path for s in load_split(root / "data", "csv")[0].samples}
+    assert got["img_0005.jpg"] == root / "data" / "img_0005.jpg"
+
+    # An image in neither place: reported with both places named, the others still load.
+    (root / "images" / "img_0006.jpg").unlink()
+    train, _, _ = load_split(root / "data", "csv")
+    _expect(train, ANNOTATION_WITHOUT_IMAGE, ["img_0006.jpg"], 1)
+    detail = train.report.render()
+    assert str(root / "data" / "images") in detail and str(root / "images") in detail
+
+    # A name that climbs out of the sibling folder is refused, not read.
+    (tmp_path / "secret.jpg").write_bytes((root / "images" / "img_0007.jpg").read_bytes())
+    with open(root / "data" / "train_labels.csv", "a") as f:
+        f.write("../../secret.jpg,300,200,circle,10,10,40,40,synthetic\n")
+    train, _, _ = load_split(root / "data", "csv")
+    assert all(s.image_path.name != "secret.jpg" for s in train.samples)
+    assert train.report.counts.get(datasets.PATH_OUTSIDE) == 1, train.report.render()
+
+
+def test_csv_folder_one_level_down_is_named_in_the_error(small_sets, tmp_path):
+    root = _raccoon_layout(small_sets["csv"], tmp_path / "set")
+    with pytest.raises(BuildError) as err:
+        load_split(root, "csv")
+    assert "holds no .csv file" in str(err.value) and str(root / "data") in str(err.value)

@@ -131,3 +131,28 @@ def test_tfjs_in_chromium_gives_the_keras_boxes(exported, synthetic_sets):
               f"({res['info']})")
         assert total >= n
         assert min(ious) >= 0.99, (backend, ious)
+
+
+def test_fitted_anchors_travel_through_the_manifest(tmp_path):
+    """The app's anchor generator, fed the exported entry, makes exactly the anchors the trainer used."""
+    import keras
+
+    from moodcam.detection.anchors import generate_anchors
+    from moodcam_tools.train.export import export_detector, spec_from_entry
+    from moodcam_tools.train.model import DetectorConfig, build_model
+    from moodcam_tools.train.targets import AnchorMatcher
+
+    config = DetectorConfig(("tall", "wide"), input_size=128, box_coding="ssd", aspect_ratios=(0.35, 1.0, 2.6),
+                            min_scale=0.175, max_scale=0.825)
+    keras.utils.set_random_seed(0)
+    entry = export_detector(build_model(config), config, tmp_path, "fitted", log=lambda *_: None)
+    saved = json.loads((tmp_path / "manifest.json").read_text())["models"]["fitted"]
+    assert saved["anchors"]["aspect_ratios"] == [0.35, 1.0, 2.6] and saved["anchors"]["fixed_anchor_size"] is False
+    assert saved["decoding"]["apply_exponential_on_box_size"] is True
+    spec = spec_from_entry(saved)
+    trainer = AnchorMatcher(config.anchor_options, config.decode_options()).anchors
+    np.testing.assert_array_equal(generate_anchors(spec.anchors), trainer)
+    assert spec.decode == config.decode_options() and trainer.shape[0] == saved["anchors"]["num_anchors"]
+    outs = {o["key"]: o["shape"] for o in entry["outputs"]}
+    assert outs["regressors"] == [1, trainer.shape[0], 4]
+    assert "x 4 anchors" in saved["anchors"]["layout"] and "exp(" in saved["decoding"]["formula"]

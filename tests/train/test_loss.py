@@ -29,3 +29,33 @@ def test_perfect_outputs_cost_little_and_wrong_ones_more(kind):
     wrong_logits = -perfect_logits
     total2, loc2, c2 = loss(reg_t, worse_reg, cls_t, wrong_logits)
     assert float(loc2) > 0.1 and float(c2) > 1.0 and np.isfinite(float(total2))
+
+
+@pytest.mark.parametrize("coding", ["blazeface", "ssd"])
+def test_giou_box_loss_is_zero_for_exact_boxes_and_grows_with_the_error(coding):
+    import tensorflow as tf
+
+    from moodcam_tools.train.loss import MultiboxLoss
+    from moodcam_tools.train.model import DetectorConfig
+    from moodcam_tools.train.targets import AnchorMatcher
+
+    extra = {"box_coding": "ssd", "aspect_ratios": (0.5, 2.0)} if coding == "ssd" else {}
+    config = DetectorConfig(("a",), **extra)
+    matcher = AnchorMatcher(config.anchor_options, config.decode_options())
+    loss = MultiboxLoss(matcher.regression_weights(), box_loss="giou", anchors=matcher.anchors,
+                        decode=config.decode_options())
+    reg, cls = matcher.encode(np.array([[0.2, 0.2, 0.5, 0.6]]), np.array([0]))
+    reg_t, cls_t = tf.constant(reg[None]), tf.constant(cls[None])
+    logits = tf.zeros((1, config.num_anchors, 1))
+    _, loc0, _ = loss(reg_t, reg_t[..., :4], cls_t, logits)
+    assert abs(float(loc0)) < 1e-5
+    # a shift of the centre by a quarter of the box, then a box far away: GIoU goes below 0 there
+    pos = reg[:, 4] > 0
+    a, o = matcher.anchors[pos], config.decode_options()
+    shift = np.zeros_like(reg[:, :4])
+    shift[pos, 0] = 0.075 / a[:, 2] * o.x_scale
+    _, loc1, _ = loss(reg_t, reg_t[..., :4] + shift[None], cls_t, logits)
+    _, loc2, _ = loss(reg_t, reg_t[..., :4] + 20 * shift[None], cls_t, logits)
+    assert 0.1 < float(loc1) < float(loc2) and float(loc2) > 2.0     # per box: 2 x (1 - GIoU) > 2 when apart
+    with pytest.raises(ValueError, match="needs the anchors"):
+        MultiboxLoss(matcher.regression_weights(), box_loss="giou")

@@ -20,6 +20,32 @@ def test_outputs_match_the_decoder(size, classes):
     assert float(np.max(cls)) < 0.0
 
 
+@pytest.mark.parametrize("size,ratios", [(128, (1.0,)), (256, (0.4, 1.0, 2.0))])
+def test_fitted_anchor_heads_match_the_generator(size, ratios):
+    from moodcam.detection.anchors import generate_anchors
+    from moodcam_tools.train.model import DetectorConfig, build_model
+
+    config = DetectorConfig(("a", "b"), input_size=size, box_coding="ssd", aspect_ratios=ratios, min_scale=0.2,
+                            max_scale=0.9)
+    n = generate_anchors(config.anchor_options).shape[0]
+    assert config.anchors_per_cell == (len(ratios) + 1, 3 * (len(ratios) + 1))
+    reg, cls = build_model(config)(np.zeros((1, size, size, 3), np.float32))
+    assert tuple(reg.shape) == (1, n, 4) and tuple(cls.shape) == (1, n, 2) and config.num_anchors == n
+    # SSD coding: regressors start near 0 (the anchor itself), no pixel rescaling layer
+    assert float(np.max(np.abs(reg))) < 1.0
+
+
+def test_configs_without_anchor_fields_load_as_blazeface(tmp_path):
+    from moodcam_tools.train.model import DetectorConfig
+
+    old = {"class_names": ["a"], "input_size": 128, "min_score_thresh": 0.5, "nms_iou": 0.3,
+           "norm_scale": 1 / 127.5, "norm_offset": -1.0}
+    assert DetectorConfig.from_json(old).box_coding == "blazeface"
+    fitted = DetectorConfig(("a",), box_coding="ssd", aspect_ratios=(0.5, 2.0), min_scale=0.2, max_scale=0.8)
+    fitted.save(tmp_path / "config.json")
+    assert DetectorConfig.load(tmp_path / "config.json") == fitted
+
+
 def test_mediapipe_initialisation_reproduces_blazeface(tmp_path):
     """With the face heads copied as well, the Keras net equals MediaPipe's graph on a real face."""
     from moodcam_tools.convert import rebuild

@@ -24,9 +24,13 @@ def _random_boxes(rng, k):
     return np.stack(out)
 
 
-@pytest.mark.parametrize("size,classes", [(128, ("a",)), (128, ("a", "b", "c")), (256, ("a", "b"))])
-def test_encode_then_app_decode_gives_the_boxes_back(size, classes):
-    config = DetectorConfig(classes, input_size=size)
+SSD = {"box_coding": "ssd", "aspect_ratios": (0.5, 1.0, 2.5), "min_scale": 0.2, "max_scale": 0.8}
+
+
+@pytest.mark.parametrize("size,classes,anchors", [(128, ("a",), {}), (128, ("a", "b", "c"), {}), (256, ("a", "b"), {}),
+                                                  (256, ("a",), SSD), (128, ("a", "b"), SSD)])
+def test_encode_then_app_decode_gives_the_boxes_back(size, classes, anchors):
+    config = DetectorConfig(classes, input_size=size, **anchors)
     matcher = AnchorMatcher(config.anchor_options, config.decode_options())
     rng = np.random.default_rng(size + len(classes))
     for _ in range(20):
@@ -75,6 +79,17 @@ def test_matching_uses_real_anchor_sizes_and_ignores_the_middle_band():
     assert np.all(assigned[state != 1] == -1)
     empty_assigned, empty_state = matcher.match(np.zeros((0, 4)))
     assert np.all(empty_state == 0) and np.all(empty_assigned == -1)
+
+
+def test_ssd_coding_uses_the_fitted_anchor_sizes_and_unit_weights():
+    config = DetectorConfig(("a",), input_size=256, **SSD)
+    matcher = AnchorMatcher(config.anchor_options, config.decode_options())
+    # 16x16 cells x (3 ratios + 1 interpolated), then 8x8 cells x 3 layers x 4
+    assert matcher.num_anchors == 16 * 16 * 4 + 8 * 8 * 12 == config.num_anchors
+    np.testing.assert_array_equal(matcher.anchors, matcher.match_cxcywh)       # decoded with real sizes
+    ratios = matcher.anchors[:4, 2] / matcher.anchors[:4, 3]
+    np.testing.assert_allclose(ratios, [0.5, 1.0, 2.5, 1.0], rtol=1e-5)
+    np.testing.assert_allclose(matcher.regression_weights(), 1.0, rtol=1e-5)  # SSD variances are the scales
 
 
 def test_regression_weights_are_finite_and_positive():

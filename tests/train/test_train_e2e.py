@@ -66,3 +66,40 @@ def test_resume_continues_where_it_stopped(small_sets, tmp_path):
     # fixed seeds: the resumed run saw the same batches and reached the same losses
     for a, b in zip(history, again):
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-3), (a, b)
+
+
+def test_weight_average_is_validated_kept_and_resumed(small_sets, tmp_path):
+    """--ema: validation and best.weights.h5 use the moving average, and a resumed run carries it on."""
+    import numpy as np
+
+    from moodcam_tools.train.cli import train_main
+    from moodcam_tools.train.train import load_trained
+
+    common = ["--data", str(small_sets["csv"]), "--format", "csv", "--quiet", "--no-export", "--batch-size", "4",
+              "--ema", "0.9", "--epochs", "2", "--patience", "5"]
+    run = tmp_path / "run"
+    assert train_main([*common, "--out", str(run), "--max-minutes", "0.0001"]) == 0
+    assert (run / "checkpoints" / "ema.weights.h5").is_file()
+    assert train_main([*common, "--out", str(run), "--resume"]) == 0
+    straight = tmp_path / "straight"
+    assert train_main([*common, "--out", str(straight)]) == 0
+    resumed, again = (json.loads((r / "history.json").read_text()) for r in (run, straight))
+    for a, b in zip(resumed, again):
+        assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-3), (a, b)
+
+    # The kept weights are the average, not the last trained ones.
+    model, _ = load_trained(straight)
+    best = [w.numpy() for w in model.weights]
+    model.load_weights(str(straight / "checkpoints" / "last.weights.h5"))
+    raw = [w.numpy() for w in model.weights]
+    model.load_weights(str(straight / "checkpoints" / "ema.weights.h5"))
+    ema = [w.numpy() for w in model.weights]
+    assert not all(np.allclose(a, b) for a, b in zip(ema, raw))
+    history = again
+    if history[-1]["AP"] > history[0]["AP"] + 1e-4:                 # the last epoch was the best one
+        assert all(np.array_equal(a, b) for a, b in zip(best, ema))
+
+    # A run trained without the average cannot be resumed with it.
+    plain = tmp_path / "plain"
+    assert train_main([*common[:-6], "--out", str(plain), "--epochs", "2", "--max-minutes", "0.0001"]) == 0
+    assert train_main([*common, "--out", str(plain), "--resume"]) == 1

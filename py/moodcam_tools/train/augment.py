@@ -13,23 +13,38 @@ import numpy as np
 
 from moodcam.detection.letterbox import Letterbox
 
-__all__ = ["build_augmenter", "augment", "letterbox_image", "normalise"]
+__all__ = ["build_augmenter", "augment", "letterbox_image", "normalise", "STRENGTHS"]
+
+# basic: the recipe above. strong: scale jitter 0.5..1.5 (objects of every size from few photos; zoom-in
+# crops the borders), more translation, colour jitter (hue, saturation) and an occasional grey or blurred image.
+STRENGTHS = ("basic", "strong")
 
 
-def build_augmenter(seed: int = 0, *, flip: bool = True):
+def build_augmenter(seed: int = 0, *, flip: bool = True, strength: str = "basic"):
     """The training pipeline; boxes in pascal_voc (xyxy pixels) with a ``labels`` field."""
     import albumentations as A
     import cv2
 
+    if strength not in STRENGTHS:
+        raise ValueError(f"augmentation strength must be one of {STRENGTHS}, got {strength!r}")
     transforms = []
     if flip:
         transforms.append(A.HorizontalFlip(p=0.5))
-    transforms += [
-        A.RandomBrightnessContrast(brightness_limit=0.25, contrast_limit=0.25, p=0.7),
-        A.RandomCropFromBorders(crop_left=0.15, crop_right=0.15, crop_top=0.15, crop_bottom=0.15, p=0.4),
-        A.Affine(scale=(0.85, 1.15), translate_percent=(-0.08, 0.08), rotate=(-5, 5),
-                 border_mode=cv2.BORDER_CONSTANT, fill=114, p=0.5),
-    ]
+    if strength == "basic":
+        transforms += [
+            A.RandomBrightnessContrast(brightness_limit=0.25, contrast_limit=0.25, p=0.7),
+            A.RandomCropFromBorders(crop_left=0.15, crop_right=0.15, crop_top=0.15, crop_bottom=0.15, p=0.4),
+            A.Affine(scale=(0.85, 1.15), translate_percent=(-0.08, 0.08), rotate=(-5, 5),
+                     border_mode=cv2.BORDER_CONSTANT, fill=114, p=0.5),
+        ]
+    else:
+        transforms += [
+            A.ColorJitter(brightness=0.3, contrast=0.3, saturation=0.4, hue=0.03, p=0.8),
+            A.ToGray(p=0.05),
+            A.GaussianBlur(blur_limit=(3, 5), p=0.1),
+            A.Affine(scale=(0.5, 1.5), translate_percent=(-0.2, 0.2), rotate=(-5, 5),
+                     border_mode=cv2.BORDER_CONSTANT, fill=114, p=0.8),
+        ]
     return A.Compose(
         transforms,
         bbox_params=A.BboxParams(format="pascal_voc", label_fields=["labels"], min_visibility=0.4, clip=True,

@@ -24,7 +24,8 @@ dataset layouts (DIR is --data):
         {id: name} mapping) (seed 002)
   csv   DIR/*.csv with the header filename,width,height,class,xmin,ymin,xmax,ymax,source
         (',' between fields; ';' or tab when the header holds no comma, as Excel writes);
-        images in DIR or DIR/images
+        each image next to the CSV (DIR or DIR/images) or, failing that, in the images
+        folder beside DIR (DIR/../images: data/*.csv + images/ works with --data set/data)
   A split is used as given (DIR/train + DIR/val|valid|test for any format, images/train +
   images/val for YOLO, train*.csv + val*.csv|test*.csv); otherwise a seeded 80/20 split.
 
@@ -100,8 +101,18 @@ def train_parser() -> argparse.ArgumentParser:
                         "download cache, fetched once like `build.py models`), from a given "
                         "face_detection_short_range.tflite, or not at all (default mediapipe; from scratch needs "
                         "many more epochs)")
+    g.add_argument("--anchors", default="fit", choices=("fit", "blazeface"),
+                   help="fit: anchors with real sizes whose aspect ratios (k-means on the training boxes' shapes, "
+                        "IoU distance; more than one only where it raises the mean IoU) and scales are chosen "
+                        "from the data, SSD box coding, written into the manifest entry; blazeface: MediaPipe's "
+                        "square fixed-size anchors (default %(default)s)")
+    g.add_argument("--max-aspect-ratios", type=int, default=3, metavar="K",
+                   help="with --anchors fit: at most this many aspect ratios per cell (default %(default)s)")
     g.add_argument("--loss", default="focal", choices=("focal", "hnm"),
                    help="classification loss: focal, or BCE with 3:1 hard negative mining (default focal)")
+    g.add_argument("--box-loss", default="smooth_l1", choices=("smooth_l1", "giou", "smooth_l1+giou"),
+                   help="box loss: smooth L1 on the encoded box, GIoU of the decoded box, or both "
+                        "(default %(default)s)")
     g.add_argument("--min-score", type=float, default=0.5,
                    help="score threshold the app uses for this model (manifest; default %(default)s)")
     g.add_argument("--nms-iou", type=float, default=0.3,
@@ -120,6 +131,12 @@ def train_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-flip", action="store_true", help="no horizontal flips (for classes that are mirror "
                                                           "images of each other)")
     g.add_argument("--no-augment", action="store_true", help="train on the images as they are")
+    g.add_argument("--augment", default="basic", choices=("basic", "strong"), dest="augment_strength",
+                   help="basic: flips, brightness/contrast, border crops, mild affine; strong: flips, colour "
+                        "jitter, scale jitter 0.5-1.5x with more translation (default %(default)s)")
+    g.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
+                   help="validate, keep and export an exponential moving average of the weights with this decay "
+                        "(ramped in as min(DECAY, (1+step)/(10+step))); 0 turns it off (default %(default)s)")
     g.add_argument("--image-cache-mb", type=float, default=DEFAULT_IMAGE_CACHE_MB, metavar="MB",
                    help="decoded images kept in memory between uses, most recent first; beyond it images are "
                         "re-read from disk (default %(default)s MB; 12 MP photos take 36 MB each)")
@@ -160,6 +177,20 @@ def _print_report(train_set) -> None:
     print(train_set.report.render(), flush=True)
 
 
+def fitted_config(config, train_set, *, max_ratios: int, seed: int, log=print):
+    """``config`` with SSD box coding and anchors fitted to the training boxes (see anchor_fit)."""
+    import dataclasses
+
+    from .anchor_fit import box_shapes, fit_anchors
+
+    if max_ratios < 1:
+        raise BuildError(f"--max-aspect-ratios must be at least 1, got {max_ratios}")
+    fit = fit_anchors(box_shapes(train_set.samples), config.anchor_options, max_ratios=max_ratios, seed=seed)
+    log(f"[train] {fit.describe()}", flush=True)
+    return dataclasses.replace(config, box_coding="ssd", aspect_ratios=fit.aspect_ratios, min_scale=fit.min_scale,
+                               max_scale=fit.max_scale)
+
+
 def run_train(argv: list[str] | None) -> int:
     args = train_parser().parse_args(argv)
     _tf_env()
@@ -174,8 +205,11 @@ def run_train(argv: list[str] | None) -> int:
         check_install_target(Path(args.install_into), name, overwrite=args.overwrite)
     out = Path(args.out) if args.out else Path("runs") / name
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss,
+                             box_loss=args.box_loss,
                              patience=args.patience, monitor=args.monitor, seed=args.seed, init=args.init,
-                             flip=not args.no_flip, augment=not args.no_augment, max_minutes=args.max_minutes,
+                             flip=not args.no_flip, augment=not args.no_augment,
+                             augment_strength=args.augment_strength, ema=args.ema,
+                             max_minutes=args.max_minutes,
                              quiet=args.quiet, image_cache_mb=args.image_cache_mb)
     if args.init not in ("none", "mediapipe") and not Path(args.init).is_file():
         raise BuildError(f"--init {args.init}: no such file", expected="none, mediapipe or a .tflite path")
@@ -187,6 +221,8 @@ def run_train(argv: list[str] | None) -> int:
     print(f"[train] {how}", flush=True)
     config = DetectorConfig(tuple(train_set.class_names), input_size=args.input_size,
                             min_score_thresh=args.min_score, nms_iou=args.nms_iou)
+    if args.anchors == "fit":
+        config = fitted_config(config, train_set, max_ratios=args.max_aspect_ratios, seed=args.seed)
     result = train(train_set, val_set, config, settings, out, resume=args.resume)
     if args.no_export:
         return 0
@@ -194,7 +230,8 @@ def run_train(argv: list[str] | None) -> int:
     from .train import RunFiles
 
     training = {"data_format": args.format, "train_images": result["train_images"],
-                "val_images": result["val_images"], "loss": args.loss, "init": args.init,
+                "val_images": result["val_images"], "loss": args.loss, "box_loss": args.box_loss,
+                "anchors": args.anchors, "init": args.init,
                 "epochs_run": result["epochs_run"], "best_epoch": result["best_epoch"],
                 "train_seconds": round(result["train_seconds"], 1), "seed": args.seed, "coco": result["stats"]}
     targets = [Path(args.export_dir) if args.export_dir else out / "export"]

@@ -25,8 +25,12 @@ Layouts understood (DIR is what ``--data`` points at):
   mapping). An image without a label file is a negative (no objects), as in YOLO.
 * ``csv``:  ``*.csv`` in DIR with the header
   ``filename,width,height,class,xmin,ymin,xmax,ymax,source`` (seed 003), fields
-  separated by ``,`` (or ``;`` / a tab when the header holds no comma); images
-  in DIR or ``DIR/images``. An image with no row is not part of the set.
+  separated by ``,`` (or ``;`` / a tab when the header holds no comma). An image
+  named in a CSV is looked for next to the CSV (DIR) or in ``DIR/images`` and,
+  failing that, in the ``images/`` folder beside DIR (``DIR/../images``: a set kept
+  as ``data/*.csv`` + ``images/``, such as the raccoon set, is used as it is with
+  ``--data set/data``); the name must stay inside the folder where it is found.
+  An image with no row is not part of the set.
 
 A given split is used as is: sub-folders ``DIR/train`` and ``DIR/val`` (or
 ``valid``/``test``) for any format, or ``train*.csv`` + ``val*.csv``/``test*.csv``.
@@ -622,6 +626,28 @@ def _read_csv_file(path: Path, rel: str, report: DataReport, per_image: dict[str
         origin.setdefault(fname, rel)
 
 
+def _csv_image(name: str, csv_dir: Path, base: Path) -> tuple[Path | None, bool]:
+    """Where a CSV row's image ``name`` is: (path, True) when found next to the CSV, in ``csv_dir/images``
+    or, failing those, in the ``images/`` folder beside ``csv_dir`` (``data/*.csv`` + ``images/``, as
+    the raccoon set and many exports are laid out); (None, True) when it is in none of them;
+    (None, False) when ``name`` climbs out of every place it may be in. A name found in the sibling
+    folder must stay inside that folder, so nothing else outside the dataset folder is read."""
+    image, ok = _image_candidates(name, [csv_dir, csv_dir / "images"], base)
+    if ok and image is not None and image.is_file():
+        return image, True
+    sibling = csv_dir.parent / "images"
+    other, other_ok = _image_candidates(name, [sibling], sibling)
+    if other_ok and other is not None and other.is_file():
+        return other, True
+    return None, ok or other_ok
+
+
+def _csv_missing_detail(name: str, csv_dir: Path) -> str:
+    return (f"no image {name} next to the CSV ({csv_dir} or {csv_dir / 'images'}) nor in the images "
+            f"folder beside it ({csv_dir.parent / 'images'}); put the image in one of them or fix the "
+            "filename column")
+
+
 def _load_csv_files(root: Path, files: list[Path], classes: list[str] | None, *, base: Path | None = None
                     ) -> tuple[list[Sample], DataReport, set[str]]:
     base = base or root
@@ -634,9 +660,12 @@ def _load_csv_files(root: Path, files: list[Path], classes: list[str] | None, *,
     samples = []
     for fname, objects in sorted(per_image.items()):
         where = f"{origin[fname]} ({fname})"
-        image, ok = _image_candidates(fname, [root, root / "images"], base)
+        image, ok = _csv_image(fname, root, base)
         if not ok:
             report.add(where, PATH_OUTSIDE, _outside_detail(fname, base))
+            continue
+        if image is None:
+            report.add(where, ANNOTATION_WITHOUT_IMAGE, _csv_missing_detail(fname, root))
             continue
         s = check.sample(where, image, objects)
         if s is not None:
@@ -648,7 +677,10 @@ def _load_csv(root: Path, classes: list[str] | None, *, base: Path | None = None
               ) -> tuple[list[Sample], DataReport, set[str]]:
     files = sorted(root.glob("*.csv"))
     if not files:
-        raise BuildError(f"{root} holds no .csv file", expected="a CSV with columns " + ",".join(CSV_COLUMNS))
+        below = sorted({f.parent for f in root.glob("*/*.csv")})
+        fix = ("point --data at the folder that holds the CSVs: " + ", ".join(map(str, below))) if below else None
+        raise BuildError(f"{root} holds no .csv file", expected="a CSV with columns " + ",".join(CSV_COLUMNS),
+                         fix=fix)
     return _load_csv_files(root, files, classes, base=base)
 
 

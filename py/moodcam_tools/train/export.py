@@ -122,10 +122,14 @@ def _anchor_block(config: DetectorConfig) -> dict:
     data.pop("multiscale_anchor_generation", None)
     data["calculator"] = "SsdAnchorsCalculator"
     data["num_anchors"] = int(generate_anchors(opts).shape[0])
-    s1, s2 = opts.strides[0], opts.strides[1]
-    data["layout"] = (f"stride {s1}: {config.input_size // s1}x{config.input_size // s1} cells x 2 anchors "
+    s1, s2 = opts.strides[0], opts.strides[-1]
+    n1, n2 = config.anchors_per_cell
+    size = ("anchor w = h = 1 (fixed size)" if opts.fixed_anchor_size else
+            f"anchor sizes from aspect ratios {list(opts.aspect_ratios)} and scales {opts.min_scale:g}.."
+            f"{opts.max_scale:g} (fitted to the training boxes)")
+    data["layout"] = (f"stride {s1}: {config.input_size // s1}x{config.input_size // s1} cells x {n1} anchors "
                       f"(rows first), then stride {s2}: {config.input_size // s2}x{config.input_size // s2} cells "
-                      "x 6 anchors; anchor w = h = 1")
+                      f"x {n2} anchors; {size}")
     return data
 
 
@@ -140,11 +144,16 @@ def _decoding_block(config: DetectorConfig) -> dict:
         "keypoints": [],
         "nms": {"algorithm": "hard", "min_suppression_threshold": config.nms_iou,
                 "overlap_type": "intersection_over_union", "class_agnostic": True},
-        "formula": (f"x = r[0]/{s}*anchor.w + anchor.x; y = r[1]/{s}*anchor.h + anchor.y; w = r[2]/{s}*anchor.w; "
-                    f"h = r[3]/{s}*anchor.h (all 0..1 of the input); score = sigmoid(clip(logit, -100, 100)), "
-                    "label = argmax over classes"),
+        "formula": _formula(d),
     })
     return data
+
+
+def _formula(d) -> str:
+    size = "exp(r[{i}]/{k:g})*anchor.{a}" if d.apply_exponential_on_box_size else "r[{i}]/{k:g}*anchor.{a}"
+    return (f"x = r[0]/{d.x_scale:g}*anchor.w + anchor.x; y = r[1]/{d.y_scale:g}*anchor.h + anchor.y; "
+            f"w = {size.format(i=2, k=d.w_scale, a='w')}; h = {size.format(i=3, k=d.h_scale, a='h')} "
+            "(all 0..1 of the input); score = sigmoid(clip(logit, -100, 100)), label = argmax over classes")
 
 
 def _sha256(path: Path) -> str:
@@ -160,8 +169,8 @@ def _card(name: str, entry: dict) -> str:
         f"- Input: {entry['input']['size'][0]}x{entry['input']['size'][1]} RGB, letterboxed (keep aspect, black "
         f"padding), normalised {entry['input']['normalisation']['formula']}.",
         f"- Labels: {', '.join(entry['labels'])}.",
-        f"- Outputs: regressors [1, {entry['anchors']['num_anchors']}, 4] (x, y, w, h in input pixels relative to "
-        f"the anchor) and classificators [1, {entry['anchors']['num_anchors']}, {len(entry['labels'])}] (logits).",
+        f"- Outputs: regressors [1, {entry['anchors']['num_anchors']}, 4] (x, y, w, h relative to "
+        f"the anchor, see decoding) and classificators [1, {entry['anchors']['num_anchors']}, {len(entry['labels'])}] (logits).",
         f"- Decoding: MediaPipe SSD anchors ({entry['anchors']['layout']}), sigmoid scores >= "
         f"{entry['decoding']['min_score_thresh']}, hard NMS at IoU {entry['decoding']['nms']['min_suppression_threshold']}.",
         f"- Trained with `build.py train-detector` on {t.get('train_images')} images ({t.get('data_format')}), "
@@ -187,7 +196,9 @@ def manifest_entry(name: str, config: DetectorConfig, model_json: dict, weights_
     (inp,) = sig["inputs"]
     n, c, s = config.num_anchors, config.num_classes, config.input_size
     meanings = {
-        "regressors": f"per anchor: box x_center, y_center, w, h in input pixels relative to the anchor "
+        "regressors": ("per anchor: box x_center, y_center, w, h relative to the anchor (SSD coding, log sizes; "
+                       "see decoding)") if config.box_coding == "ssd" else
+                      f"per anchor: box x_center, y_center, w, h in input pixels relative to the anchor "
                       f"(divide by {s}, see decoding)",
         "classificators": f"per anchor: {c} class logits in label order; sigmoid(clip(v, -100, 100)) is the "
                           "probability, the best class wins",

@@ -8,6 +8,12 @@ the TFLite tensor names, so ``init_from_mediapipe`` copies the backbone of the
 shipped BlazeFace into it. The 256 px variant adds one stride-2 BlazeBlock after
 the stem and keeps everything else (same 896 anchors, strides 16/32).
 
+With ``box_coding="ssd"`` (``train-detector --anchors fit``) the anchors have
+real sizes, the aspect ratios and scales fitted to the training boxes
+(``anchor_fit``): each cell then holds len(aspect_ratios) + 1 anchors per
+generator layer (2 and 6 again for one ratio), and the regressors are SSD
+offsets (no pixel rescaling).
+
 Outputs, as moodcam.detection.decode reads them (MediaPipe's
 TensorsToDetectionsCalculator, ``reverse_output_order: true``):
     regressors      [B, 896, 4]  per anchor x_center, y_center, w, h in input pixels relative
@@ -31,14 +37,16 @@ from moodcam.detection.pipeline import DetectorSpec
 
 from ..errors import BuildError
 
-__all__ = ["DetectorConfig", "build_model", "init_from_mediapipe", "INPUT_SIZES"]
+__all__ = ["DetectorConfig", "build_model", "init_from_mediapipe", "INPUT_SIZES", "BOX_CODINGS", "anchors_per_cell"]
 
 INPUT_SIZES = (128, 256)
 # (out_channels, stride) per BlazeBlock of the short-range model; input channels follow.
 _BLOCKS = [(24, 1), (28, 1), (32, 2), (36, 1), (42, 1), (48, 2), (56, 1), (64, 1), (72, 1), (80, 1), (88, 1),
            (96, 2), (96, 1), (96, 1), (96, 1), (96, 1)]
 _HEAD1_AFTER_BLOCK = 10     # 16x16x88 map (after "activation_11")
-ANCHORS_PER_CELL = (2, 6)
+BOX_CODINGS = ("blazeface", "ssd")
+SSD_XY_SCALE = 10.0         # 1 / centre variance 0.1 (TF Object Detection API, MediaPipe's SSD graphs)
+SSD_WH_SCALE = 5.0          # 1 / size variance 0.2
 PRIOR = 0.01                # initial foreground probability of the class logits (RetinaNet)
 
 
@@ -53,13 +61,31 @@ class DetectorConfig:
     norm_offset: float = -1.0
     min_score_thresh: float = 0.5
     nms_iou: float = 0.3
+    # Anchors and box encoding. "blazeface": MediaPipe's square anchors of fixed size 1, regressors in
+    # input pixels (as the face model; what config.json files without this field describe).
+    # "ssd": anchors with real sizes (aspect_ratios x scales min_scale..max_scale over the strides, see
+    # moodcam.detection.anchors), regressors in SSD units relative to the anchor with log-space sizes
+    # (x/y scale 10, w/h scale 5, exponential), so one head output means the same at every anchor.
+    box_coding: str = "blazeface"
+    aspect_ratios: tuple[float, ...] = (1.0,)
+    min_scale: float | None = None          # None: the BlazeFace layout's own
+    max_scale: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "class_names", tuple(self.class_names))
+        object.__setattr__(self, "aspect_ratios", tuple(float(r) for r in self.aspect_ratios))
         if self.input_size not in INPUT_SIZES:
             raise BuildError(f"input size {self.input_size} is not supported", expected="128 or 256")
         if not self.class_names:
             raise BuildError("a detector needs at least one class")
+        if self.box_coding not in BOX_CODINGS:
+            raise BuildError(f"unknown box coding {self.box_coding!r}", expected=" or ".join(BOX_CODINGS))
+        if not self.aspect_ratios or min(self.aspect_ratios) <= 0:
+            raise BuildError(f"aspect ratios must be positive, got {self.aspect_ratios}")
+        if self.box_coding == "blazeface" and (self.aspect_ratios != (1.0,) or self.min_scale is not None
+                                               or self.max_scale is not None):
+            raise BuildError("the blazeface box coding has square anchors of fixed size",
+                             fix="use box_coding 'ssd' for fitted aspect ratios and scales")
 
     @property
     def num_classes(self) -> int:
@@ -67,7 +93,24 @@ class DetectorConfig:
 
     @property
     def anchor_options(self) -> SsdAnchorOptions:
-        return BLAZEFACE_SHORT_RANGE if self.input_size == 128 else BLAZEFACE_BACK_256
+        base = BLAZEFACE_SHORT_RANGE if self.input_size == 128 else BLAZEFACE_BACK_256
+        if self.box_coding == "blazeface":
+            return base
+        return dataclasses.replace(
+            base, aspect_ratios=self.aspect_ratios, fixed_anchor_size=False,
+            min_scale=base.min_scale if self.min_scale is None else float(self.min_scale),
+            max_scale=base.max_scale if self.max_scale is None else float(self.max_scale))
+
+    @property
+    def anchors_per_cell(self) -> tuple[int, int]:
+        """Anchors per cell on the stride-s1 map and on the stride-s2 map (the generator's grouping)."""
+        return anchors_per_cell(self.anchor_options)
+
+    @property
+    def regressor_scale(self) -> float:
+        """Constant the head's raw output is multiplied by (keeps the learnt weights O(1))."""
+        # blazeface: targets are input pixels (tens), learnt in units of 1/8 of the input.
+        return self.input_size / 8.0 if self.box_coding == "blazeface" else 1.0
 
     @property
     def num_anchors(self) -> int:
@@ -75,11 +118,13 @@ class DetectorConfig:
 
     def decode_options(self, min_score: float | None = None) -> DecodeOptions:
         s = float(self.input_size)
+        ssd = self.box_coding == "ssd"
+        xy, wh = (SSD_XY_SCALE, SSD_WH_SCALE) if ssd else (s, s)
         return DecodeOptions(num_classes=self.num_classes, num_boxes=self.num_anchors, num_coords=4,
                              box_coord_offset=0, keypoint_coord_offset=4, num_keypoints=0,
                              num_values_per_keypoint=2, sigmoid_score=True, score_clipping_thresh=100.0,
-                             reverse_output_order=True, x_scale=s, y_scale=s, w_scale=s, h_scale=s,
-                             apply_exponential_on_box_size=False,
+                             reverse_output_order=True, x_scale=xy, y_scale=xy, w_scale=wh, h_scale=wh,
+                             apply_exponential_on_box_size=ssd,
                              min_score_thresh=self.min_score_thresh if min_score is None else min_score)
 
     def nms_options(self, min_score: float | None = None, max_detections: int | None = None) -> NmsOptions:
@@ -98,7 +143,7 @@ class DetectorConfig:
     @classmethod
     def from_json(cls, data: dict) -> "DetectorConfig":
         fields = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in fields})
+        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in fields})
 
     def save(self, path: Path) -> None:
         Path(path).write_text(json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n")
@@ -110,6 +155,19 @@ class DetectorConfig:
         except (OSError, ValueError, TypeError) as error:
             raise BuildError(f"cannot read the detector settings {path}: {error}",
                              fix="point at a folder written by `build.py train-detector`") from None
+
+
+def anchors_per_cell(options: SsdAnchorOptions) -> tuple[int, ...]:
+    """Anchors per cell of each feature map (one per distinct stride), as generate_anchors lays them out."""
+    counts: list[int] = []
+    strides = list(options.strides)
+    per_layer = len(options.aspect_ratios) + (1 if options.interpolated_scale_aspect_ratio > 0 else 0)
+    for i, stride in enumerate(strides):
+        if i and stride == strides[i - 1]:
+            counts[-1] += per_layer
+        else:
+            counts.append(per_layer)
+    return tuple(counts)
 
 
 def _channel_pad_layer():
@@ -177,7 +235,9 @@ def build_model(config: DetectorConfig):
     feature_maps.append(x)
     bias = keras.initializers.Constant(-math.log((1 - PRIOR) / PRIOR))
     regs, clss = [], []
-    for fmap, per_cell, tag in zip(feature_maps, ANCHORS_PER_CELL, ("8", "16")):
+    if len(config.anchors_per_cell) != len(feature_maps):
+        raise AssertionError(f"{len(config.anchors_per_cell)} anchor layers for {len(feature_maps)} feature maps")
+    for fmap, per_cell, tag in zip(feature_maps, config.anchors_per_cell, ("8", "16")):
         n = fmap.shape[1] * fmap.shape[2] * per_cell
         cl = layers.Conv2D(per_cell * c, 1, bias_initializer=bias, name=f"classificator_{tag}")(fmap)
         rg = layers.Conv2D(per_cell * 4, 1, kernel_initializer=keras.initializers.RandomNormal(stddev=0.01),
@@ -186,9 +246,10 @@ def build_model(config: DetectorConfig):
         regs.append(layers.Reshape((n, 4), name=f"reshape_reg_{tag}")(rg))
     reg = layers.Concatenate(axis=1, name="regressors")(regs)
     cls = layers.Concatenate(axis=1, name="classificators")(clss)
-    # The regressors are in input pixels (tens); the layer learns in units of 1/8 of the input, so
-    # its weights stay O(1). A constant scale folds into the graph.
-    reg = layers.Rescaling(s / 8.0, name="regressors_px")(reg)
+    # blazeface coding: the regressors are in input pixels (tens); the layer learns in units of 1/8 of
+    # the input, so its weights stay O(1). A constant scale folds into the graph.
+    if config.regressor_scale != 1.0:
+        reg = layers.Rescaling(config.regressor_scale, name="regressors_px")(reg)
     model = keras.Model(inp, [reg, cls], name=f"blazedetector_{s}")
     if model.outputs[0].shape[1] != config.num_anchors:
         raise AssertionError(f"model has {model.outputs[0].shape[1]} anchors, generator {config.num_anchors}")

@@ -7,7 +7,8 @@ A run folder holds everything about one training:
     settings.json            the training settings and where the data came from
     data_report.txt          the bad-data report of the load
     checkpoints/last.weights.h5, optimizer.npz, state.json   (for --resume; written every epoch)
-    best.weights.h5          the weights of the best validation epoch
+    checkpoints/ema.weights.h5   the moving average of the weights (with ``ema`` > 0)
+    best.weights.h5          the weights of the best validation epoch (the moving average when on)
     history.json             per-epoch losses and validation AP
     eval.json                the final COCO figures of best.weights.h5 on the validation split
 
@@ -15,6 +16,14 @@ Memory: images are decoded on demand; one :class:`~.datasets.ImageCache` shared 
 the training and validation batches keeps the most recently used within
 ``TrainSettings.image_cache_mb`` (default 1024 MB, ``--image-cache-mb``), so a big set
 of large photos is re-read from disk each epoch instead of held decoded.
+
+Weight averaging: with ``TrainSettings.ema`` > 0 an exponential moving average of every
+weight (batch-norm statistics included) is kept beside the trained weights, updated after
+each step with the decay ``min(ema, (1 + step) / (10 + step))`` (the ramp of TensorFlow's
+``ExponentialMovingAverage``: short runs average over their recent part only). Validation,
+the best checkpoint and so the export use the average: on a small set the raw weights'
+validation AP jumps by several points from one epoch to the next, and the average is the
+steadier, usually better, model.
 
 Determinism: ``keras.utils.set_random_seed(seed)`` fixes the initial weights, and
 each sample's augmentation is seeded from (seed, epoch, sample index), so a
@@ -37,7 +46,7 @@ from ..errors import BuildError
 from .augment import augment, boxes_to_model, build_augmenter, letterbox_image, normalise
 from .datasets import DEFAULT_IMAGE_CACHE_MB, Dataset, ImageCache
 from .evaluate import STAT_KEYS, coco_evaluate, format_summary
-from .loss import LOSSES, MultiboxLoss
+from .loss import BOX_LOSSES, LOSSES, MultiboxLoss
 from .model import DetectorConfig, build_model
 from .targets import AnchorMatcher
 
@@ -52,12 +61,15 @@ class TrainSettings:
     batch_size: int = 16
     learning_rate: float = 2e-3
     loss: str = "focal"
+    box_loss: str = "smooth_l1"     # one of loss.BOX_LOSSES
     patience: int = 12
     monitor: str = "AP"
     seed: int = 0
     init: str = "none"              # "none" | "mediapipe" | path to a .tflite
     flip: bool = True
     augment: bool = True
+    augment_strength: str = "basic"  # augment.STRENGTHS
+    ema: float = 0.0                # weight moving-average decay; 0: validate and export the raw weights
     max_minutes: float | None = None
     eval_min_score: float = 0.05
     quiet: bool = False
@@ -66,8 +78,13 @@ class TrainSettings:
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
             raise BuildError(f"unknown loss {self.loss!r}", expected=" or ".join(LOSSES))
+        if self.box_loss not in BOX_LOSSES:
+            raise BuildError(f"unknown box loss {self.box_loss!r}", expected=" or ".join(BOX_LOSSES))
         if self.monitor not in MONITORS:
             raise BuildError(f"unknown metric to monitor {self.monitor!r}", expected=" or ".join(MONITORS))
+        if not 0.0 <= self.ema < 1.0:
+            raise BuildError(f"the weight-average decay must be in [0, 1), got {self.ema}",
+                             fix="pass e.g. --ema 0.99, or --ema 0 to turn the average off")
         if self.epochs < 1 or self.batch_size < 1:
             raise BuildError("epochs and batch size must be at least 1")
         if not self.image_cache_mb >= 0:
@@ -97,6 +114,10 @@ class RunFiles:
     @property
     def last_weights(self) -> Path:
         return self.checkpoints / "last.weights.h5"
+
+    @property
+    def ema_weights(self) -> Path:
+        return self.checkpoints / "ema.weights.h5"
 
     @property
     def optimizer(self) -> Path:
@@ -149,7 +170,9 @@ class BatchMaker:
         self.images = images if images is not None else settings.image_cache()
         index = {n: i for i, n in enumerate(config.class_names)}
         self.class_ids = [np.asarray([index[lab] for lab in s.labels], np.int64) for s in self.samples]
-        self.augmenter = build_augmenter(settings.seed, flip=settings.flip) if (train and settings.augment) else None
+        self.augmenter = None
+        if train and settings.augment:
+            self.augmenter = build_augmenter(settings.seed, flip=settings.flip, strength=settings.augment_strength)
 
     def steps(self) -> int:
         n = len(self.samples)
@@ -260,8 +283,16 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
         done = init_from_mediapipe(model, path)
         log(f"backbone initialised from {path.name} ({len(done)} layers)")
 
+    # The model that is validated, kept and exported: the weight average, or the trained model itself.
+    averaged = None
+    if settings.ema > 0:
+        averaged = build_model(config)
+        averaged.set_weights(model.get_weights())
+    judged = averaged if averaged is not None else model
+
     matcher = AnchorMatcher(config.anchor_options, config.decode_options())
-    loss_fn = MultiboxLoss(matcher.regression_weights(), kind=settings.loss)
+    loss_fn = MultiboxLoss(matcher.regression_weights(), kind=settings.loss, box_loss=settings.box_loss,
+                           anchors=matcher.anchors, decode=config.decode_options())
     images = settings.image_cache()            # one budget for both (the prefetch thread shares it)
     train_maker = BatchMaker(train_set, config, matcher, settings, train=True, images=images)
     val_maker = BatchMaker(val_set, config, matcher, settings, train=False, images=images)
@@ -276,6 +307,11 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
     history: list[dict] = []
     if resume:
         model.load_weights(str(files.last_weights))
+        if averaged is not None:
+            if not files.ema_weights.is_file():
+                raise BuildError(f"{files.root} was trained without --ema, so it has no weight average to resume",
+                                 fix="resume with --ema 0, or start afresh")
+            averaged.load_weights(str(files.ema_weights))
         _load_optimizer_state(optimizer, files.optimizer)
         state = json.loads(files.state.read_text())
         if files.history.is_file():
@@ -291,11 +327,16 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
         grads = tape.gradient(total, model.trainable_variables)
         grads, _ = tf.clip_by_global_norm(grads, 10.0)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        if averaged is not None:
+            step = tf.cast(optimizer.iterations, tf.float32)
+            decay = tf.minimum(settings.ema, (1.0 + step) / (10.0 + step))
+            for avg, w in zip(averaged.weights, model.weights):
+                avg.assign(decay * avg + (1.0 - decay) * w)
         return total, loc, cls
 
     @tf.function(reduce_retracing=True)
     def val_step(x, reg_t, cls_t):
-        reg_p, cls_p = model(x, training=False)
+        reg_p, cls_p = judged(x, training=False)
         total, loc, cls = loss_fn(reg_t, reg_p, cls_t, cls_p)
         return total, reg_p, cls_p
 
@@ -304,7 +345,9 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
 
     log(f"{len(train_set.samples)} training / {len(val_set.samples)} validation images, "
         f"{len(config.class_names)} classes {list(config.class_names)}, {config.input_size} px, "
-        f"{config.num_anchors} anchors, {model.count_params():,} parameters, loss {settings.loss}")
+        f"{config.num_anchors} anchors ({config.box_coding} coding, aspect ratios {list(config.aspect_ratios)}), "
+        f"{model.count_params():,} parameters, loss {settings.loss} + {settings.box_loss}"
+        + (f", weight average (decay {settings.ema:g}) validated and kept" if averaged is not None else ""))
     started = time.monotonic() - float(state.get("seconds", 0.0))
     stop_reason = "all epochs done"
     for epoch in range(state["epoch"] + 1, settings.epochs):
@@ -333,7 +376,7 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
         improved = metric > state["best"] + 1e-4
         if improved:
             state.update(best=metric, best_epoch=epoch, bad_epochs=0)
-            _save_weights(model, files.best_weights)
+            _save_weights(judged, files.best_weights)
         else:
             state["bad_epochs"] += 1
         state["epoch"] = epoch
@@ -342,6 +385,8 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
                         "val_loss": val_loss, **{k: stats[k] for k in ("AP", "AP50", "AP75", "AR100")},
                         "seconds": time.monotonic() - t0})
         _save_weights(model, files.last_weights)
+        if averaged is not None:
+            _save_weights(averaged, files.ema_weights)
         tmp = files.optimizer.with_name("tmp-optimizer.npz")
         np.savez(tmp, **_optimizer_state(optimizer))
         os.replace(tmp, files.optimizer)
