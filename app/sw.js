@@ -75,9 +75,11 @@ async function fetchChecked(url, path, sha256) {
 
 let siteOfThisVersion = null;   // site.json as cached by install
 
-async function onDemandSha(cache, url) {
+// Reads go through caches.match({ cacheName }), never caches.open: once a newer worker has deleted
+// this version's cache, open() would quietly make an empty one again and leave it behind for good.
+async function onDemandSha(url) {
   if (!siteOfThisVersion) {
-    const cached = await cache.match(new URL("site.json", SCOPE));
+    const cached = await caches.match(new URL("site.json", SCOPE), { cacheName: CACHE });
     siteOfThisVersion = cached ? await cached.json() : { files: {}, on_demand: [] };
   }
   const path = url.href.slice(SCOPE.href.length);
@@ -85,18 +87,18 @@ async function onDemandSha(cache, url) {
 }
 
 async function fromCache(request) {
-  const cache = await caches.open(CACHE);
-  const cached = await cache.match(request);
+  const cached = await caches.match(request, { cacheName: CACHE });
   if (cached) return cached;
   const url = new URL(request.url);
   url.search = "";
-  const sha256 = await onDemandSha(cache, url);
+  const sha256 = await onDemandSha(url);
   if (sha256) {
-    // First use of an on-demand file: kept only when it is this version's file; otherwise
-    // the network's answer goes through uncached (the app's own sha256 check reports it).
+    // First use of an on-demand file: kept only when it is this version's file (and this version's
+    // cache still exists); otherwise the network's answer goes through uncached (the app's own
+    // sha256 check reports it).
     try {
       const response = await fetchChecked(url, url.pathname, sha256);
-      await cache.put(url, response.clone());
+      if (await caches.has(CACHE)) await (await caches.open(CACHE)).put(url, response.clone());
       return response;
     } catch (_) { /* fall through */ }
   }
@@ -111,6 +113,5 @@ async function navigate(request) {
     waiting.postMessage("skip-waiting");
     return new Response("", { headers: { Refresh: "0", "Content-Type": "text/html" } });
   }
-  const cache = await caches.open(CACHE);
-  return (await cache.match(request, { ignoreSearch: true })) || fetch(request);
+  return (await caches.match(request, { cacheName: CACHE, ignoreSearch: true })) || fetch(request);
 }

@@ -599,7 +599,7 @@ def run_cold(server_url: str, traffic: Traffic, clip: Path, backend: str, engine
     out = {}
     url = app_url(server_url, backend, engine)
     with chromium(webgl=backend == "webgl", fake_camera=clip, extra_flags=EXTRA_FLAGS,
-                  no_webgl=CANVAS_WEBGL_OFF) as context:
+                  no_webgl=CANVAS_WEBGL_OFF, deadline_s=None) as context:
         context.add_init_script(PAGE_OBSERVER)
         visits = ([("first", None), ("return", None)] + [(f"return_{i}", None) for i in range(2, repeats + 1)]
                   + ([("return_throttled", CPU_THROTTLE)] if throttle else []))
@@ -615,7 +615,7 @@ def run_cold(server_url: str, traffic: Traffic, clip: Path, backend: str, engine
 def run_core(server_url: str, frames: int, timeout: float) -> dict:
     from tests.support.browser import CANVAS_WEBGL_OFF, chromium
 
-    with chromium(webgl=False, extra_flags=EXTRA_FLAGS, no_webgl=CANVAS_WEBGL_OFF) as context:
+    with chromium(webgl=False, extra_flags=EXTRA_FLAGS, no_webgl=CANVAS_WEBGL_OFF, deadline_s=None) as context:
         page = context.new_page()
         page.goto(f"{server_url}bench/core.html?frames={frames}")
         wait_for(page, "() => window.bench && (window.bench.state === 'done' || window.bench.state === 'error')",
@@ -666,7 +666,7 @@ def run(opts: Options) -> list[Path]:
                 # The GPU process stays (CANVAS_WEBGL_OFF, not the tests' NO_WEBGL_FLAGS): MediaPipe's
                 # CPU delegate converts images with a GL context of its own.
                 with chromium(webgl=backend == "webgl", fake_camera=clip, extra_flags=EXTRA_FLAGS,
-                              no_webgl=CANVAS_WEBGL_OFF) as context:
+                              no_webgl=CANVAS_WEBGL_OFF, deadline_s=None) as context:
                     if backend == "webgl" and labels[backend] == "webgl":
                         probe = context.new_page()
                         probe.goto(f"{base}bench/blank.html")

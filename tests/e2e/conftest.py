@@ -30,7 +30,7 @@ pytest.importorskip("playwright", reason="the e2e tier needs playwright (pip ins
 pytest.importorskip("skimage", reason="the e2e tier makes its fake cameras from scikit-image photos")
 
 from tests.fixtures.cameras import camera_file  # noqa: E402
-from tests.support.browser import CHROMIUM, chromium  # noqa: E402
+from tests.support.browser import CHROMIUM, TEST_DEADLINE_S, chromium  # noqa: E402
 
 
 def site_root() -> Path:
@@ -189,13 +189,16 @@ def _record(session: AppSession):
 @contextlib.contextmanager
 def open_app(server, *, camera: Path | None, query: str = "?backend=wasm", webgl: bool = True,
              camera_permission: bool = True, viewport: tuple[int, int] = (1366, 768), site_url: str | None = None,
-             extra_flags: list[str] | None = None, init_script: str | None = None):
+             extra_flags: list[str] | None = None, init_script: str | None = None,
+             deadline_s: float = TEST_DEADLINE_S):
     """Launch Chromium on the page; yield an AppSession recording every request.
+
+    `deadline_s`: Chromium is killed (and the test fails) if the block is still open after it.
 
     `init_script` runs in the page before any of its own scripts (e.g. a PerformanceObserver)."""
     base = site_url or server.url
     with chromium(webgl=webgl, fake_camera=camera, camera_permission=camera_permission,
-                  viewport=viewport, extra_flags=extra_flags) as context:
+                  viewport=viewport, extra_flags=extra_flags, deadline_s=deadline_s) as context:
         if init_script:
             context.add_init_script(init_script)
         page = context.new_page()

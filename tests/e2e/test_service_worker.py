@@ -42,23 +42,45 @@ def _deploy(root: Path, label: str) -> str:
     return version
 
 
-def _wait(page, script: str, timeout: float = 20):
+STUCK = object()   # an evaluate whose promise did not settle in time
+
+
+def _evaluate(page, script: str, settle_s: float = 5.0):
+    """page.evaluate with a limit: Playwright gives evaluate none, and a promise that never settles
+    (a fetch caught in a worker swap, say) would hang the run. STUCK when it did not settle; None
+    when the page was replaced mid-evaluate (the worker's reload)."""
+    bounded = (f"Promise.race([Promise.resolve().then(() => ({script})), "
+               f"new Promise(r => setTimeout(() => r('__stuck__'), {settle_s * 1000:.0f}))])")
+    try:
+        value = page.evaluate(bounded)
+    except Exception as error:   # the worker's reload replaced the page mid-evaluate
+        if "context was destroyed" not in str(error) and "navigat" not in str(error):
+            raise
+        return None
+    return STUCK if value == "__stuck__" else value
+
+
+def _until(page, script: str, accept=bool, timeout: float = 30):
+    """The first value of `script` that `accept` takes, asked again every 0.2 s; fails after `timeout`
+    with the last value seen (so a wrong state is reported as what it was, not as a hang)."""
     end = time.monotonic() + timeout
+    value = None
     while time.monotonic() < end:
-        try:
-            value = page.evaluate(script)
-        except Exception as error:   # the worker's reload replaced the page mid-evaluate
-            if "context was destroyed" not in str(error) and "navigat" not in str(error):
-                raise
-            value = None
-        if value:
+        value = _evaluate(page, script)
+        if value is not STUCK and value is not None and accept(value):
             return value
         time.sleep(0.2)
-    raise AssertionError(f"never true: {script}")
+    raise AssertionError(f"{script} never gave an accepted value in {timeout:.0f} s; last: "
+                         f"{'a promise that never settled' if value is STUCK else repr(value)}")
+
+
+def _wait(page, script: str, timeout: float = 20):
+    return _until(page, script, timeout=timeout)
 
 
 CACHES = "caches.keys().then(k => k.filter(n => n.startsWith('moodcam-')).sort())"
 FETCH_A = "fetch('app/a.js').then(r => r.text())"
+FETCH_EXTRA = "fetch('vendor/lib-1.0/extra.js').then(r => r.text())"
 
 
 def test_new_build_gets_a_new_cache_swapped_whole_and_the_old_one_deleted(tmp_path):
@@ -66,33 +88,35 @@ def test_new_build_gets_a_new_cache_swapped_whole_and_the_old_one_deleted(tmp_pa
         pytest.skip(f"{CHROMIUM} is missing")
     root = tmp_path / "site"
     v1 = _deploy(root, "one")
-    with serving(root) as server, chromium(webgl=False) as context:
+    with serving(root) as server, chromium(webgl=False, deadline_s=120) as context:
         page = context.new_page()
         page.goto(server.url)
         _wait(page, "navigator.serviceWorker.controller !== null")       # first visit: taken over at once
-        assert page.evaluate(CACHES) == [f"moodcam-{v1}"]
-        assert "one" in page.evaluate(FETCH_A)
+        _until(page, CACHES, lambda k: k == [f"moodcam-{v1}"])
+        _until(page, FETCH_A, lambda text: "one" in text)
 
         v2 = _deploy(root, "two")
         assert v2 != v1
-        page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+        _until(page, "navigator.serviceWorker.getRegistration().then(r => r.update()).then(() => true)")
         _wait(page, "navigator.serviceWorker.getRegistration().then(r => !!r.waiting)")
         # The new version is cached whole beside the old one, but the open page keeps its own build.
-        assert page.evaluate(CACHES) == sorted([f"moodcam-{v1}", f"moodcam-{v2}"])
-        assert "one" in page.evaluate(FETCH_A)
+        _until(page, CACHES, lambda k: k == sorted([f"moodcam-{v1}", f"moodcam-{v2}"]))
+        _until(page, FETCH_A, lambda text: "one" in text)
 
         page.reload()                                                     # the only page reloads
         _wait(page, f"navigator.serviceWorker.controller && {CACHES}.then(k => k.length === 1)")
-        assert page.evaluate(CACHES) == [f"moodcam-{v2}"]
-        assert page.evaluate("self.BUILD") == "two"
-        assert "two" in page.evaluate(FETCH_A)
+        _until(page, CACHES, lambda k: k == [f"moodcam-{v2}"])
+        _until(page, "self.BUILD", lambda b: b == "two")
+        _until(page, FETCH_A, lambda text: "two" in text)
 
         # Offline (server gone from under it): the page and its files still come from the cache.
         server.shutdown()
         server.server_close()
         page.reload()
         _wait(page, "navigator.serviceWorker.controller !== null")
-        assert page.evaluate("self.BUILD") == "two"
+        _until(page, "self.BUILD", lambda b: b == "two")
+        _until(page, FETCH_A, lambda text: "two" in text)
+        assert _evaluate(page, CACHES) == [f"moodcam-{v2}"], "no old cache made again by a late request"
 
 
 def test_install_fails_whole_when_a_file_does_not_match_site_json(tmp_path):
@@ -101,15 +125,15 @@ def test_install_fails_whole_when_a_file_does_not_match_site_json(tmp_path):
     root = tmp_path / "site"
     _deploy(root, "one")
     (root / "app" / "a.js").write_text('self.BUILD = "changed after the build";\n')   # mid-deploy
-    with serving(root) as server, chromium(webgl=False) as context:
+    with serving(root) as server, chromium(webgl=False, deadline_s=120) as context:
         page = context.new_page()
         page.goto(server.url)
         time.sleep(2)
-        assert page.evaluate("navigator.serviceWorker.controller") is None
-        assert page.evaluate(CACHES) == []
+        assert _evaluate(page, "navigator.serviceWorker.controller") is None
+        assert _evaluate(page, CACHES) == []
 
 
-CACHED_PATHS = """() => caches.keys().then(k => caches.open(k.find(n => n.startsWith('moodcam-'))))
+CACHED_PATHS = """caches.keys().then(k => caches.open(k.find(n => n.startsWith('moodcam-'))))
     .then(c => c.keys()).then(r => r.map(q => new URL(q.url).pathname).sort())"""
 
 
@@ -118,19 +142,20 @@ def test_on_demand_files_are_cached_on_first_use_and_only_when_they_match(tmp_pa
         pytest.skip(f"{CHROMIUM} is missing")
     root = tmp_path / "site"
     _deploy(root, "one")
-    with serving(root) as server, chromium(webgl=False) as context:
+    with serving(root) as server, chromium(webgl=False, deadline_s=120) as context:
         page = context.new_page()
         page.goto(server.url)
         _wait(page, "navigator.serviceWorker.controller !== null")
-        assert "/vendor/lib-1.0/lib.js" in page.evaluate(CACHED_PATHS)
-        assert "/vendor/lib-1.0/extra.js" not in page.evaluate(CACHED_PATHS), "not precached"
-        assert "one" in page.evaluate("fetch('vendor/lib-1.0/extra.js').then(r => r.text())")
+        paths = _until(page, CACHED_PATHS, lambda p: isinstance(p, list))
+        assert "/vendor/lib-1.0/lib.js" in paths
+        assert "/vendor/lib-1.0/extra.js" not in paths, "not precached"
+        _until(page, FETCH_EXTRA, lambda text: "one" in text)
         _wait(page, f"{CACHED_PATHS}.then(p => p.includes('/vendor/lib-1.0/extra.js'))")
 
         # Another build's bytes on the server (a deploy under a running page): answered, never cached.
         (root / "vendor" / "lib-1.0" / "extra.js").write_text("self.EXTRA = 'other build';\n")
-        page.evaluate("caches.keys().then(k => caches.open(k[0])).then(c => c.delete('vendor/lib-1.0/extra.js'))")
-        assert "/vendor/lib-1.0/extra.js" not in page.evaluate(CACHED_PATHS)
-        assert "other build" in page.evaluate("fetch('vendor/lib-1.0/extra.js').then(r => r.text())")
+        _until(page, "caches.keys().then(k => caches.open(k[0])).then(c => c.delete('vendor/lib-1.0/extra.js')).then(() => true)")
+        _until(page, CACHED_PATHS, lambda p: "/vendor/lib-1.0/extra.js" not in p)
+        _until(page, FETCH_EXTRA, lambda text: "other build" in text)
         time.sleep(1)
-        assert "/vendor/lib-1.0/extra.js" not in page.evaluate(CACHED_PATHS)
+        assert "/vendor/lib-1.0/extra.js" not in _until(page, CACHED_PATHS, lambda p: isinstance(p, list))

@@ -37,7 +37,8 @@ def sample(app) -> dict:
 
 
 def test_soak_no_leaks(server, cameras):
-    with open_app(server, camera=cameras("astronaut"), query="?backend=wasm&clock=raf&cadence=2") as app:
+    with open_app(server, camera=cameras("astronaut"), query="?backend=wasm&clock=raf&cadence=2",
+                  deadline_s=900) as app:
         assert app.wait_state("running", "error")["appState"] == "running", app.error()
         assert app.data()["clock"] == "requestAnimationFrame"
         app.wait_frames(WARMUP, timeout=120)
