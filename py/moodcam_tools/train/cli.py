@@ -110,7 +110,7 @@ def train_parser() -> argparse.ArgumentParser:
                    help="with --anchors fit: at most this many aspect ratios per cell (default %(default)s)")
     g.add_argument("--loss", default="focal", choices=("focal", "hnm"),
                    help="classification loss: focal, or BCE with 3:1 hard negative mining (default focal)")
-    g.add_argument("--box-loss", default="smooth_l1", choices=("smooth_l1", "giou", "smooth_l1+giou"),
+    g.add_argument("--box-loss", default="smooth_l1+giou", choices=("smooth_l1", "giou", "smooth_l1+giou"),
                    help="box loss: smooth L1 on the encoded box, GIoU of the decoded box, or both "
                         "(default %(default)s)")
     g.add_argument("--min-score", type=float, default=0.5,
@@ -120,9 +120,9 @@ def train_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=int, default=60, help="maximum epochs (default %(default)s)")
     g.add_argument("--batch-size", type=int, default=16, help="default %(default)s")
-    g.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (Adam, warm-up then cosine; "
+    g.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (Adam, warm-up then cosine; "
                                                           "default %(default)s)")
-    g.add_argument("--patience", type=int, default=12,
+    g.add_argument("--patience", type=int, default=20,
                    help="early stopping: epochs without a better validation AP (default %(default)s)")
     g.add_argument("--monitor", default="AP", choices=("AP", "AP50", "AP75"),
                    help="validation metric for early stopping and the best checkpoint (default AP@[.5:.95])")

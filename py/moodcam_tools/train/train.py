@@ -59,10 +59,10 @@ MONITORS = ("AP", "AP50", "AP75")
 class TrainSettings:
     epochs: int = 60
     batch_size: int = 16
-    learning_rate: float = 2e-3
+    learning_rate: float = 1e-3
     loss: str = "focal"
-    box_loss: str = "smooth_l1"     # one of loss.BOX_LOSSES
-    patience: int = 12
+    box_loss: str = "smooth_l1+giou"   # one of loss.BOX_LOSSES
+    patience: int = 20
     monitor: str = "AP"
     seed: int = 0
     init: str = "none"              # "none" | "mediapipe" | path to a .tflite
