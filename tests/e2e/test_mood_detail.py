@@ -65,7 +65,7 @@ def test_a_calm_face_gets_an_answer_within_the_bound(server, tmp_path):
         print(f"\ncalm face: {label!r} after {waited:.0f} ms (bound {BOUND_MS:.0f} ms)")
         assert waited <= BOUND_MS + 250, segments[:6]            # the bound plus at most a frame or two
         assert len(rows) == len(segments)
-        app.screenshot("cant-tell-1366x768")
+        app.screenshot("calm-face-1366x768")   # its first answer, a mood or can't tell
 
 
 def mood_changes(keys: list[str]) -> int:

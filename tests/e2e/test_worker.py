@@ -111,6 +111,20 @@ def test_fallback_on_the_page_runs_the_same_engine(server, cameras):
         app.assert_network_clean()
 
 
+def test_a_browser_without_offscreen_canvas_falls_back_to_the_page_by_itself(server, cameras):
+    # As on a browser that has workers but no OffscreenCanvas (Safari before 16.4): boot.js must
+    # choose the page engine on its own, say why, and the mood must still come.
+    with open_app(server, camera=cameras("astronaut"), query="?backend=wasm",
+                  init_script="delete window.OffscreenCanvas;") as app:
+        assert app.wait_state("running", "error")["appState"] == "running", app.error()
+        data = app.data()
+        assert data["engine"] == "page" and data["engineReason"] == "no OffscreenCanvas", data
+        assert not [w for w in app.page.workers if w.url.endswith("/app/worker.js")]
+        app.wait_for(lambda s: s.data().get("mood") == "happy", 90, "mood 'happy' on the page path")
+        assert app.diagnostics()["engine"] == "page"
+        app.assert_network_clean()
+
+
 def test_a_second_photo_replaces_the_first_cleanly(server, cameras, tmp_path):
     from tests.fixtures.cameras import camera_file
 
