@@ -74,10 +74,6 @@ def _until(page, script: str, accept=bool, timeout: float = 30):
                          f"{'a promise that never settled' if value is STUCK else repr(value)}")
 
 
-def _wait(page, script: str, timeout: float = 20):
-    return _until(page, script, timeout=timeout)
-
-
 CACHES = "caches.keys().then(k => k.filter(n => n.startsWith('moodcam-')).sort())"
 FETCH_A = "fetch('app/a.js').then(r => r.text())"
 FETCH_EXTRA = "fetch('vendor/lib-1.0/extra.js').then(r => r.text())"
@@ -91,20 +87,20 @@ def test_new_build_gets_a_new_cache_swapped_whole_and_the_old_one_deleted(tmp_pa
     with serving(root) as server, chromium(webgl=False, deadline_s=120) as context:
         page = context.new_page()
         page.goto(server.url)
-        _wait(page, "navigator.serviceWorker.controller !== null")       # first visit: taken over at once
+        _until(page, "navigator.serviceWorker.controller !== null")       # first visit: taken over at once
         _until(page, CACHES, lambda k: k == [f"moodcam-{v1}"])
         _until(page, FETCH_A, lambda text: "one" in text)
 
         v2 = _deploy(root, "two")
         assert v2 != v1
         _until(page, "navigator.serviceWorker.getRegistration().then(r => r.update()).then(() => true)")
-        _wait(page, "navigator.serviceWorker.getRegistration().then(r => !!r.waiting)")
+        _until(page, "navigator.serviceWorker.getRegistration().then(r => !!r.waiting)")
         # The new version is cached whole beside the old one, but the open page keeps its own build.
         _until(page, CACHES, lambda k: k == sorted([f"moodcam-{v1}", f"moodcam-{v2}"]))
         _until(page, FETCH_A, lambda text: "one" in text)
 
         page.reload()                                                     # the only page reloads
-        _wait(page, f"navigator.serviceWorker.controller && {CACHES}.then(k => k.length === 1)")
+        _until(page, f"navigator.serviceWorker.controller && {CACHES}.then(k => k.length === 1)")
         _until(page, CACHES, lambda k: k == [f"moodcam-{v2}"])
         _until(page, "self.BUILD", lambda b: b == "two")
         _until(page, FETCH_A, lambda text: "two" in text)
@@ -113,7 +109,7 @@ def test_new_build_gets_a_new_cache_swapped_whole_and_the_old_one_deleted(tmp_pa
         server.shutdown()
         server.server_close()
         page.reload()
-        _wait(page, "navigator.serviceWorker.controller !== null")
+        _until(page, "navigator.serviceWorker.controller !== null")
         _until(page, "self.BUILD", lambda b: b == "two")
         _until(page, FETCH_A, lambda text: "two" in text)
         assert _evaluate(page, CACHES) == [f"moodcam-{v2}"], "no old cache made again by a late request"
@@ -145,12 +141,12 @@ def test_on_demand_files_are_cached_on_first_use_and_only_when_they_match(tmp_pa
     with serving(root) as server, chromium(webgl=False, deadline_s=120) as context:
         page = context.new_page()
         page.goto(server.url)
-        _wait(page, "navigator.serviceWorker.controller !== null")
+        _until(page, "navigator.serviceWorker.controller !== null")
         paths = _until(page, CACHED_PATHS, lambda p: isinstance(p, list))
         assert "/vendor/lib-1.0/lib.js" in paths
         assert "/vendor/lib-1.0/extra.js" not in paths, "not precached"
         _until(page, FETCH_EXTRA, lambda text: "one" in text)
-        _wait(page, f"{CACHED_PATHS}.then(p => p.includes('/vendor/lib-1.0/extra.js'))")
+        _until(page, f"{CACHED_PATHS}.then(p => p.includes('/vendor/lib-1.0/extra.js'))")
 
         # Another build's bytes on the server (a deploy under a running page): answered, never cached.
         (root / "vendor" / "lib-1.0" / "extra.js").write_text("self.EXTRA = 'other build';\n")

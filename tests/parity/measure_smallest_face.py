@@ -51,6 +51,21 @@ def _smallest(found: dict[int, bool]) -> int | None:
     return None
 
 
+def run_reference(python: Path, flags: list[str], paths: list[str], timeout: float = 1800) -> list[dict]:
+    """tests/reference/mediapipe_faces.py in .venv-mediapipe on `paths`: one result per image."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["GLOG_minloglevel"] = "2"
+    proc = subprocess.run([str(python), str(ROOT / "tests" / "reference" / "mediapipe_faces.py"), *flags, *paths],
+                          capture_output=True, text=True, env=env, timeout=timeout, check=True)
+    return json.loads(proc.stdout)["results"]
+
+
+def write_report(name: str, report: dict) -> None:
+    out = ROOT / "test-results"
+    out.mkdir(exist_ok=True)
+    (out / name).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+
+
 def main() -> int:
     from PIL import Image
 
@@ -73,12 +88,8 @@ def main() -> int:
             path = Path(tmp) / f"{src}-{w}-{place}.png"
             Image.fromarray(frame).save(path)
             paths.append(str(path))
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-        env["GLOG_minloglevel"] = "2"
         for name, flags in RANGES.items():
-            proc = subprocess.run([str(python), str(ROOT / "tests" / "reference" / "mediapipe_faces.py"), *flags,
-                                   *paths], capture_output=True, text=True, env=env, timeout=900, check=True)
-            results = json.loads(proc.stdout)["results"]
+            results = run_reference(python, flags, paths)
             spec = manifest[name].detector_spec()
             post = FaceDetectorPostprocess(spec)
             ours: dict = {src: {} for src in SOURCES}
@@ -106,9 +117,7 @@ def main() -> int:
             r = report["ranges"][name]
             print(f"{name} ({spec.input_size[0]} px): smallest face found, ours {r['smallest_ours']}, "
                   f"MediaPipe's pipeline {r['smallest_mediapipe']}; found at {r['found_ours_per_place']}")
-    out = ROOT / "test-results"
-    out.mkdir(exist_ok=True)
-    (out / "smallest_face.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    write_report("smallest_face.json", report)
     return 0
 
 

@@ -18,9 +18,6 @@ test-results/tiled_pass.json.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -31,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "py"))
 sys.path.insert(0, str(ROOT))
 
-from tests.parity.measure_smallest_face import PLACES, SOURCES, _found, _smallest  # noqa: E402
+from tests.parity.measure_smallest_face import (  # noqa: E402
+    PLACES, SOURCES, _found, _smallest, run_reference, write_report)
 
 WIDTHS = [16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 64, 72, 96, 128]
 TILE_W, TILE_H = 352, 272
@@ -75,11 +73,7 @@ def main() -> int:
                 Image.fromarray(np.ascontiguousarray(crop)).save(path)
                 paths.append(str(path))
                 index.append((name, tile))
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-        env["GLOG_minloglevel"] = "2"
-        proc = subprocess.run([str(python), str(ROOT / "tests" / "reference" / "mediapipe_faces.py"), "--full-range",
-                               *paths], capture_output=True, text=True, env=env, timeout=1800, check=True)
-        results = json.loads(proc.stdout)["results"]
+        results = run_reference(python, ["--full-range"], paths)
 
     one_pass: dict[str, np.ndarray] = {}
     tiled: dict[str, list[np.ndarray]] = {name: [] for name in frames}
@@ -109,9 +103,7 @@ def main() -> int:
         r = report[label]
         print(f"{label}: smallest face found {r['smallest']}, found at {r['found']}, "
               f"detections on no-face frames {false_faces}, {r['detector_runs_per_frame']} detector run(s)")
-    out = ROOT / "test-results"
-    out.mkdir(exist_ok=True)
-    (out / "tiled_pass.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    write_report("tiled_pass.json", report)
     return 0
 
 
