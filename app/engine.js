@@ -55,7 +55,9 @@
   // start, by a short-lived worker of its own (app/snapshot.js): making one needs
   // loadPyodide's `_makeSnapshot`, which wraps every JS global in a proxy that native methods
   // refuse ("Illegal invocation"), so the engine's own interpreter cannot be the one. numpy
-  // loads after the restore (its compiled modules cannot be in a snapshot). The cache name
+  // loads after the restore (Pyodide 0.27's snapshot is the wasm memory alone: the instances of
+  // numpy's shared libraries cannot be in it), but the standard-library modules the app imports
+  // are (moodcam.browser.preload). The cache name
   // holds the runtime's sha256s, so another Pyodide build never reads it (and Pyodide itself
   // refuses a snapshot of another build); one that fails to load is deleted and remade.
   // Only the worker engine uses snapshots; `?snapshot=0` turns them off for a visit.
@@ -85,41 +87,65 @@
     return header[0] === SNAPSHOT_MAGIC && header[1] < bytes.byteLength && heap > 0 && heap % WASM_PAGE === 0;
   }
 
-  async function readSnapshot(place) {
-    let response;
-    try {
-      response = await (await caches.open(place.cache)).match(place.url);
-      if (!response) return null;
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      if (looksWhole(bytes)) return bytes;
-    } catch (_) { /* unreadable: treated as damaged */ }
+  function damaged(place) {
     console.warn("moodcam: the Pyodide snapshot did not load (damaged); it is remade after this start.");
-    await caches.delete(place.cache).catch(() => {});
-    return null;
+    return caches.delete(place.cache).catch(() => {});
   }
 
-  function makeSnapshotLater(base, site, place) {
+  async function findSnapshot(place) {
+    // The kept response, or null. Its body is read while loadPyodide fetches and compiles the
+    // runtime (readSnapshotBytes is handed to it as a promise), not before.
+    try {
+      return (await (await caches.open(place.cache)).match(place.url)) || null;
+    } catch (_) {
+      await damaged(place);
+      return null;
+    }
+  }
+
+  async function readSnapshotBytes(place, response) {
+    let bytes = null;
+    try { bytes = new Uint8Array(await response.arrayBuffer()); } catch (_) { /* unreadable: damaged */ }
+    if (bytes && looksWhole(bytes)) return bytes;
+    await damaged(place);
+    throw new Error("damaged snapshot");
+  }
+
+  function makeSnapshotLater(base, site, place, pyodide) {
     setTimeout(() => {
+      // The standard-library modules this start imported (Python decides which qualify:
+      // moodcam.browser.preload); the snapshot maker imports them before taking the snapshot,
+      // so a return visit restores them instead of importing them on its critical path.
+      let imports = [];
+      try {
+        imports = pyodide.pyimport("moodcam.browser.preload").stdlib_in_use().toJs();
+      } catch (error) {
+        console.warn("moodcam: snapshot without preloaded modules:", error);
+      }
       const worker = new Worker(base + "app/snapshot.js");
       worker.onmessage = (event) => {
         if (event.data.error) console.warn("moodcam: no Pyodide snapshot kept:", event.data.error);
-        else mark("snapshot-kept");
+        else {
+          // For tests and a person at the console: what the kept snapshot holds.
+          scope.moodcam = Object.assign(scope.moodcam || {}, { snapshot: event.data });
+          mark("snapshot-kept");
+        }
         worker.terminate();
       };
       worker.postMessage({ indexURL: base + site.pyodide, cache: place.cache, url: place.url,
-                           prefix: SNAPSHOT_PREFIX });
+                           prefix: SNAPSHOT_PREFIX, imports });
     }, SNAPSHOT_DELAY_MS);
   }
 
   async function startPyodide(base, site, snapshots) {
     const indexURL = base + site.pyodide;
     const place = snapshotPlace(base, site);
-    const saved = snapshots ? await readSnapshot(place) : null;
-    if (saved) mark("snapshot-read");
+    const saved = snapshots ? await findSnapshot(place) : null;
     let pyodide = null;
     if (saved) {
+      mark("snapshot-read");
       try {
-        pyodide = await scope.loadPyodide({ indexURL, _loadSnapshot: saved });
+        pyodide = await scope.loadPyodide({ indexURL, _loadSnapshot: readSnapshotBytes(place, saved) });
         mark("pyodide-from-snapshot");
       } catch (error) {
         console.warn("moodcam: the Pyodide snapshot did not load; starting without it.", error);
@@ -128,7 +154,7 @@
     }
     if (!pyodide) {
       pyodide = await scope.loadPyodide({ indexURL });
-      if (snapshots) makeSnapshotLater(base, site, place);
+      if (snapshots) makeSnapshotLater(base, site, place, pyodide);
     }
     mark("pyodide-runtime");
     await pyodide.loadPackage("numpy");

@@ -1,21 +1,40 @@
 // moodcam snapshot maker: a short-lived worker that starts a bare Pyodide interpreter with
 // `_makeSnapshot`, takes its memory snapshot and keeps it in Cache Storage for the next visit
-// (app/engine.js restores it). Its own worker because `_makeSnapshot` proxies every JS global,
-// which would break the engine's interpreter. Older snapshots (another Pyodide build) go.
+// (app/engine.js restores it), with the standard-library modules the app uses already imported.
+// Its own worker because `_makeSnapshot` proxies every JS global, which would break the engine's
+// interpreter. Older snapshots (another Pyodide build) go.
 "use strict";
 
 self.onmessage = async (event) => {
-  const { indexURL, cache, url, prefix } = event.data;
+  const { indexURL, cache, url, prefix, imports } = event.data;
   try {
     importScripts(indexURL + "pyodide.js");
     const pyodide = await self.loadPyodide({ indexURL, _makeSnapshot: true });
+    // Standard-library modules the app imports (moodcam.browser.preload chose them): restored
+    // with the interpreter on the next visit. Passed as JSON text, not as a JS object, so no
+    // JavaScript reference is alive when the snapshot is taken (Pyodide refuses one). A module
+    // that fails to import here is left out.
+    const imported = JSON.parse(pyodide.runPython(`
+import importlib, json
+_imported = []
+for _name in json.loads(${JSON.stringify(JSON.stringify(imports || []))}):
+    try:
+        importlib.import_module(_name)
+        _imported.append(_name)
+    except Exception:
+        pass
+_imported = json.dumps(_imported)
+del _name
+_imported
+`));
+    pyodide.runPython("del _imported");
     const bytes = pyodide.makeMemorySnapshot();
     for (const name of await caches.keys()) {
       if (name.startsWith(prefix) && name !== cache) await caches.delete(name);
     }
     await (await caches.open(cache)).put(url, new Response(bytes, {
       headers: { "Content-Type": "application/octet-stream" } }));
-    self.postMessage({ bytes: bytes.length });
+    self.postMessage({ bytes: bytes.length, imported });
   } catch (error) {
     self.postMessage({ error: String(error && error.message || error) });
   }

@@ -1,6 +1,7 @@
 """Return visits start Python from a memory snapshot of the interpreter kept on the device.
 
-The first visit takes the snapshot (after Pyodide starts, before numpy loads) into Cache Storage;
+The first visit takes the snapshot (a bare interpreter with the standard-library modules the app
+imports already imported) into Cache Storage;
 the next visit restores it (engine mark `pyodide-from-snapshot`) and reaches the mood; a
 damaged snapshot is refused, deleted and replaced, and the visit still reaches the mood.
 """
@@ -34,6 +35,14 @@ def test_return_visit_restores_the_interpreter_and_a_damaged_snapshot_is_replace
         assert "pyodide-from-snapshot" not in first and "pyodide-runtime" in first
         app.wait_for(lambda s: "snapshot-kept" in engine_marks(s), 90, "a snapshot kept in Cache Storage")
         [name] = app.page.evaluate(SNAPSHOTS)
+        # It holds the standard-library modules this start imported (moodcam.browser.preload),
+        # loadPackage's, numpy's and moodcam's, without the ones that live outside the wasm memory.
+        [worker] = [w for w in app.page.workers if w.url.endswith("/app/worker.js")]
+        kept = worker.evaluate("() => self.moodcam.snapshot")
+        assert kept["bytes"] > 1_000_000
+        for module in ("importlib.metadata", "tarfile", "pickle", "dataclasses", "json"):
+            assert module in kept["imported"], (module, kept["imported"])
+        assert not [m for m in kept["imported"] if m.split(".")[0] in ("ctypes", "numpy", "moodcam", "js")]
 
         app.page.reload()
         second = visit(app, "return visit")
