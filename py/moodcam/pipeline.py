@@ -3,7 +3,7 @@
 This is the contract the browser layer codes against. Per video frame:
 
     plan = logic.begin_frame(timestamp_ms, frame_width, frame_height)
-    if plan.run_detector:                       # letterbox the frame with plan.letterbox
+    if plan.run_detector:                       # letterbox plan.tile (None: the frame) with plan.detector_letterbox
         logic.submit_detections(regressors, classificators)          # (a)
     for req in logic.emotion_requests():        # (b) crop req.crop from the frame
         logic.submit_emotion(req.face_id, probabilities, features)   # (c) features: optional, (D,)
@@ -33,6 +33,7 @@ import numpy as np
 from .detection.letterbox import Letterbox
 from .detection.pipeline import BLAZEFACE_SHORT_RANGE_SPEC, DetectorSpec, FaceDetectorPostprocess
 from .detection.result import Detections
+from .detection.tiles import DetectorSweep, Tile, TileConfig, from_tile
 from .calibration import CalibrationHead, calibrated_probabilities
 from .geometry.crop import CropRegion, crop_around_face
 from .mood.labels import EMOTIONS
@@ -58,10 +59,14 @@ class FrameLogicConfig:
     crop_margin: float = 0.1              # extra room around the face box, fraction of its long side
     rotate_crops: bool = False            # level the eyes (needs tf.image.transform instead of cropAndResize)
     round_letterbox: bool = False         # whole-pixel letterbox offsets (see Letterbox.fit)
-    # Faces narrower than this (source pixels) are tracked, drawn and counted, but not read:
-    # the emotion net sees 64 px crops, and a face upscaled from fewer pixels gives a guess,
-    # not a reading ("too far to read" on the page).
-    min_readable_face_px: float = 40.0
+    # Faces narrower than this (source pixels) are tracked, drawn and counted, but not read
+    # ("too far to read" on the page): measured (tests/parity/measure_readable_face.py), a face
+    # the net reads firmly at full size keeps its label in >= 97 % of frames from 44 px up, and
+    # Grace Hopper's drops to 62 % at 40 px; below it the reading is a guess.
+    min_readable_face_px: float = 44.0
+    # A tile sweep (moodcam.detection.tiles): detector runs alternate between the whole frame and
+    # one tile of it, for faces too small for one pass. None: every run sees the whole frame.
+    tiles: TileConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,15 @@ class FramePlan:
     run_detector: bool
     letterbox: Letterbox  # how to draw the frame into the detector input (scale, padding)
     paused: bool = False  # the page is hidden: run nothing (submissions are ignored)
+    # With a tile sweep, the part of the frame this detector run looks at (None: the whole
+    # frame) and its own letterbox (the tile -> the detector input).
+    tile: Tile | None = None
+    tile_letterbox: Letterbox | None = None
+
+    @property
+    def detector_letterbox(self) -> Letterbox:
+        """How to draw the detector input: the tile's letterbox on a tile run, else the frame's."""
+        return self.tile_letterbox if self.tile_letterbox is not None else self.letterbox
 
 
 @dataclass(frozen=True)
@@ -214,6 +228,8 @@ class FrameLogic:
         self.postprocess = FaceDetectorPostprocess(config.detector)
         self.tracker = FaceTracker(config.tracker)
         self.scheduler = Scheduler(config.schedule)
+        self.sweep = DetectorSweep(config.tiles) if config.tiles is not None else None
+        self._tile_letterboxes: dict[Tile, Letterbox] = {}
         self.state = MoodStateMachine(config.mood, start_ms=start_ms)
         self._voters: dict[int, Voter] = {}
         self._frame_index = -1
@@ -236,18 +252,30 @@ class FrameLogic:
                                                  round_padding=self.config.round_letterbox)
         paused = self.state.state == PAUSED
         run = not paused and self.scheduler.detector_due(self._frame_index, bool(self.tracker.tracks))
-        plan = FramePlan(self._frame_index, float(timestamp_ms), run, lb, paused)
+        tile = self.sweep.next_region(float(frame_width), float(frame_height)) if run and self.sweep else None
+        plan = FramePlan(self._frame_index, float(timestamp_ms), run, lb, paused, tile, self._tile_letterbox(tile))
         self._frame = _Frame(plan)
         return plan
 
     def submit_detections(self, raw_boxes, raw_scores) -> Detections:
         """(a) Raw detector outputs ([1, 896, 16] and [1, 896, 1]) -> faces in frame pixels; updates tracks."""
         frame = self._require_frame("submit_detections")
-        det = self.postprocess(raw_boxes, raw_scores, frame.plan.letterbox)
+        plan = frame.plan
+        det = self.postprocess(raw_boxes, raw_scores, plan.detector_letterbox)
+        covers = None
+        if self.sweep is not None:
+            fw, fh = plan.letterbox.source_size
+            if plan.tile is not None:
+                small = self.sweep.config.small_face_px(fw, fh)
+                det = from_tile(det, plan.tile, (fw, fh), small, self.sweep.config.edge_px)
+            sweep, tile = self.sweep, plan.tile
+
+            def covers(boxes: np.ndarray) -> np.ndarray:
+                return sweep.covers(tile, boxes, fw, fh)
         if self.paused:
             # A late result from before the page was hidden: faces will be stale on return.
             return det
-        _, dropped = self.tracker.update(det, frame.plan.timestamp_ms)
+        _, dropped = self.tracker.update(det, plan.timestamp_ms, covers)
         for track in dropped:
             self._forget(track.id)
         self.scheduler.detector_ran(frame.plan.frame_index)
@@ -367,6 +395,10 @@ class FrameLogic:
                 self._letterbox = None
         if config.round_letterbox != old.round_letterbox:
             self._letterbox = None
+        if config.detector.input_size != old.detector.input_size or config.round_letterbox != old.round_letterbox:
+            self._tile_letterboxes.clear()
+        if config.tiles != old.tiles:
+            self.sweep = DetectorSweep(config.tiles) if config.tiles is not None else None
         self.tracker.config = config.tracker
         self.scheduler.config = config.schedule
         self.state.config = config.mood
@@ -448,6 +480,16 @@ class FrameLogic:
     def _forget(self, face_id: int) -> None:
         self._voters.pop(face_id, None)
         self.scheduler.forget(face_id)
+
+    def _tile_letterbox(self, tile: Tile | None) -> Letterbox | None:
+        if tile is None:
+            return None
+        lb = self._tile_letterboxes.get(tile)
+        if lb is None:
+            tw, th = self.config.detector.input_size
+            lb = self._tile_letterboxes[tile] = Letterbox.fit(tile.width, tile.height, tw, th,
+                                                              round_padding=self.config.round_letterbox)
+        return lb
 
     def _readable(self, track: Track) -> bool:
         return float(track.box[2] - track.box[0]) >= self.config.min_readable_face_px

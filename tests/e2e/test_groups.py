@@ -78,3 +78,24 @@ def test_no_face_scene_finds_no_face_on_far(server, scene_clips):
         app.wait_frames(40)
         assert app.faces() == []
         app.wait_for(lambda s: s.data().get("moodState") == "no_face", 30, "the no-face state")
+
+
+def test_far_range_finds_faces_across_the_room_and_says_they_are_too_far_to_read(server, scene_clips):
+    """The tile sweep (moodcam.detection.tiles) finds the 40 px and 28 px faces one pass cannot;
+    both are counted and drawn but labelled "too far to read", and the near face is read."""
+    truth = scenes.truth("across_room")
+    with open_app(server, camera=scene_clips["across_room"], query="?backend=wasm&range=far") as app:
+        assert app.wait_state("running", "error")["appState"] == "running", app.error()
+        faces = app.wait_for(lambda s: len(s.faces()) == truth["faces"] and s.faces(), 90, "every face")
+        for box in truth["boxes"]:
+            assert any(inside(centre(f["source_box"]), box) for f in faces), (box, faces)
+        far = [f for f in faces if f["source_box"][2] - f["source_box"][0] < 60]
+        assert len(far) == 2 and not any(f["readable"] for f in far), faces
+        app.wait_for(lambda s: any(f["readable"] and (f["label"] or f["top_label"]) for f in s.faces()), 60,
+                     "the near face read")
+        captions = app.page.evaluate("() => [...document.getElementById('face-list').children].map(li => li.textContent)")
+        assert sum("too far to read" in c for c in captions) == 2, captions
+        ids = sorted(f["id"] for f in app.faces())
+        app.wait_frames(int(app.data()["frames"]) + 40)
+        assert sorted(f["id"] for f in app.faces()) == ids, "the far faces stay tracked between their tile runs"
+        app.screenshot("groups-across_room")

@@ -4,19 +4,22 @@ Run in CPython and, as source text, inside Pyodide (so it imports only numpy
 and moodcam); tier 2 asserts the two dicts are identical. The input is a
 seeded 120-frame sequence: two faces drifting across a 640x480 frame, noisy
 background logits, and emotion probabilities that wander between classes; once
-through BlazeFace short range's decoding and once through full range's (2304 anchors).
+through BlazeFace short range's decoding and once through full range's (2304 anchors), with and
+without the tile sweep (runs alternate between the frame and a tile: shifted, filtered, covered).
 """
 import numpy as np
 
 from moodcam.detection.anchors import BLAZEFACE_FULL_RANGE, BLAZEFACE_SHORT_RANGE, generate_anchors
 from moodcam.detection.encode import anchors_near, encode_raw_outputs
 from moodcam.detection.pipeline import BLAZEFACE_FULL_RANGE_SPEC, BLAZEFACE_SHORT_RANGE_SPEC
+from moodcam.detection.tiles import TileConfig
 from moodcam.pipeline import FrameLogic, FrameLogicConfig
 
 
 def compute(frames: int = 120) -> dict:
     return {"near": _run(BLAZEFACE_SHORT_RANGE, BLAZEFACE_SHORT_RANGE_SPEC, frames),
             "far": _run(BLAZEFACE_FULL_RANGE, BLAZEFACE_FULL_RANGE_SPEC, frames),
+            "far_tiles": _run(BLAZEFACE_FULL_RANGE, BLAZEFACE_FULL_RANGE_SPEC, frames, TileConfig(small_face_fraction=0.4)),
             "calibration": _calibration()}
 
 
@@ -47,10 +50,10 @@ def _calibration() -> dict:
     return {"numbers": numbers, "labels": out_labels}
 
 
-def _run(anchor_options, spec, frames: int) -> dict:
+def _run(anchor_options, spec, frames: int, tiles=None) -> dict:
     rng = np.random.default_rng(20261121)
     anchors = generate_anchors(anchor_options)
-    logic = FrameLogic(config=FrameLogicConfig(detector=spec))
+    logic = FrameLogic(config=FrameLogicConfig(detector=spec, tiles=tiles))
     numbers: dict[str, float] = {"box_sum": 0.0, "keypoint_sum": 0.0, "score_sum": 0.0, "faces": 0.0}
     labels: list[str] = []
     for i in range(frames):

@@ -7,8 +7,9 @@ faces, this mode's emotion step and FrameLogic do the rest) and CustomAnalyser
 (browser.custom_mode: a trained detector, labelled boxes, no mood).
 
 One face-mode frame (FrameLogic's protocol, moodcam.pipeline):
-  1. begin_frame -> plan; if plan.run_detector: DetectorStep on the letterbox
-     -> submit_detections (the decoding is the manifest entry's DetectorSpec);
+  1. begin_frame -> plan; if plan.run_detector: DetectorStep on plan.tile (the whole frame
+     unless the far range's tile sweep picked a tile) letterboxed -> submit_detections (the
+     decoding is the manifest entry's DetectorSpec);
   2. for each emotion request (a tracked face due for classification):
      EmotionStep on its crop -> submit_emotion (probabilities and features, read in one
      download; with a calibration set, FrameLogic votes on the calibrated probabilities);
@@ -24,6 +25,7 @@ from typing import Any, Protocol
 
 from ..calibration import CalibrationHead
 from ..detection.pipeline import DetectorSpec
+from ..detection.tiles import TileConfig
 from ..pipeline import FrameLogic, FrameLogicConfig, FrameResult
 from ..schedule import ScheduleConfig
 from ..tracking.tracker import TrackerConfig
@@ -59,6 +61,9 @@ def logic_config(detector: DetectorSpec, settings: Settings) -> FrameLogicConfig
         tracker=TrackerConfig(max_tracks=MAX_FACES),
         # The detector input is drawn with whole-pixel padding (tf.pad takes integers).
         round_letterbox=True,
+        # Far range sweeps 2x2 tiles too (moodcam.detection.tiles): faces across a room, at no
+        # extra runs (README "Near and far"). The parts mode's FaceMesh stage ignores the tiles.
+        tiles=TileConfig() if settings.range == "far" else None,
     )
 
 
@@ -130,7 +135,8 @@ class FaceAnalyser:
             if self.grab_mode == "work" and due:
                 frame = self.grab_work_frame(source, width, height, times)
             if plan.run_detector:
-                boxes, scores = await self.detect(times, plan.letterbox, source, width, height, frame)
+                boxes, scores = await self.detect(times, plan.detector_letterbox, source, width, height, frame,
+                                                  plan.tile)
                 with clock("logic_ms"):
                     logic.submit_detections(boxes, scores)
             await self.emotions(times, source, frame)

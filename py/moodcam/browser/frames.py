@@ -30,6 +30,7 @@ from typing import Any
 from pyodide.ffi import to_js
 
 from ..detection.letterbox import Letterbox
+from ..detection.tiles import Tile
 from .interop import new_canvas, tf
 
 WORK_SIDE = 640
@@ -83,19 +84,20 @@ class FrameReader:
             ctx.clearRect(0, 0, width, height)
         return ctx
 
-    def letterboxed(self, source, width: int, height: int, letterbox: Letterbox):
+    def letterboxed(self, source, width: int, height: int, letterbox: Letterbox, tile: Tile | None = None):
         """"direct": the detector input drawn by the canvas, int32 [1, th, tw, 3] (inside a tf_scope).
 
-        Whole-pixel padding (FrameLogic's round_letterbox): the frame is drawn at
-        (px, py) with size (tw - 2 px, th - 2 py); the rest stays black.
+        Whole-pixel padding (FrameLogic's round_letterbox): the frame (or `tile` of it, whose
+        letterbox this is) is drawn at (px, py) with size (tw - 2 px, th - 2 py); the rest stays black.
         """
+        sx, sy, sw, sh = (0.0, 0.0, width, height) if tile is None else (tile.x, tile.y, tile.width, tile.height)
         tw, th = (int(v) for v in letterbox.target_size)
         px, py = int(round(letterbox.padding[0])), int(round(letterbox.padding[1]))
         k = DETECTOR_DRAW["oversample"]
         ctx = self._canvas("det", tw * k, th * k)
         ctx.imageSmoothingEnabled = DETECTOR_DRAW["smoothing"]
         ctx.imageSmoothingQuality = DETECTOR_DRAW["quality"]
-        ctx.drawImage(source, 0, 0, width, height, px * k, py * k, (tw - 2 * px) * k, (th - 2 * py) * k)
+        ctx.drawImage(source, sx, sy, sw, sh, px * k, py * k, (tw - 2 * px) * k, (th - 2 * py) * k)
         pixels = tf.expandDims(tf.browser.fromPixels(ctx.getImageData(0, 0, tw * k, th * k), 3), 0)
         if k != 1:
             pixels = tf.image.resizeBilinear(pixels, to_js([th, tw]), False, False)
@@ -140,16 +142,26 @@ class FrameReader:
         pixels = self.ctx.getImageData(0, 0, ww, wh)
         return tf.browser.fromPixels(pixels, 3)
 
-    def detector_input(self, frame, letterbox: Letterbox, scale: float = 1 / 127.5, offset: float = -1.0):
-        """Letterbox the work frame into the detector input [1, th, tw, 3], normalised.
+    def detector_input(self, frame, letterbox: Letterbox, scale: float = 1 / 127.5, offset: float = -1.0,
+                       tile: Tile | None = None):
+        """Letterbox the work frame (or `tile` of it) into the detector input [1, th, tw, 3], normalised.
 
-        `letterbox` maps the source frame to the detector input (FrameLogic's plan); the
-        work frame is a uniform scaling of the source, so the same drawn size and
+        `letterbox` maps the source frame (or the tile) to the detector input (FrameLogic's
+        plan); the work frame is a uniform scaling of the source, so the same drawn size and
         whole-pixel padding apply.
         """
         tw, th = (int(v) for v in letterbox.target_size)
         px, py = int(round(letterbox.padding[0])), int(round(letterbox.padding[1]))
         dw, dh = tw - 2 * px, th - 2 * py
+        if tile is not None:
+            # The tile in work-frame pixels: [h, w, 3] -> [th', tw', 3] (whole pixels, inside the frame).
+            g = self.geometry
+            fh, fw = int(frame.shape[0]), int(frame.shape[1])
+            k = fw / g.source_size[0] if g is not None else 1.0
+            x0, y0 = min(fw - 1, int(round(tile.x * k))), min(fh - 1, int(round(tile.y * k)))
+            w = max(1, min(fw - x0, int(round(tile.width * k))))
+            h = max(1, min(fh - y0, int(round(tile.height * k))))
+            frame = tf.slice(frame, to_js([y0, x0, 0]), to_js([h, w, 3]))
         batch = tf.expandDims(frame, 0)
         resized = tf.image.resizeBilinear(batch, to_js([dh, dw]), False, False)
         # Pad with 0 (black) before normalising, as MediaPipe's letterbox does.

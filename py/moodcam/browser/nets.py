@@ -19,6 +19,7 @@ import numpy as np
 from pyodide.ffi import to_js
 
 from ..detection.letterbox import Letterbox
+from ..detection.tiles import Tile
 from .frames import FrameReader
 from .interop import js_float32, js_int32, tf, tf_scope, to_numpy_async
 from .model_store import LoadedModel
@@ -44,18 +45,20 @@ class DetectorStep:
         self._outputs = to_js([entry.output("regressors"), entry.output("classificators")])
 
     async def __call__(self, times: FrameTimes, letterbox: Letterbox, source=None, width: int = 0,
-                       height: int = 0, frame=None) -> tuple[np.ndarray, np.ndarray]:
-        """(raw_boxes, raw_scores) for `letterbox`: drawn from `source`, or cut from the work `frame`."""
+                       height: int = 0, frame=None, tile: Tile | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(raw_boxes, raw_scores) for `letterbox`: drawn from `source`, or cut from the work `frame`.
+
+        `tile`: the part of the frame to look at (the letterbox is then the tile's); None: all of it."""
         clock = Clock(times)
         with tf_scope("detect"):
             if frame is None:
                 with clock("grab_ms"):
-                    pixels = self.reader.letterboxed(source, width, height, letterbox)
+                    pixels = self.reader.letterboxed(source, width, height, letterbox, tile)
                 with clock("detector_ms"):
                     x = self.reader.normalise(pixels, self.scale, self.offset)
             else:
                 with clock("detector_ms"):
-                    x = self.reader.detector_input(frame, letterbox, self.scale, self.offset)
+                    x = self.reader.detector_input(frame, letterbox, self.scale, self.offset, tile)
             with clock("detector_ms"):
                 outs = self.model.graph.execute(x, self._outputs)
                 kept = [tf.keep(outs[0]), tf.keep(outs[1])]

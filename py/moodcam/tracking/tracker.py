@@ -22,6 +22,7 @@ clean-up for callers whose detector may stop running altogether.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -155,8 +156,14 @@ class FaceTracker:
             self._tracks = [t for t in self._tracks if timestamp_ms - t.last_seen_ms <= limit]
         return dropped
 
-    def update(self, detections: Detections, timestamp_ms: float) -> tuple[list[Track], list[Track]]:
-        """Feed one detector run (detections in frame pixels). Returns (new tracks, dropped tracks)."""
+    def update(self, detections: Detections, timestamp_ms: float,
+               covers: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[list[Track], list[Track]]:
+        """Feed one detector run (detections in frame pixels). Returns (new tracks, dropped tracks).
+
+        covers: for a run that looks at part of the frame, or only at some sizes of face
+        (moodcam.detection.tiles): the tracks' boxes (T, 4) -> (T,) True where the run could have
+        seen that face. A track it could not is still refreshed when a detection matches it, but
+        its absence is not counted as a miss. None: the run covers every track."""
         self._check_time(timestamp_ms)
         detections = _finite_only(detections)
         pairs = greedy_iou_match(np.array([t.box for t in self._tracks]).reshape(-1, 4), detections.boxes,
@@ -167,8 +174,10 @@ class FaceTracker:
             self._refresh(self._tracks[ti], detections, di, timestamp_ms)
             matched_det.add(di)
             matched_tracks.add(ti)
+        covered = (np.ones(len(self._tracks), dtype=bool) if covers is None
+                   else np.asarray(covers(np.array([t.box for t in self._tracks]).reshape(-1, 4)), dtype=bool))
         for ti, track in enumerate(self._tracks):
-            if ti not in matched_tracks:
+            if ti not in matched_tracks and covered[ti]:
                 track.missed_runs += 1
         created: list[Track] = []
         # New faces, best score first, up to the track cap.
