@@ -82,7 +82,7 @@ def letterbox(image: np.ndarray, size: int) -> np.ndarray:
 
 def blazeface_full_range_inputs() -> tuple[np.ndarray, list[str]]:
     """192x192: the photos whole, near and far, the composed group scenes letterboxed from 640x480
-    (tests/fixtures/scenes.py; faces 56..250 px wide), and noise."""
+    (tests/fixtures/scenes.py; faces 28..250 px wide), and noise."""
     from tests.fixtures import scenes
 
     frames, names = [], []

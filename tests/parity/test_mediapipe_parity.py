@@ -11,7 +11,7 @@ Full range (issue 12): the same with `--full-range` (FaceDetection(model_selecti
 face_detection_full_range_sparse.tflite on a 192 x 192 letterbox, min_detection_confidence
 0.6 as the full-range graph), decoded with the spec the manifest entry
 `blazeface_full_range` describes, on the photos and the composed scenes of
-tests/fixtures/scenes.py (faces 40..250 px wide in 640 x 480).
+tests/fixtures/scenes.py (faces 56..250 px wide in 640 x 480: the scenes one pass finds whole).
 """
 
 from __future__ import annotations

@@ -105,9 +105,9 @@ def test_core_fingerprint_is_identical_in_pyodide(selenium, request):
     got = selenium.run(source + "\nimport json\njson.dumps(compute())\n")
     both_pyodide = json.loads(got)
     both_cpython = json.loads(json.dumps(fingerprint.compute()))
-    # short and full range decoding; the calibration fit (issue 15)
-    assert both_pyodide.keys() == both_cpython.keys() == {"near", "far", "calibration"}
-    for detector in ("near", "far", "calibration"):
+    # short and full range decoding, full range with the tile sweep (issue 12); the calibration fit (issue 15)
+    assert both_pyodide.keys() == both_cpython.keys() == {"near", "far", "far_tiles", "calibration"}
+    for detector in ("near", "far", "far_tiles", "calibration"):
         in_pyodide, in_cpython = both_pyodide[detector], both_cpython[detector]
         assert in_pyodide["labels"] == in_cpython["labels"], f"{detector}: mood states/events differ"
         assert in_pyodide["numbers"].keys() == in_cpython["numbers"].keys()
