@@ -25,8 +25,10 @@ LIMITS = {
   0.3 input pixels per frame pixel) finds faces down to about 45-50 px wide
   in the frame (measured on a real face: from 44 px at the centre, 52 px near
   a corner; a harder face, half hidden by a camera, from 96 px); the
-  short-range model needs about 80 px. Smaller faces need more input pixels
-  (tiles, a second pass).
+  short-range model needs about 80 px. Smaller faces need more input pixels:
+  the app's far range alternates whole-frame runs with runs on four
+  overlapping 352x272 tiles (moodcam.detection.tiles), which finds the same
+  face from about 20 px (tests/parity/measure_tiled_pass.py).
 - It costs several times the short-range model per run (2304 anchors at
   48x48, a 192 px input); near faces that fill the frame are better served
   by blazeface_short_range.
