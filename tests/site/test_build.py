@@ -15,6 +15,7 @@ from moodcam_tools.errors import BuildError
 from moodcam_tools.fsutil import sha256_file, staged_directory
 from moodcam_tools.site import npm, pyodide_dist
 from moodcam_tools.site.wheel import build_wheel
+from moodcam_tools.site.zips import same_members
 
 REPO = Path(__file__).resolve().parents[2]
 DIST = REPO / "dist"
@@ -47,8 +48,14 @@ def test_dist_lock_lists_exactly_the_shipped_wheels_with_their_official_hashes()
     wheels = {p.name for p in pyodide_dir.glob("*.whl")}
     assert wheels == {entry["file_name"] for entry in lock["packages"].values()}
     for name, entry in lock["packages"].items():
-        assert entry["sha256"] == official["packages"][name]["sha256"]
+        # Shipped stored (moodcam_tools.site.zips): the published wheel's members, byte for byte.
+        assert entry["published_sha256"] == official["packages"][name]["sha256"]
         assert sha256_file(pyodide_dir / entry["file_name"]) == entry["sha256"]
+        published = pyodide_dist.verified_runtime_wheel(name, official).read_bytes()
+        shipped = (pyodide_dir / entry["file_name"]).read_bytes()
+        assert same_members(published, shipped) and len(shipped) > len(published)
+    stdlib = (pyodide_dir / "python_stdlib.zip").read_bytes()
+    assert same_members((REPO / "node_modules/pyodide/python_stdlib.zip").read_bytes(), stdlib)
     for rel, digest in site["files"].items():
         assert sha256_file(DIST / rel) == digest, rel
     # nothing for tests leaks into the deployable folder

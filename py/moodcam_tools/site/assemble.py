@@ -31,6 +31,7 @@ from ..paths import REPO
 from .compress import Compressed, precompress
 from .npm import ensure_node_modules
 from .pyodide_dist import PYODIDE_VERSION, assemble_pyodide
+from .pyc import compile_sources
 from .wheel import build_wheel, project_metadata
 
 TFJS_VERSION = "4.22.0"
@@ -149,7 +150,9 @@ def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO,
             shutil.copyfile(repo / "app" / "sw.js", stage / "sw.js")
         packages = assemble_pyodide(node_modules, stage / pyodide_dir, with_test_wheels=with_test_wheels)
         _copy_tfjs(node_modules, stage / tfjs_dir)
-        wheel = build_wheel(repo / "pyproject.toml", repo / "py" / "moodcam", stage / "wheels")
+        # With bytecode from Pyodide's own interpreter: a start imports, it does not compile (site.pyc).
+        wheel = build_wheel(repo / "pyproject.toml", repo / "py" / "moodcam", stage / "wheels",
+                            compile_pyc=lambda sources: compile_sources(sources, node_modules))
         if with_test_wheels:
             # pytest-pyodide serves only the Pyodide folder: put the wheel where it can reach it.
             shutil.copyfile(wheel, stage / pyodide_dir / wheel.name)
