@@ -258,7 +258,11 @@ class FrameLogic:
         return plan
 
     def submit_detections(self, raw_boxes, raw_scores) -> Detections:
-        """(a) Raw detector outputs ([1, 896, 16] and [1, 896, 1]) -> faces in frame pixels; updates tracks."""
+        """(a) Raw detector outputs ([1, 896, 16] and [1, 896, 1]) -> faces in frame pixels; updates tracks.
+
+        On a tile run (plan.tile) the outputs are the tile's: they are decoded with the tile's
+        letterbox, moved into the frame and filtered (moodcam.detection.tiles.from_tile), and the
+        run counts as missing only the faces it could have seen (DetectorSweep.covers)."""
         frame = self._require_frame("submit_detections")
         plan = frame.plan
         det = self.postprocess(raw_boxes, raw_scores, plan.detector_letterbox)
