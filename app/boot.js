@@ -100,21 +100,35 @@
       hidden: document.visibilityState === "hidden", bench: params.get("bench") === "1",
     };
 
+    // The page glue and the camera first (the camera starts at once), then, as a task of its own,
+    // the engine: each stays a short run of script on the main thread. Messages for the engine
+    // wait in `queued` until it exists.
     let page = null;
-    let toEngine;
+    let toEngine = null;
+    const queued = [];
+    const send = (message, transfer) => (toEngine ? toEngine(message, transfer) : queued.push([message, transfer]));
     const fromEngine = (message) => {
       if (message.type === "fatal") return fatal(message.code, message.detail);
       return page.receive(message);
     };
+    const camera = window.moodcamCamera.createCamera($("video"), send);
+    page = window.moodcamPage.createPage(send, camera);
+    // The picture shows while the engine starts (Python asks for the same camera, and gets it).
+    camera.openEarly(params.get("facing") || storedFacing(start.stored) || "user");
+    window.moodcam = Object.assign(window.moodcam || {}, { query: page.query });
+    // For tests and the console: tensors, proxies, Python objects, timings (a Promise of JSON).
+    window.moodcamDiagnostics = () => page.query("diagnostics");
+    await new Promise((resolve) => setTimeout(resolve, 0));
+
     if (inWorker) {
       const worker = new Worker("app/worker.js");
       worker.onmessage = (event) => fromEngine(event.data);
       worker.onerror = (event) => fatal("worker", String(event.message || "").slice(0, 300));
-      toEngine = (message, transfer) => worker.postMessage(message, transfer || []);
       start.canvases = {};
       for (const id of CANVASES) start.canvases[id] = $(id).transferControlToOffscreen();
-      window.moodcam = { worker };
-      toEngine(start, Object.values(start.canvases));
+      window.moodcam = Object.assign(window.moodcam, { worker });
+      worker.postMessage(start, Object.values(start.canvases));
+      toEngine = (message, transfer) => worker.postMessage(message, transfer || []);
     } else {
       await new Promise((resolve, reject) => {
         const script = Object.assign(document.createElement("script"), { src: "app/engine.js" });
@@ -124,17 +138,11 @@
       });
       // Same protocol, delivered on this thread (asynchronously, as a worker's would be).
       const engine = window.moodcamEngine.createEngine((message) => queueMicrotask(() => fromEngine(message)));
-      toEngine = (message) => queueMicrotask(() => engine.receive(message));
       start.canvases = Object.fromEntries(CANVASES.map((id) => [id, $(id)]));
-      toEngine(start);
+      queueMicrotask(() => engine.receive(start));
+      toEngine = (message) => queueMicrotask(() => engine.receive(message));
     }
-    const camera = window.moodcamCamera.createCamera($("video"), toEngine);
-    page = window.moodcamPage.createPage(toEngine, camera);
-    // The picture shows while the engine starts (Python asks for the same camera, and gets it).
-    camera.openEarly(params.get("facing") || storedFacing(start.stored) || "user");
-    window.moodcam = Object.assign(window.moodcam || {}, { query: page.query });
-    // For tests and the console: tensors, proxies, Python objects, timings (a Promise of JSON).
-    window.moodcamDiagnostics = () => page.query("diagnostics");
+    for (const [message, transfer] of queued.splice(0)) toEngine(message, transfer);
   }
 
   boot().catch((error) => {
