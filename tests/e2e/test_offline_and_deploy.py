@@ -19,11 +19,12 @@ import pytest
 from moodcam_tools.site.assemble import site_version, stamp_service_worker
 from moodcam_tools.site.serve import serving
 
+from .bounded import _until
 from .conftest import open_app
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
-CACHES = "() => caches.keys().then(k => k.filter(n => n.startsWith('moodcam-')).sort())"
+CACHES = "caches.keys().then(k => k.filter(n => n.startsWith('moodcam-')).sort())"
 GRAPH = "models/emotion_mini_xception/model.json"
 
 
@@ -32,8 +33,7 @@ def wait_happy(app, what: str) -> None:
 
 
 def wait_controlled(app) -> None:
-    app.wait_for(lambda s: s.page.evaluate("() => !!navigator.serviceWorker.controller"), 120,
-                 "the service worker to take control")
+    _until(app.page, "!!navigator.serviceWorker.controller", timeout=120)
 
 
 @pytest.fixture
@@ -90,19 +90,16 @@ def test_a_deploy_is_picked_up_whole_on_the_next_visit(site_copy, cameras):
         wait_controlled(app)
         old_version, new_sha = deploy_new_graph_file(site_copy)
         new_version = json.loads((site_copy / "site.json").read_text())["site_version"]
-        assert app.page.evaluate(CACHES) == [f"moodcam-{old_version}"]
+        _until(app.page, CACHES, lambda v: v == [f"moodcam-{old_version}"])
 
         # The next visit finds the new service worker, which caches the new build whole beside the
         # old one while this page keeps running the old build...
         app.page.reload()
-        app.wait_for(lambda s: s.page.evaluate(
-            "() => navigator.serviceWorker.getRegistration().then(r => !!(r && r.waiting))"), 120,
-            "the new version installed and waiting")
-        assert app.page.evaluate(CACHES) == sorted([f"moodcam-{old_version}", f"moodcam-{new_version}"])
+        _until(app.page, "navigator.serviceWorker.getRegistration().then(r => !!(r && r.waiting))", timeout=120)
+        _until(app.page, CACHES, lambda v: v == sorted([f"moodcam-{old_version}", f"moodcam-{new_version}"]))
         # ...and the visit after swaps it in (the only page: it reloads at once) and deletes the old.
         app.page.reload()
-        app.wait_for(lambda s: s.page.evaluate(CACHES) == [f"moodcam-{new_version}"], 120,
-                     "the new version's cache alone")
+        _until(app.page, CACHES, lambda v: v == [f"moodcam-{new_version}"], timeout=120)
         wait_happy(app, "visit after the deploy")
         served = app.page.evaluate(f"() => fetch('{GRAPH}').then(r => r.arrayBuffer())"
                                    ".then(b => crypto.subtle.digest('SHA-256', b))"

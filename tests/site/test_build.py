@@ -39,6 +39,19 @@ def test_moodcam_wheel_is_reproducible_and_holds_only_the_browser_package(tmp_pa
     assert "moodcam/__init__.py,sha256=" in record
 
 
+def test_the_dist_wheel_carries_unchecked_hash_bytecode_for_every_module():
+    site = json.loads((DIST / "site.json").read_text())
+    with zipfile.ZipFile(DIST / site["wheel"]) as wheel:
+        names = set(wheel.namelist())
+        sources = [n for n in names if n.endswith(".py")]
+        for source in sources:
+            folder, module = source.rsplit("/", 1)
+            pyc = f"{folder}/__pycache__/{module[:-3]}.cpython-312.pyc"
+            assert pyc in names, pyc
+            # PEP 552 flags: 0b01 hash-based, check_source bit unset
+            assert int.from_bytes(wheel.read(pyc)[4:8], "little") == 0b01, pyc
+
+
 def test_dist_lock_lists_exactly_the_shipped_wheels_with_their_official_hashes():
     site = json.loads((DIST / "site.json").read_text())
     pyodide_dir = DIST / site["pyodide"]

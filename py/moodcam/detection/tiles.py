@@ -62,10 +62,6 @@ class Tile:
     width: float
     height: float
 
-    @property
-    def box(self) -> np.ndarray:
-        return np.array([self.x, self.y, self.x + self.width, self.y + self.height])
-
     def holds(self, boxes: np.ndarray) -> np.ndarray:
         """(N,) True where a box (N, 4) lies wholly inside the tile."""
         b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
