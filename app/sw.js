@@ -105,13 +105,28 @@ async function fromCache(request) {
   return fetch(request);
 }
 
+// The page a reload gets while the new version takes over. This worker must answer first: the new one
+// activates only once this one has no event in flight. The page then reloads itself as soon as the new
+// worker claims it (controllerchange), or after a second if that was missed (it activated before this
+// script ran); a reload that still finds this worker in charge gets this page again. The meta refresh
+// is for a browser without scripts. It says what is happening, so a slow swap is never a blank page.
+const SWAP_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>moodcam</title>
+<meta http-equiv="refresh" content="3"></head>
+<body style="font: 16px system-ui, sans-serif; margin: 2em"><p role="status">Updating moodcam…</p>
+<script>
+navigator.serviceWorker.addEventListener("controllerchange", () => location.reload());
+setTimeout(() => location.reload(), 1000);
+</script></body></html>`;
+
 async function navigate(request) {
   // A newer version is ready and this is the only page: swap now and reload it, so a
   // reload shows the new build (never half of it).
   const waiting = self.registration.waiting;
   if (waiting && (await self.clients.matchAll({ type: "window" })).length <= 1) {
     waiting.postMessage("skip-waiting");
-    return new Response("", { headers: { Refresh: "0", "Content-Type": "text/html" } });
+    return new Response(SWAP_PAGE, { headers: { "Content-Type": "text/html; charset=utf-8",
+                                                "Cache-Control": "no-store" } });
   }
   return (await caches.match(request, { cacheName: CACHE, ignoreSearch: true })) || fetch(request);
 }

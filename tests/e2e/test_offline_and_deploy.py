@@ -29,7 +29,11 @@ GRAPH = "models/emotion_mini_xception/model.json"
 
 
 def wait_happy(app, what: str) -> None:
-    app.wait_for(lambda s: s.data().get("mood") == "happy", 120, f"mood 'happy' on the {what}")
+    # Bounded reads (tests/e2e/bounded.py): these visits go through worker swaps and reloads.
+    try:
+        _until(app.page, "document.documentElement.dataset.mood", lambda mood: mood == "happy", timeout=120)
+    except AssertionError as error:
+        raise AssertionError(f"no mood 'happy' on the {what}: {error}; console tail: {app.console[-8:]}") from None
 
 
 def wait_controlled(app) -> None:
@@ -101,10 +105,12 @@ def test_a_deploy_is_picked_up_whole_on_the_next_visit(site_copy, cameras):
         app.page.reload()
         _until(app.page, CACHES, lambda v: v == [f"moodcam-{new_version}"], timeout=120)
         wait_happy(app, "visit after the deploy")
-        served = app.page.evaluate(f"() => fetch('{GRAPH}').then(r => r.arrayBuffer())"
-                                   ".then(b => crypto.subtle.digest('SHA-256', b))"
-                                   ".then(d => Array.from(new Uint8Array(d), x => x.toString(16).padStart(2, '0')).join(''))")
+        served = _until(app.page, f"fetch('{GRAPH}').then(r => r.arrayBuffer())"
+                                  ".then(b => crypto.subtle.digest('SHA-256', b))"
+                                  ".then(d => Array.from(new Uint8Array(d), x => x.toString(16).padStart(2, '0')).join(''))",
+                        lambda sha: isinstance(sha, str))
         assert served == new_sha, "the page reads the deployed graph file"
-        site_seen = app.page.evaluate("() => fetch('site.json').then(r => r.json()).then(s => s.site_version)")
+        site_seen = _until(app.page, "fetch('site.json').then(r => r.json()).then(s => s.site_version)",
+                           lambda v: isinstance(v, str))
         assert site_seen == new_version
         assert app.error()["hidden"], app.error()
