@@ -143,13 +143,15 @@ def test_fitted_anchors_travel_through_the_manifest(tmp_path):
     from moodcam_tools.train.targets import AnchorMatcher
 
     config = DetectorConfig(("tall", "wide"), input_size=128, box_coding="ssd", aspect_ratios=(0.35, 1.0, 2.6),
-                            min_scale=0.175, max_scale=0.825)
+                            min_scale=0.175, max_scale=0.825, nms="weighted", nms_iou=0.55)
     keras.utils.set_random_seed(0)
     entry = export_detector(build_model(config), config, tmp_path, "fitted", log=lambda *_: None)
     saved = json.loads((tmp_path / "manifest.json").read_text())["models"]["fitted"]
     assert saved["anchors"]["aspect_ratios"] == [0.35, 1.0, 2.6] and saved["anchors"]["fixed_anchor_size"] is False
     assert saved["decoding"]["apply_exponential_on_box_size"] is True
     spec = spec_from_entry(saved)
+    assert spec == config.spec() and saved["decoding"]["nms"]["algorithm"] == "weighted"   # the app blends too
+    assert "weighted NMS at IoU 0.55" in (tmp_path / "fitted" / "README.md").read_text()
     trainer = AnchorMatcher(config.anchor_options, config.decode_options()).anchors
     np.testing.assert_array_equal(generate_anchors(spec.anchors), trainer)
     assert spec.decode == config.decode_options() and trainer.shape[0] == saved["anchors"]["num_anchors"]

@@ -41,6 +41,7 @@ def test_configs_without_anchor_fields_load_as_blazeface(tmp_path):
     old = {"class_names": ["a"], "input_size": 128, "min_score_thresh": 0.5, "nms_iou": 0.3,
            "norm_scale": 1 / 127.5, "norm_offset": -1.0}
     assert DetectorConfig.from_json(old).box_coding == "blazeface"
+    assert DetectorConfig.from_json(old).nms_options().algorithm == "hard"     # what older runs were made with
     fitted = DetectorConfig(("a",), box_coding="ssd", aspect_ratios=(0.5, 2.0), min_scale=0.2, max_scale=0.8)
     fitted.save(tmp_path / "config.json")
     assert DetectorConfig.load(tmp_path / "config.json") == fitted
@@ -74,3 +75,16 @@ def test_mediapipe_initialisation_reproduces_blazeface(tmp_path):
     got = np.asarray(model(x)[1])
     assert np.abs(want - got).max() < 1e-4
     assert want.max() > 0                                    # the astronaut's face is found
+
+
+def test_nms_choice_reaches_validation_and_is_checked():
+    from moodcam_tools.errors import BuildError
+    from moodcam_tools.train.cli import nms_algorithm
+    from moodcam_tools.train.model import DetectorConfig
+
+    assert nms_algorithm("auto", 1) == "weighted" and nms_algorithm("auto", 3) == "hard"
+    assert nms_algorithm("hard", 1) == "hard" and nms_algorithm("weighted", 3) == "weighted"
+    config = DetectorConfig(("a",), nms="weighted", nms_iou=0.6)
+    assert config.spec().nms.algorithm == "weighted" and config.spec().nms.min_suppression_threshold == 0.6
+    with pytest.raises(BuildError, match="unknown NMS 'soft'"):
+        DetectorConfig(("a",), nms="soft")

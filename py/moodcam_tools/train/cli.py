@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -43,7 +44,8 @@ examples:
 
 EVAL_EPILOG = """\
 The model is a training run folder (config.json + best.weights.h5). Detections go
-through the app's own letterbox, decoding and hard NMS, then pycocotools scores them;
+through the app's own letterbox, decoding and the run's NMS (--nms, --nms-iou to try
+another), then pycocotools scores them;
 the 12-line COCO summary is printed and, with --json, written as a file.
 
 example:
@@ -115,8 +117,14 @@ def train_parser() -> argparse.ArgumentParser:
                         "(default %(default)s)")
     g.add_argument("--min-score", type=float, default=0.5,
                    help="score threshold the app uses for this model (manifest; default %(default)s)")
-    g.add_argument("--nms-iou", type=float, default=0.3,
-                   help="hard-NMS IoU threshold the app uses (manifest; default %(default)s)")
+    g.add_argument("--nms", default="auto", choices=("auto", "weighted", "hard"),
+                   help="non-maximum suppression in validation, evaluation and the app (manifest): weighted "
+                        "(MediaPipe's blending: each cluster of overlapping boxes becomes their score-weighted "
+                        "mean), hard (keep the best box, drop the rest); auto: weighted for one class, hard for "
+                        "several (a blended box would mix labels) (default %(default)s)")
+    g.add_argument("--nms-iou", type=float, default=0.6,
+                   help="IoU above which NMS joins (weighted) or drops (hard) a box (manifest; default %(default)s, "
+                        "as the TF Object Detection API's SSD configs; MediaPipe's face detector uses 0.3)")
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=int, default=60, help="maximum epochs (default %(default)s)")
     g.add_argument("--batch-size", type=int, default=16, help="default %(default)s")
@@ -169,6 +177,9 @@ def eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--val-fraction", type=float, default=0.2, help="with --split val (default %(default)s)")
     p.add_argument("--min-score", type=float, default=0.05,
                    help="lowest detection score kept for AP (default %(default)s)")
+    p.add_argument("--nms", default=None, choices=("weighted", "hard"),
+                   help="NMS to evaluate with instead of the run's own (config.json)")
+    p.add_argument("--nms-iou", type=float, default=None, help="NMS IoU threshold instead of the run's own")
     p.add_argument("--json", default=None, metavar="FILE", help="also write the figures as JSON")
     return p
 
@@ -220,7 +231,8 @@ def run_train(argv: list[str] | None) -> int:
     require_samples(val_set, "validation", data)
     print(f"[train] {how}", flush=True)
     config = DetectorConfig(tuple(train_set.class_names), input_size=args.input_size,
-                            min_score_thresh=args.min_score, nms_iou=args.nms_iou)
+                            min_score_thresh=args.min_score, nms_iou=args.nms_iou,
+                            nms=nms_algorithm(args.nms, len(train_set.class_names)))
     if args.anchors == "fit":
         config = fitted_config(config, train_set, max_ratios=args.max_aspect_ratios, seed=args.seed)
     result = train(train_set, val_set, config, settings, out, resume=args.resume)
@@ -243,6 +255,14 @@ def run_train(argv: list[str] | None) -> int:
     return 0
 
 
+def nms_algorithm(choice: str, num_classes: int) -> str:
+    """--nms auto: MediaPipe's weighted blending for one class; hard NMS for several, where blending
+    the boxes of a cluster would also blend boxes of different labels."""
+    if choice != "auto":
+        return choice
+    return "weighted" if num_classes == 1 else "hard"
+
+
 def run_eval(argv: list[str] | None) -> int:
     args = eval_parser().parse_args(argv)
     _tf_env()
@@ -252,6 +272,9 @@ def run_eval(argv: list[str] | None) -> int:
 
     data = Path(args.data).resolve()
     model, config = load_trained(Path(args.model))
+    config = dataclasses.replace(config, nms=args.nms or config.nms,
+                                 nms_iou=config.nms_iou if args.nms_iou is None else args.nms_iou)
+    print(f"[eval] {config.nms} NMS at IoU {config.nms_iou}", flush=True)
     classes = _classes(args.classes) or list(config.class_names)
     if args.split == "val":
         train_part, dataset, how = load_split(data, args.format, classes, val_fraction=args.val_fraction,

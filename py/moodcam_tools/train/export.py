@@ -142,7 +142,7 @@ def _decoding_block(config: DetectorConfig) -> dict:
     data.update({
         "box_format": "xywh",
         "keypoints": [],
-        "nms": {"algorithm": "hard", "min_suppression_threshold": config.nms_iou,
+        "nms": {"algorithm": config.nms, "min_suppression_threshold": config.nms_iou,
                 "overlap_type": "intersection_over_union", "class_agnostic": True},
         "formula": _formula(d),
     })
@@ -172,7 +172,8 @@ def _card(name: str, entry: dict) -> str:
         f"- Outputs: regressors [1, {entry['anchors']['num_anchors']}, 4] (x, y, w, h relative to "
         f"the anchor, see decoding) and classificators [1, {entry['anchors']['num_anchors']}, {len(entry['labels'])}] (logits).",
         f"- Decoding: MediaPipe SSD anchors ({entry['anchors']['layout']}), sigmoid scores >= "
-        f"{entry['decoding']['min_score_thresh']}, hard NMS at IoU {entry['decoding']['nms']['min_suppression_threshold']}.",
+        f"{entry['decoding']['min_score_thresh']}, {entry['decoding']['nms']['algorithm']} NMS at IoU "
+        f"{entry['decoding']['nms']['min_suppression_threshold']}.",
         f"- Trained with `build.py train-detector` on {t.get('train_images')} images ({t.get('data_format')}), "
         f"validated on {t.get('val_images')}; loss {t.get('loss')}, initialisation {t.get('init')}, "
         f"{t.get('epochs_run')} epochs (best {t.get('best_epoch')}).",

@@ -45,6 +45,7 @@ _BLOCKS = [(24, 1), (28, 1), (32, 2), (36, 1), (42, 1), (48, 2), (56, 1), (64, 1
            (96, 2), (96, 1), (96, 1), (96, 1), (96, 1)]
 _HEAD1_AFTER_BLOCK = 10     # 16x16x88 map (after "activation_11")
 BOX_CODINGS = ("blazeface", "ssd")
+NMS_ALGORITHMS = ("hard", "weighted")
 SSD_XY_SCALE = 10.0         # 1 / centre variance 0.1 (TF Object Detection API, MediaPipe's SSD graphs)
 SSD_WH_SCALE = 5.0          # 1 / size variance 0.2
 PRIOR = 0.01                # initial foreground probability of the class logits (RetinaNet)
@@ -61,6 +62,9 @@ class DetectorConfig:
     norm_offset: float = -1.0
     min_score_thresh: float = 0.5
     nms_iou: float = 0.3
+    # "hard" (MediaPipe's DEFAULT; what config.json files without this field describe) or "weighted"
+    # (MediaPipe's blending, as its face detector: the score-weighted mean of each cluster's boxes).
+    nms: str = "hard"
     # Anchors and box encoding. "blazeface": MediaPipe's square anchors of fixed size 1, regressors in
     # input pixels (as the face model; what config.json files without this field describe).
     # "ssd": anchors with real sizes (aspect_ratios x scales min_scale..max_scale over the strides, see
@@ -78,6 +82,8 @@ class DetectorConfig:
             raise BuildError(f"input size {self.input_size} is not supported", expected="128 or 256")
         if not self.class_names:
             raise BuildError("a detector needs at least one class")
+        if self.nms not in NMS_ALGORITHMS:
+            raise BuildError(f"unknown NMS {self.nms!r}", expected=" or ".join(NMS_ALGORITHMS))
         if self.box_coding not in BOX_CODINGS:
             raise BuildError(f"unknown box coding {self.box_coding!r}", expected=" or ".join(BOX_CODINGS))
         if not self.aspect_ratios or min(self.aspect_ratios) <= 0:
@@ -128,8 +134,7 @@ class DetectorConfig:
                              min_score_thresh=self.min_score_thresh if min_score is None else min_score)
 
     def nms_options(self, min_score: float | None = None, max_detections: int | None = None) -> NmsOptions:
-        # Hard NMS (MediaPipe's DEFAULT): with several classes a blended box would mix labels.
-        return NmsOptions(algorithm="hard", min_suppression_threshold=self.nms_iou,
+        return NmsOptions(algorithm=self.nms, min_suppression_threshold=self.nms_iou,
                           min_score=self.min_score_thresh if min_score is None else min_score,
                           max_detections=max_detections)
 
