@@ -48,6 +48,24 @@ def test_eval_detector_on_other_formats_agrees(trained_run, synthetic_sets, fmt,
         assert stats[key] == pytest.approx(result["stats"][key], abs=2e-3), key
 
 
+def test_eval_detector_takes_another_nms(trained_run, synthetic_sets, tmp_path, capsys):
+    """--nms / --nms-iou replace the run's own (three classes: hard at 0.6 by default) for one evaluation."""
+    from moodcam_tools.train.cli import eval_main
+
+    run, _, _ = trained_run
+    assert json.loads((run / "config.json").read_text())["nms"] == "hard"
+    kept = {}
+    for label, extra in (("own", []), ("low", ["--nms", "hard", "--nms-iou", "0.05"])):
+        out = tmp_path / f"{label}.json"
+        assert eval_main(["--data", str(synthetic_sets["yolo"]), "--format", "yolo", "--model", str(run),
+                          "--split", "val", "--json", str(out), *extra]) == 0
+        kept[label] = json.loads(out.read_text())["detections"]
+    printed = capsys.readouterr().out
+    assert "[eval] hard NMS at IoU 0.6" in printed and "[eval] hard NMS at IoU 0.05" in printed
+    # An IoU threshold this low drops every box that touches a better one: fewer detections kept.
+    assert kept["low"] < kept["own"]
+
+
 def test_resume_continues_where_it_stopped(small_sets, tmp_path):
     from moodcam_tools.train.cli import train_main
 
