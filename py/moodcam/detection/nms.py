@@ -25,7 +25,10 @@ import numpy as np
 from .boxes import iou_unchecked
 from .result import Detections
 
-__all__ = ["NmsOptions", "non_max_suppression", "weighted_nms", "hard_nms", "MEDIAPIPE_FACE_NMS"]
+__all__ = ["NMS_ALGORITHMS", "NmsOptions", "non_max_suppression", "weighted_nms", "hard_nms", "MEDIAPIPE_FACE_NMS"]
+
+
+NMS_ALGORITHMS = ("weighted", "hard")
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class NmsOptions:
     max_detections: int | None = None
 
     def __post_init__(self) -> None:
-        if self.algorithm not in ("weighted", "hard"):
+        if self.algorithm not in NMS_ALGORITHMS:
             raise ValueError(f"algorithm must be 'weighted' or 'hard', got {self.algorithm!r}")
         if not 0.0 <= self.min_suppression_threshold <= 1.0:
             raise ValueError(f"min_suppression_threshold must be in [0, 1], got {self.min_suppression_threshold}")

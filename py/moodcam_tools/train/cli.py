@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from moodcam.detection.nms import NMS_ALGORITHMS
+
 from ..errors import BuildError
 from .datasets import DEFAULT_IMAGE_CACHE_MB
 
@@ -117,7 +119,7 @@ def train_parser() -> argparse.ArgumentParser:
                         "(default %(default)s)")
     g.add_argument("--min-score", type=float, default=0.5,
                    help="score threshold the app uses for this model (manifest; default %(default)s)")
-    g.add_argument("--nms", default="auto", choices=("auto", "weighted", "hard"),
+    g.add_argument("--nms", default="auto", choices=("auto", *NMS_ALGORITHMS),
                    help="non-maximum suppression in validation, evaluation and the app (manifest): weighted "
                         "(MediaPipe's blending: each cluster of overlapping boxes becomes their score-weighted "
                         "mean), hard (keep the best box, drop the rest); auto: weighted for one class, hard for "
@@ -177,7 +179,7 @@ def eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--val-fraction", type=float, default=0.2, help="with --split val (default %(default)s)")
     p.add_argument("--min-score", type=float, default=0.05,
                    help="lowest detection score kept for AP (default %(default)s)")
-    p.add_argument("--nms", default=None, choices=("weighted", "hard"),
+    p.add_argument("--nms", default=None, choices=NMS_ALGORITHMS,
                    help="NMS to evaluate with instead of the run's own (config.json)")
     p.add_argument("--nms-iou", type=float, default=None, help="NMS IoU threshold instead of the run's own")
     p.add_argument("--json", default=None, metavar="FILE", help="also write the figures as JSON")

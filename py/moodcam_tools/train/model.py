@@ -32,7 +32,7 @@ import numpy as np
 
 from moodcam.detection.anchors import BLAZEFACE_BACK_256, BLAZEFACE_SHORT_RANGE, SsdAnchorOptions, generate_anchors
 from moodcam.detection.decode import DecodeOptions
-from moodcam.detection.nms import NmsOptions
+from moodcam.detection.nms import NMS_ALGORITHMS, NmsOptions
 from moodcam.detection.pipeline import DetectorSpec
 
 from ..errors import BuildError
@@ -45,7 +45,6 @@ _BLOCKS = [(24, 1), (28, 1), (32, 2), (36, 1), (42, 1), (48, 2), (56, 1), (64, 1
            (96, 2), (96, 1), (96, 1), (96, 1), (96, 1)]
 _HEAD1_AFTER_BLOCK = 10     # 16x16x88 map (after "activation_11")
 BOX_CODINGS = ("blazeface", "ssd")
-NMS_ALGORITHMS = ("hard", "weighted")
 SSD_XY_SCALE = 10.0         # 1 / centre variance 0.1 (TF Object Detection API, MediaPipe's SSD graphs)
 SSD_WH_SCALE = 5.0          # 1 / size variance 0.2
 PRIOR = 0.01                # initial foreground probability of the class logits (RetinaNet)
