@@ -71,8 +71,13 @@ def test_new_build_gets_a_new_cache_swapped_whole_and_the_old_one_deleted(tmp_pa
         _until(page, CACHES, lambda k: k == sorted([f"moodcam-{v1}", f"moodcam-{v2}"]))
         _until(page, FETCH_A, lambda text: "one" in text)
 
+        # Every document this tab shows notes its first words (sessionStorage lives as long as the tab).
+        page.add_init_script("addEventListener('DOMContentLoaded', () => sessionStorage.setItem('shown', "
+                             "(sessionStorage.getItem('shown') || '') + '|' + document.body.textContent.trim()))")
         page.reload()                                                     # the only page reloads
         _until(page, f"navigator.serviceWorker.controller && {CACHES}.then(k => k.length === 1)")
+        # ...through the worker's stand-in page, which says what is happening (never a blank page).
+        assert "|Updating moodcam…" in _until(page, "sessionStorage.getItem('shown')", lambda v: "|" in (v or ""))
         _until(page, CACHES, lambda k: k == [f"moodcam-{v2}"])
         _until(page, "self.BUILD", lambda b: b == "two")
         _until(page, FETCH_A, lambda text: "two" in text)
