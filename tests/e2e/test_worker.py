@@ -94,6 +94,24 @@ def test_worker_path_reads_the_mood_without_freezing_the_page(server, cameras):
         app.assert_network_clean()
 
 
+def test_a_late_camera_stream_hands_over_to_bitmaps_and_the_mood_still_comes(server, cameras):
+    # Chromium sometimes holds a transferred MediaStreamTrackProcessor stream's first frame back for
+    # seconds on a slow main thread (browser.loop.StreamFrames). ?stream_wait_ms=0 makes every
+    # stream "late", so the hand-over runs for real: the stream is cancelled, the track must stay
+    # live (no "camera ended" failure) and frames come as bitmaps from the page's <video>.
+    with open_app(server, camera=cameras("astronaut"), query="?backend=wasm&stream_wait_ms=0") as app:
+        app.wait_for(lambda s: s.data().get("mood") == "happy", 120, "mood 'happy' from bitmaps")
+        frames = app.wait_frames(1)
+        data = app.data()
+        assert data["engine"] == "worker" and data["clock"] == "requestVideoFrameCallback", data
+        assert app.diagnostics()["lateCameraStreams"] == 1
+        assert app.page.evaluate("() => document.getElementById('video').srcObject"
+                                 ".getVideoTracks()[0].readyState") == "live"
+        app.wait_frames(frames + 20, 60)                # and they keep coming
+        assert app.error()["hidden"], app.error()
+        assert len(app.faces()) == 1
+
+
 def test_fallback_on_the_page_runs_the_same_engine(server, cameras):
     with open_app(server, camera=cameras("astronaut"), query="?backend=wasm&worker=0",
                   init_script=OBSERVE_LONG_TASKS) as app:

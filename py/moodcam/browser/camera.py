@@ -7,13 +7,30 @@ from typing import Any, Callable
 
 from . import failures
 from .failures import Failure
-from .loop import BitmapFrames, StreamFrames
+from .loop import STREAM_PATIENCE_S, BitmapFrames, StreamFrames
+
+BITMAP_CLOCK = "requestVideoFrameCallback"
+
+
+def stream_patience_s(params: Any) -> float:
+    """?stream_wait_ms=N: how long a camera stream may keep its first frame (tests force the
+    fallback with 0); anything unreadable keeps the default."""
+    try:
+        value = float(params.get("stream_wait_ms", "")) / 1000.0
+    except (AttributeError, TypeError, ValueError):
+        return STREAM_PATIENCE_S
+    return value if 0.0 <= value <= 60.0 else STREAM_PATIENCE_S
 
 
 class CameraSession:
-    def __init__(self, post: Callable[[dict], None], on_ended: Callable[[], None]) -> None:
+    def __init__(self, post: Callable[[dict], None], on_ended: Callable[[], None],
+                 on_clock: Callable[[str], None] = lambda name: None,
+                 patience_s: float = STREAM_PATIENCE_S) -> None:
         self._post = post
         self._on_ended = on_ended
+        self._on_clock = on_clock
+        self._patience_s = patience_s
+        self.late_streams = 0            # camera sessions whose stream was late (diagnostics)
         self._opening: asyncio.Future | None = None
         self.source: StreamFrames | BitmapFrames | None = None
         self.mirrored = False
@@ -36,10 +53,20 @@ class CameraSession:
         self.clock_name = str(answer.clock)
         self.cameras = int(answer.cameras)
         if str(answer.transport) == "stream":
-            self.source = StreamFrames(answer.frames)
+            self.source = StreamFrames(answer.frames, self._stream_was_late, self._patience_s)
         else:
-            self.source = BitmapFrames(lambda: self._post({"type": "camera", "cmd": "frame"}))
+            self.source = self._bitmaps()
         return None
+
+    def _bitmaps(self) -> BitmapFrames:
+        return BitmapFrames(lambda: self._post({"type": "camera", "cmd": "frame"}))
+
+    def _stream_was_late(self) -> BitmapFrames:
+        # The page's <video> plays the same track: it takes the frames from there instead.
+        self.late_streams += 1
+        self.clock_name = BITMAP_CLOCK
+        self._on_clock(self.clock_name)
+        return self._bitmaps()
 
     def close(self) -> None:
         if self.source is not None:
@@ -63,7 +90,7 @@ class CameraSession:
 
     def on_frame(self, message: Any) -> None:
         """A "frame" message: an ImageBitmap for BitmapFrames (else closed at once)."""
-        if isinstance(self.source, BitmapFrames):
+        if self.source is not None:
             self.source.deliver(message.bitmap, int(message.width), int(message.height))
         else:
             message.bitmap.close()

@@ -2,7 +2,8 @@
 
 Two transports (app/camera.js picks one and says which):
 - StreamFrames: a MediaStreamTrackProcessor's ReadableStream of VideoFrames, transferred to
-  the engine once; the processor keeps only the newest frame while one is analysed;
+  the engine once; the processor keeps only the newest frame while one is analysed (if its
+  first frame is late, BitmapFrames take over for that camera session: StreamFrames says why);
 - BitmapFrames: the engine asks for a frame ("camera" cmd "frame"), the page answers with a
   transferred ImageBitmap on its next video frame (or animation frame with clock "raf").
 Either way a frame is closed as soon as it is analysed (a VideoFrame left open stalls the
@@ -27,22 +28,85 @@ class Frame:
         self.image.close()
 
 
+# How long the stream may keep its first frame before frames come as bitmaps instead. The page
+# opened the camera early and waits for a decoded picture before it says "opened", so the first
+# read normally returns at once: 1-23 ms in 17 throttled visits where the stream was not stuck.
+STREAM_PATIENCE_S = 0.5
+
+
 class StreamFrames:
-    def __init__(self, readable: Any) -> None:
+    """Frames from a transferred MediaStreamTrackProcessor stream, with a way out.
+
+    Chromium sometimes holds a transferred stream's first frame back for seconds when the page's
+    main thread is slow: with it throttled 4x, the first read took 8.1 s in 1 of 9 visits, and
+    every later read took milliseconds. If no frame comes within `patience_s`, the stream is
+    cancelled (the track and the picture stay) and `fallback()` supplies frames from then on,
+    for the rest of this camera session: BitmapFrames, which the page takes from its <video>."""
+
+    def __init__(self, readable: Any, fallback: Callable[[], "BitmapFrames"] | None = None,
+                 patience_s: float = STREAM_PATIENCE_S) -> None:
         self._reader = readable.getReader()
+        self._make_fallback = fallback
+        self._patience_s = patience_s
+        self._flowing = False                    # a frame came from the stream
+        self._closed = False
+        self.fallback: BitmapFrames | None = None
 
     async def next(self) -> Frame | None:
-        result = await self._reader.read()
+        if self.fallback is not None:
+            return await self.fallback.next()
+        if self._flowing or self._make_fallback is None:
+            return self._frame(await self._reader.read())
+        read = asyncio.ensure_future(self._read())
+        done, _ = await asyncio.wait({read}, timeout=self._patience_s)
+        if read in done:
+            self._flowing = True
+            return self._frame(read.result())
+        if self._closed:
+            read.add_done_callback(_close_late_frame)
+            return None
+        # The stream is late: whatever it delivers later is closed unseen.
+        read.add_done_callback(_close_late_frame)
+        self._cancel()
+        self.fallback = self._make_fallback()
+        return await self.fallback.next()
+
+    async def _read(self) -> Any:
+        return await self._reader.read()
+
+    @staticmethod
+    def _frame(result: Any) -> Frame | None:
         if result.done:
             return None
         frame = result.value
         return Frame(frame, int(frame.displayWidth), int(frame.displayHeight))
 
-    def close(self) -> None:
+    def deliver(self, bitmap: Any, width: int, height: int) -> None:
+        """A bitmap the page sent: the fallback's, else not asked for (closed at once)."""
+        if self.fallback is not None:
+            self.fallback.deliver(bitmap, width, height)
+        else:
+            bitmap.close()
+
+    def _cancel(self) -> None:
         try:
             self._reader.cancel()
         except Exception:  # noqa: BLE001 - already closed with its track
             pass
+
+    def close(self) -> None:
+        self._closed = True
+        self._cancel()
+        if self.fallback is not None:
+            self.fallback.close()
+
+
+def _close_late_frame(read: "asyncio.Future[Any]") -> None:
+    if read.cancelled() or read.exception() is not None:
+        return
+    result = read.result()
+    if not result.done:
+        result.value.close()
 
 
 class BitmapFrames:

@@ -23,7 +23,7 @@ from ..mood.timeline import MoodTimeline
 from . import failures
 from .analyser import FaceAnalyser, FrameAnalyser
 from .backend import BackendChoice, choose_backend, webgl_canvas
-from .camera import CameraSession
+from .camera import CameraSession, stream_patience_s
 from .custom_mode import model_options
 from .failures import Failure
 from .frames import FrameReader, chain_check
@@ -61,7 +61,8 @@ class Session:
         self.perf = PerfMeter(bench=bool(start.bench))
         self.overlay = Overlay(start.canvases.overlay)
         self.photo = PhotoMode(start.canvases.still)
-        self.camera = CameraSession(post, self._camera_ended)
+        self.camera = CameraSession(post, self._camera_ended, lambda name: self.ui.data("clock", name),
+                                    stream_patience_s(start.params.to_py() if start.params else {}))
         self.reader = FrameReader()
         self.bag = ProxyBag()
         # backend, analyser and renderer are None until boot() has chosen a backend and loaded a mode;
