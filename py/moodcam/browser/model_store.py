@@ -10,6 +10,7 @@ the Failure that names the file and the fix.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -76,36 +77,69 @@ class ModelStore:
         self._site_files: dict[str, str] = dict(site.get("files") or {})
         self._manifest: Manifest | None = None
         self.loaded: dict[str, LoadedModel] = {}
+        self._manifest_task: asyncio.Future[Manifest] | None = None
+        self._fetching: dict[str, asyncio.Future[LoadedModel]] = {}
 
     async def manifest(self) -> Manifest:
-        """The parsed manifest (fetched and checked against site.json once)."""
+        """The parsed manifest (fetched and checked against site.json once; the prefetches of
+        several models share that one fetch, and a failed one is tried again next time)."""
         if self._manifest is None:
-            label = self.folder + MANIFEST
-            data = await fetch_bytes(self.base + MANIFEST, label)
-            expected = self._site_files.get(label)
-            if expected is None:
-                raise ModelError(failures.manifest_problem("site.json lists no sha256 for it"))
-            verify(label, data, expected)
+            if self._manifest_task is None:
+                self._manifest_task = asyncio.ensure_future(self._read_manifest())
+            task = self._manifest_task
             try:
-                self._manifest = parse_manifest(data)
-            except ManifestError as error:
-                raise ModelError(failures.manifest_problem(str(error))) from None
+                self._manifest = await task
+            finally:
+                if self._manifest_task is task:
+                    self._manifest_task = None
         return self._manifest
+
+    async def _read_manifest(self) -> Manifest:
+        label = self.folder + MANIFEST
+        data = await fetch_bytes(self.base + MANIFEST, label)
+        expected = self._site_files.get(label)
+        if expected is None:
+            raise ModelError(failures.manifest_problem("site.json lists no sha256 for it"))
+        verify(label, data, expected)
+        try:
+            return parse_manifest(data)
+        except ManifestError as error:
+            raise ModelError(failures.manifest_problem(str(error))) from None
+
+    def prefetch(self, *names: str) -> None:
+        """Start fetching and checking these models' files now (no backend needed), so a later
+        load() finds them on their way: the app's start overlaps them with the backend's.
+        A problem is raised by that load(), where it is shown."""
+        for name in names:
+            if name not in self.loaded and name not in self._fetching:
+                task = asyncio.ensure_future(self._fetch_named(name))
+                task.add_done_callback(_retrieved)
+                self._fetching[name] = task
+
+    async def _fetch_named(self, name: str) -> LoadedModel:
+        manifest = await self.manifest()
+        try:
+            entry = manifest.require(name)
+        except ManifestError as error:
+            raise ModelError(failures.manifest_problem(str(error))) from None
+        return await self._fetch(entry)
 
     async def load(self, *names: str) -> list[LoadedModel]:
         """Fetch and verify every file of these models, then build them (once; later calls return them).
 
         All files are checked before any graph is built: a damaged file stops the load with
         nothing of it in TF.js."""
-        manifest = await self.manifest()
+        await self.manifest()
         fetched: dict[str, LoadedModel] = {}
         for name in names:
             if name not in self.loaded and name not in fetched:
+                self.prefetch(name)
+                task = self._fetching[name]
                 try:
-                    entry = manifest.require(name)
-                except ManifestError as error:
-                    raise ModelError(failures.manifest_problem(str(error))) from None
-                fetched[name] = await self._fetch(entry)
+                    fetched[name] = await task
+                finally:
+                    if self._fetching.get(name) is task:
+                        del self._fetching[name]
         try:
             for model in fetched.values():
                 await self.build(model)
@@ -117,12 +151,10 @@ class ModelStore:
         return [self.loaded[name] for name in names]
 
     async def _fetch(self, entry: ModelEntry) -> LoadedModel:
-        blobs: dict[str, bytes] = {}
-        for item in entry.files_for("graph", "weights"):
-            label = f"{self.folder}{item.path}"
-            data = await fetch_bytes(self.base + item.path, label)
-            verify(label, data, item.sha256, item.size)
-            blobs[item.path] = data
+        items = entry.files_for("graph", "weights")
+        # All of a model's files at once: each is checked as it arrives.
+        datas = await asyncio.gather(*(self._fetch_checked(item.path, item.sha256, item.size) for item in items))
+        blobs = {item.path: data for item, data in zip(items, datas)}
         graph_path = entry.graph_file.path
         folder = graph_path.rsplit("/", 1)[0] + "/" if "/" in graph_path else ""
         try:
@@ -137,6 +169,12 @@ class ModelStore:
                     raise ModelError(failures.model_missing(f"{self.folder}{folder}{shard}", "not in the manifest"))
                 shards.append(blobs[folder + shard])
         return LoadedModel(entry, model_json, b"".join(shards))
+
+    async def _fetch_checked(self, path: str, sha256: str, size: int | None) -> bytes:
+        label = f"{self.folder}{path}"
+        data = await fetch_bytes(self.base + path, label)
+        verify(label, data, sha256, size)
+        return data
 
     async def build(self, model: LoadedModel) -> None:
         """(Re)create the GraphModel on the active backend from the verified bytes, then warm it up."""
@@ -165,6 +203,12 @@ class ModelStore:
     def dispose_all(self) -> None:
         for model in self.loaded.values():
             model.dispose()
+
+
+def _retrieved(task: "asyncio.Future[LoadedModel]") -> None:
+    # A prefetch nobody awaited (the start stopped earlier): its error is not "never retrieved".
+    if not task.cancelled():
+        task.exception()
 
 
 async def warm_up(model: LoadedModel) -> None:

@@ -33,6 +33,14 @@ EMOTION = "emotion_mini_xception"
 MESH = "face_landmark"
 
 
+def start_models(settings: Settings) -> tuple[str, ...]:
+    """The models a start with these settings loads (FaceMesh only when its views are on)."""
+    if settings.custom_model:
+        return (settings.model,)
+    mesh = (MESH,) if settings.show_parts or settings.show_mesh_points else ()
+    return (DETECTORS[settings.range], EMOTION) + mesh
+
+
 async def load_face_mode(models: ModelStore, reader: FrameReader, overlay: Overlay, ui: Ui,
                          settings: Settings) -> tuple[FaceAnalyser, FaceRenderer]:
     ui.data("mode", "faces")

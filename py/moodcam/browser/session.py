@@ -30,7 +30,7 @@ from .frames import FrameReader, chain_check
 from .interop import ProxyBag
 from .loop import Frame, FrameLoop
 from .model_store import ModelError, ModelStore
-from .modes import load_custom_mode, load_face_mode
+from .modes import load_custom_mode, load_face_mode, start_models
 from .perf import PerfMeter
 from .present import FramePresenter
 from .render_mood import BarsRenderer, TimelineRenderer
@@ -103,6 +103,8 @@ class Session:
         s = self.settings
         # The camera opens while the models load: the slowest of the two decides, not their sum.
         opening = asyncio.ensure_future(self.camera.open(s.facing, s.clock))
+        # ...and the models' files download and are checked while the backend starts.
+        self.models.prefetch(*start_models(s))
         self.ui.progress(0.7, "Starting TensorFlow.js…")
         ok = await self.start_backend(s.backend)
         try:
