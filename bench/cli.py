@@ -56,7 +56,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cold-repeats", type=int, default=3,
                    help="return visits per engine (medians are reported; default 3, --quick 1)")
     p.add_argument("--no-throttle", action="store_true",
-                   help="skip the cold-start return visit with the page's main thread throttled 4x")
+                   help="skip the cold-start visits with the page's main thread throttled 4x (a return visit, "
+                        "and a first visit in a fresh profile)")
     p.add_argument("--note", default="", help="a note stored with the results (e.g. what else ran on the machine)")
     p.add_argument("--core-frames", type=int, default=2000,
                    help="frames for bench_core.run() inside Pyodide (0 skips it; default 2000)")

@@ -593,22 +593,26 @@ def run_cold(server_url: str, traffic: Traffic, clip: Path, backend: str, engine
              throttle: bool = True, repeats: int = 1) -> dict:
     """Fresh profile: a first visit (empty HTTP cache, no service worker), then `repeats` return
     visits in the same profile once the service worker controls the page (its cache), then a return
-    visit with the page's main thread throttled CPU_THROTTLE x."""
+    visit with the page's main thread throttled CPU_THROTTLE x; and, in a second fresh profile, a
+    first visit with the main thread throttled CPU_THROTTLE x."""
     from tests.support.browser import CANVAS_WEBGL_OFF, chromium
 
     out = {}
     url = app_url(server_url, backend, engine)
-    with chromium(webgl=backend == "webgl", fake_camera=clip, extra_flags=EXTRA_FLAGS,
-                  no_webgl=CANVAS_WEBGL_OFF, deadline_s=None) as context:
-        context.add_init_script(PAGE_OBSERVER)
-        visits = ([("first", None), ("return", None)] + [(f"return_{i}", None) for i in range(2, repeats + 1)]
-                  + ([("return_throttled", CPU_THROTTLE)] if throttle else []))
-        for name, rate in visits:
-            if engine == "human":
-                out[name] = peer_visit(context, f"{server_url}bench/human.html?backend={backend}&mode=default",
-                                       traffic, timeout, rate)
-            else:
-                out[name] = one_visit(context, url, engine, backend, traffic, timeout, rate)
+    profiles = [[("first", None), ("return", None)] + [(f"return_{i}", None) for i in range(2, repeats + 1)]
+                + ([("return_throttled", CPU_THROTTLE)] if throttle else [])]
+    if throttle:
+        profiles.append([("first_throttled", CPU_THROTTLE)])
+    for visits in profiles:
+        with chromium(webgl=backend == "webgl", fake_camera=clip, extra_flags=EXTRA_FLAGS,
+                      no_webgl=CANVAS_WEBGL_OFF, deadline_s=None) as context:
+            context.add_init_script(PAGE_OBSERVER)
+            for name, rate in visits:
+                if engine == "human":
+                    out[name] = peer_visit(context, f"{server_url}bench/human.html?backend={backend}&mode=default",
+                                           traffic, timeout, rate)
+                else:
+                    out[name] = one_visit(context, url, engine, backend, traffic, timeout, rate)
     return out
 
 

@@ -246,7 +246,8 @@ COLD_PHASES = ["to_engine", "tfjs", "pyodide_numpy", "pyodide_interpreter", "num
                "python_start", "models", "first_frame",
                "to_first_frame", "to_first_mood"]
 VISITS = {"first": "first visit", "return": "return visit",
-          "return_throttled": "return visit, main thread 4x slower"}
+          "return_throttled": "return visit, main thread 4x slower",
+          "first_throttled": "first visit, main thread 4x slower (a fresh profile)"}
 
 
 def visit_label(visit: str) -> str:
@@ -271,6 +272,7 @@ def cold_summary(cold: dict) -> dict:
                        "return_visit_median_s": statistics.median(returns) if returns else None,
                        "return_visits": len(returns),
                        "throttled_return_s": mood(visits.get("return_throttled")),
+                       "throttled_first_visit_s": mood(visits.get("first_throttled")),
                        "longest_main_thread_task_ms": max((x.get("max_ms", 0) for x in lt), default=None),
                        "long_tasks_per_visit": [x.get("count") for x in lt]}
     return out
@@ -322,7 +324,8 @@ def cold_table(cold: dict) -> str:
         lines.append("")
         lines.append("To the first mood: " + "; ".join(
             f"{engine}: first visit {_fmt(s['first_visit_s'], 2)} s, return visit {_fmt(s['return_visit_median_s'], 2)} s "
-            f"(median of {s['return_visits']}), main thread 4x slower {_fmt(s['throttled_return_s'], 2)} s; longest "
+            f"(median of {s['return_visits']}), main thread 4x slower {_fmt(s['throttled_return_s'], 2)} s (return) / "
+            f"{_fmt(s.get('throttled_first_visit_s'), 2)} s (first visit); longest "
             f"main-thread task {_fmt(s['longest_main_thread_task_ms'], 0)} ms" for engine, s in summary.items()) + ".")
     if any("return_throttled" in v for v in cold.values() if isinstance(v, dict)):
         lines.append("")

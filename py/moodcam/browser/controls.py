@@ -240,6 +240,7 @@ class Controls:
                 "tensorsBetweenFrames": s.presenter.tensors_between_frames, "frames": s.perf.frames,
                 "proxies": ProxyBag.live_total, "gc_objects": len(gc.get_objects()),
                 "perf": json.loads(s.perf.summary()), "dropped": s.loop.stats.dropped if s.loop else 0,
-                "tasks": s.tasks.running, "lateCameraStreams": s.camera.late_streams, "engine": "worker" if not hasattr(js, "document") else "page",
+                "tasks": s.tasks.running, "lateCameraStreams": s.camera.late_streams,
+                "engine": "worker" if not hasattr(js, "document") else "page",
                 "wasmHeap": int(heap._module.HEAP8.length) if heap is not None else 0})
         s.post({"type": "reply", "id": message.id, "json": text})
