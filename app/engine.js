@@ -33,19 +33,55 @@
     return response.arrayBuffer();
   }
 
+  function sha256(pyodide, buffer) {
+    // Python's hashlib (crypto.subtle is missing on insecure pages, e.g. a LAN address over http).
+    pyodide.globals.set("_moodcam_bytes", new Uint8Array(buffer));
+    return pyodide.runPython(
+      "import hashlib; _h = hashlib.sha256(_moodcam_bytes.to_bytes()).hexdigest(); del _moodcam_bytes; _h");
+  }
+
+  function sitePackages(pyodide) {
+    return pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
+  }
+
   function installWheel(pyodide, site, buffer) {
-    // Checked with Python's hashlib (crypto.subtle is missing on insecure pages, e.g. a LAN
-    // address over http), then unpacked straight into site-packages.
-    pyodide.globals.set("_moodcam_wheel", new Uint8Array(buffer));
-    const actual = pyodide.runPython(
-      "import hashlib; _h = hashlib.sha256(_moodcam_wheel.to_bytes()).hexdigest(); del _moodcam_wheel; _h");
+    // Checked against site.json, then unpacked straight into site-packages.
+    const actual = sha256(pyodide, buffer);
     const expected = String((site.files || {})[site.wheel]);
     if (actual !== expected) {
       throw new Error(`${site.wheel} has sha256 ${actual.slice(0, 12)}…, site.json says ${expected.slice(0, 12)}…`);
     }
-    const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
-    pyodide.unpackArchive(buffer, "zip", { extractDir: sitePackages });
+    pyodide.unpackArchive(buffer, "zip", { extractDir: sitePackages(pyodide) });
     pyodide.runPython("import importlib; importlib.invalidate_caches()");
+  }
+
+  // Bytecode for what `import numpy` loads (site.json "pyodide_bytecode", built by
+  // moodcam_tools.site.pyc): Pyodide's wheels carry sources only, so without it every visit
+  // compiles those modules again. Fetched from the start, checked against site.json and unpacked
+  // beside the sources after the package loads, before its import. Only a speed-up: a missing
+  // or damaged file is skipped with a warning (the import compiles the sources as before).
+  function fetchBytecode(base, site) {
+    const wanted = Object.entries(site.pyodide_bytecode || {});
+    return Promise.all(wanted.map(([name, path]) => fetch(base + path)
+      .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`HTTP ${r.status}`))))
+      .then((buffer) => [name, path, buffer], (error) => [name, path, null, error])));
+  }
+
+  function installBytecode(pyodide, site, name, fetched) {
+    for (const [package_, path, buffer, error] of fetched) {
+      if (package_ !== name) continue;
+      const expected = String((site.files || {})[path]);
+      let status = "installed";
+      if (!buffer || sha256(pyodide, buffer) !== expected) {
+        status = `skipped: ${path} ${buffer ? "does not match site.json" : `could not be read (${error})`}`;
+        console.warn(`moodcam: ${name}'s bytecode ${status}; ${name} is imported from its sources.`);
+      } else {
+        pyodide.unpackArchive(buffer, "zip", { extractDir: sitePackages(pyodide) });
+      }
+      // For tests and a person at the console.
+      scope.moodcam = Object.assign(scope.moodcam || {}, {});
+      scope.moodcam.bytecode = Object.assign(scope.moodcam.bytecode || {}, { [name]: status });
+    }
   }
 
   // Pyodide memory snapshot (return visits). Starting the interpreter (Python's own
@@ -137,7 +173,7 @@
     }, SNAPSHOT_DELAY_MS);
   }
 
-  async function startPyodide(base, site, snapshots) {
+  async function startPyodide(base, site, snapshots, bytecodeReady) {
     const indexURL = base + site.pyodide;
     const place = snapshotPlace(base, site);
     const saved = snapshots ? await findSnapshot(place) : null;
@@ -159,6 +195,8 @@
     mark("pyodide-runtime");
     await pyodide.loadPackage("numpy");
     mark("numpy-loaded");
+    installBytecode(pyodide, site, "numpy", await bytecodeReady);
+    mark("numpy-bytecode");
     pyodide.runPython("import numpy");    // here rather than inside moodcam's first import: its own phase
     mark("numpy-imported");
     return pyodide;
@@ -184,9 +222,11 @@
       // TF.js's scripts are read; the critical path is the slowest of them, not their sum.
       progress(0.1, "Loading Python and TensorFlow.js…");
       let pyodideReady;
+      const bytecodeReady = fetchBytecode(base, site);     // never rejects: a failure is skipped
       try {
         await loadScript(base + site.pyodide + "pyodide.js");
-        pyodideReady = startPyodide(base, site, inWorker && typeof caches !== "undefined" && (start.params || {}).snapshot !== "0")
+        const snapshots = inWorker && typeof caches !== "undefined" && (start.params || {}).snapshot !== "0";
+        pyodideReady = startPyodide(base, site, snapshots, bytecodeReady)
           .then((py) => { mark("pyodide-loaded"); return py; });
       } catch (error) {
         throw coded(error, "pyodide");

@@ -52,6 +52,35 @@ def test_the_dist_wheel_carries_unchecked_hash_bytecode_for_every_module():
             assert int.from_bytes(wheel.read(pyc)[4:8], "little") == 0b01, pyc
 
 
+def test_numpy_ships_bytecode_for_what_its_import_loads():
+    # Pyodide's numpy wheel carries sources only: the site adds unchecked-hash pycs of the modules
+    # `import numpy` loads (moodcam_tools.site.pyc), compiled by the same Pyodide, for engine.js to
+    # unpack beside the sources.
+    site = json.loads((DIST / "site.json").read_text())
+    path = site["pyodide_bytecode"]["numpy"]
+    assert path in site["files"] and path not in site["on_demand"], "needed at start: precached"
+    assert site["files"][path] == sha256_file(DIST / path)
+    lock = json.loads((DIST / site["pyodide"] / "pyodide-lock.json").read_text())
+    wheel_name = lock["packages"]["numpy"]["file_name"]
+    assert path == site["pyodide"] + wheel_name.removesuffix(".whl") + ".pyc.zip"
+    with zipfile.ZipFile(DIST / site["pyodide"] / wheel_name) as wheel:
+        sources = {n for n in wheel.namelist() if n.endswith(".py")}
+    with zipfile.ZipFile(DIST / path) as archive:
+        names = archive.namelist()
+        assert names == sorted(names) and len(names) >= 50, len(names)
+        for name in names:
+            folder, pyc = name.split("/__pycache__/")
+            module = pyc.removesuffix(".cpython-312.pyc")
+            assert f"{folder}/{module}.py" in sources, name
+            header = archive.read(name)[:8]
+            # CPython 3.12's magic number (3531), then the PEP 552 flags: hash-based, unchecked.
+            assert header[:4] == (3531).to_bytes(2, "little") + b"\r\n", (name, header)
+            assert int.from_bytes(header[4:8], "little") == 0b01, name
+        assert "numpy/__pycache__/__init__.cpython-312.pyc" in names
+        assert "numpy/linalg/__pycache__/linalg.cpython-312.pyc" in names
+        assert not any(n.startswith("numpy/f2py/") for n in names), "only what the import loads"
+
+
 def test_dist_lock_lists_exactly_the_shipped_wheels_with_their_official_hashes():
     site = json.loads((DIST / "site.json").read_text())
     pyodide_dir = DIST / site["pyodide"]

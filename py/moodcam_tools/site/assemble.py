@@ -5,9 +5,10 @@
       sw.js                       app/sw.js at the root, so its scope covers the page, with the
                                   site version written in (its cache is named after it)
       site.json                   versions, entry paths, the sha256 of every file, site_version
-      vendor/pyodide-0.27.7/      Pyodide core + verified wheels + a lock of exactly those
+      vendor/pyodide-0.27.7/      Pyodide core + verified wheels + a lock of exactly those, and
+                                  numpy-*.pyc.zip: the bytecode of what `import numpy` loads (pyc.py)
       vendor/tfjs-4.22.0/         TF.js and its wasm backend (+ .wasm binaries)
-      wheels/moodcam-*.whl        the moodcam package, installed by micropip from this origin
+      wheels/moodcam-*.whl        the moodcam package (with bytecode), unpacked by app/engine.js
       models/                     the TF.js graph models, each file checked against manifest.json
       **/FILE.br, **/FILE.gz      precompressed copies of the files they make smaller (compress.py);
                                   not listed in site.json, which lists the real files only
@@ -31,7 +32,7 @@ from ..paths import REPO
 from .compress import Compressed, precompress
 from .npm import ensure_node_modules
 from .pyodide_dist import PYODIDE_VERSION, assemble_pyodide
-from .pyc import compile_sources
+from .pyc import bytecode_zip, compile_sources, package_import_bytecode
 from .wheel import build_wheel, project_metadata
 
 TFJS_VERSION = "4.22.0"
@@ -131,6 +132,23 @@ def on_demand_files(files: dict[str, str], pyodide_dir: str) -> list[str]:
     return sorted(path for path in files if not needed_at_start(path))
 
 
+# Pyodide packages whose start-up imports ship as bytecode beside their wheel (site.pyc).
+BYTECODE_PACKAGES = ("numpy",)
+
+
+def _write_package_bytecode(stage: Path, pyodide_dir: str) -> dict[str, str]:
+    """{package: site path of its "<wheel stem>.pyc.zip"} for BYTECODE_PACKAGES (engine.js unpacks
+    each into site-packages after loading the package, before importing it)."""
+    lock = json.loads((stage / pyodide_dir / "pyodide-lock.json").read_text())
+    out = {}
+    for name in BYTECODE_PACKAGES:
+        wheel = lock["packages"][name]["file_name"]
+        target = f"{pyodide_dir}{wheel.removesuffix('.whl')}.pyc.zip"
+        (stage / target).write_bytes(bytecode_zip(package_import_bytecode(stage / pyodide_dir, name)))
+        out[name] = target
+    return out
+
+
 def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO, quiet: bool = False) -> Path:
     started = time.monotonic()
     for required in ("index.html", "app"):
@@ -149,6 +167,7 @@ def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO,
         if has_sw:
             shutil.copyfile(repo / "app" / "sw.js", stage / "sw.js")
         packages = assemble_pyodide(node_modules, stage / pyodide_dir, with_test_wheels=with_test_wheels)
+        bytecode = _write_package_bytecode(stage, pyodide_dir)
         _copy_tfjs(node_modules, stage / tfjs_dir)
         # With bytecode from Pyodide's own interpreter: a start imports, it does not compile (site.pyc).
         wheel = build_wheel(repo / "pyproject.toml", repo / "py" / "moodcam", stage / "wheels",
@@ -167,6 +186,7 @@ def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO,
             "site_version": version,
             "pyodide": pyodide_dir,
             "pyodide_packages": packages,
+            "pyodide_bytecode": bytecode,
             "tfjs": tfjs_dir,
             "wheel": f"wheels/{wheel.name}",
             "models": "models/",
