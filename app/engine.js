@@ -27,15 +27,26 @@
     try { performance.mark(`moodcam:${name}`); } catch (_) { /* marks are optional */ }
   }
 
-  async function fetchWheel(base, site) {
-    const response = await fetch(base + site.wheel);
-    if (!response.ok) throw new Error(`${site.wheel}: HTTP ${response.status}`);
-    return response.arrayBuffer();
+  // Fetched bytes with their sha256 (hex), taken by crypto.subtle as soon as they arrive, while
+  // Pyodide starts; where crypto.subtle is missing (an insecure page, e.g. a LAN address over
+  // http), Python's hashlib takes it once Python runs (sha256 below).
+  async function fetchChecked(url, label) {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${label}: HTTP ${response.status}`);
+    const buffer = await response.arrayBuffer();
+    let digest = null;
+    try {
+      if (scope.crypto && scope.crypto.subtle) {
+        const bytes = new Uint8Array(await scope.crypto.subtle.digest("SHA-256", buffer));
+        digest = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      }
+    } catch (_) { /* hashlib, below */ }
+    return { buffer, digest };
   }
 
-  function sha256(pyodide, buffer) {
-    // Python's hashlib (crypto.subtle is missing on insecure pages, e.g. a LAN address over http).
-    pyodide.globals.set("_moodcam_bytes", new Uint8Array(buffer));
+  function sha256(pyodide, fetched) {
+    if (fetched.digest) return fetched.digest;
+    pyodide.globals.set("_moodcam_bytes", new Uint8Array(fetched.buffer));
     return pyodide.runPython(
       "import hashlib; _h = hashlib.sha256(_moodcam_bytes.to_bytes()).hexdigest(); del _moodcam_bytes; _h");
   }
@@ -44,14 +55,14 @@
     return pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
   }
 
-  function installWheel(pyodide, site, buffer) {
+  function installWheel(pyodide, site, fetched) {
     // Checked against site.json, then unpacked straight into site-packages.
-    const actual = sha256(pyodide, buffer);
+    const actual = sha256(pyodide, fetched);
     const expected = String((site.files || {})[site.wheel]);
     if (actual !== expected) {
       throw new Error(`${site.wheel} has sha256 ${actual.slice(0, 12)}…, site.json says ${expected.slice(0, 12)}…`);
     }
-    pyodide.unpackArchive(buffer, "zip", { extractDir: sitePackages(pyodide) });
+    pyodide.unpackArchive(fetched.buffer, "zip", { extractDir: sitePackages(pyodide) });
     pyodide.runPython("import importlib; importlib.invalidate_caches()");
   }
 
@@ -62,21 +73,19 @@
   // or damaged file is skipped with a warning (the import compiles the sources as before).
   function fetchBytecode(base, site) {
     const wanted = Object.entries(site.pyodide_bytecode || {});
-    return Promise.all(wanted.map(([name, path]) => fetch(base + path)
-      .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`HTTP ${r.status}`))))
-      .then((buffer) => [name, path, buffer], (error) => [name, path, null, error])));
+    return Promise.all(wanted.map(([name, path]) => fetchChecked(base + path, path)
+      .then((fetched) => ({ name, path, fetched }), (error) => ({ name, path, error }))));
   }
 
-  function installBytecode(pyodide, site, name, fetched) {
-    for (const [package_, path, buffer, error] of fetched) {
+  function installBytecode(pyodide, site, name, files) {
+    for (const { name: package_, path, fetched, error } of files) {
       if (package_ !== name) continue;
-      const expected = String((site.files || {})[path]);
       let status = "installed";
-      if (!buffer || sha256(pyodide, buffer) !== expected) {
-        status = `skipped: ${path} ${buffer ? "does not match site.json" : `could not be read (${error})`}`;
+      if (!fetched || sha256(pyodide, fetched) !== String((site.files || {})[path])) {
+        status = `skipped: ${path} ${fetched ? "does not match site.json" : `could not be read (${error})`}`;
         console.warn(`moodcam: ${name}'s bytecode ${status}; ${name} is imported from its sources.`);
       } else {
-        pyodide.unpackArchive(buffer, "zip", { extractDir: sitePackages(pyodide) });
+        pyodide.unpackArchive(fetched.buffer, "zip", { extractDir: sitePackages(pyodide) });
       }
       // For tests and a person at the console.
       scope.moodcam = Object.assign(scope.moodcam || {}, {});
@@ -232,7 +241,7 @@
         throw coded(error, "pyodide");
       }
       pyodideReady.catch(() => {});          // reported below, where it is awaited
-      const wheelReady = fetchWheel(base, site);
+      const wheelReady = fetchChecked(base + site.wheel, site.wheel);
       wheelReady.catch(() => {});
       try {
         await loadScript(base + site.tfjs + "tf.min.js");
