@@ -23,6 +23,7 @@ import json
 import re
 import shutil
 import time
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from ..paths import REPO
 from .compress import Compressed, precompress
 from .npm import ensure_node_modules
 from .pyodide_dist import PYODIDE_VERSION, assemble_pyodide
-from .pyc import bytecode_zip, compile_sources, package_import_bytecode
+from .pyc import bytecode_zip, compile_sources, package_import_bytecode, stdlib_start_bytecode, with_bytecode
 from .wheel import build_wheel, project_metadata
 
 TFJS_VERSION = "4.22.0"
@@ -149,6 +150,17 @@ def _write_package_bytecode(stage: Path, pyodide_dir: str) -> dict[str, str]:
     return out
 
 
+def _compile_start_stdlib(pyodide_dir: Path, wheel: Path) -> None:
+    """python_stdlib.zip with bytecode for the standard-library modules a start imports (site.pyc):
+    Pyodide's start-up, numpy's import and every moodcam module's."""
+    with zipfile.ZipFile(wheel) as archive:
+        modules = sorted(name[:-3].replace("/", ".").removesuffix(".__init__")
+                         for name in archive.namelist() if name.endswith(".py"))
+    stdlib = pyodide_dir / "python_stdlib.zip"
+    compiled = stdlib_start_bytecode(pyodide_dir, list(BYTECODE_PACKAGES), wheel, list(BYTECODE_PACKAGES) + modules)
+    stdlib.write_bytes(with_bytecode(stdlib.read_bytes(), compiled))
+
+
 def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO, quiet: bool = False) -> Path:
     started = time.monotonic()
     for required in ("index.html", "app"):
@@ -172,6 +184,7 @@ def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO,
         # With bytecode from Pyodide's own interpreter: a start imports, it does not compile (site.pyc).
         wheel = build_wheel(repo / "pyproject.toml", repo / "py" / "moodcam", stage / "wheels",
                             compile_pyc=lambda sources: compile_sources(sources, node_modules))
+        _compile_start_stdlib(stage / pyodide_dir, wheel)
         if with_test_wheels:
             # pytest-pyodide serves only the Pyodide folder: put the wheel where it can reach it.
             shutil.copyfile(wheel, stage / pyodide_dir / wheel.name)

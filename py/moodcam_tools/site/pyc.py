@@ -165,3 +165,97 @@ def bytecode_zip(compiled: dict[str, bytes]) -> bytes:
             info.compress_type = zipfile.ZIP_STORED
             archive.writestr(info, compiled[arcname])
     return out.getvalue()
+
+
+# Node: start the staged Pyodide, load `packages`, unpack the moodcam wheel, import the given
+# modules as the app's start does, then compile every standard-library module now imported from
+# python_stdlib.zip; print {zip member ("typing.py"): base64 pyc}.
+STDLIB_SCRIPT = r"""
+const path = require("path");
+const fs = require("fs");
+const { loadPyodide } = require(path.join(process.argv[1], "pyodide.js"));
+(async () => {
+  const [indexURL, packages, wheel, imports] = [process.argv[1] + path.sep, JSON.parse(process.argv[2]),
+                                                 process.argv[3], process.argv[4]];
+  const pyodide = await loadPyodide({ indexURL });
+  await pyodide.loadPackage(packages, { messageCallback: () => {} });
+  pyodide.unpackArchive(new Uint8Array(fs.readFileSync(wheel)), "zip", { extractDir: "/lib/python3.12/site-packages" });
+  pyodide.globals.set("_imports", imports);
+  const out = pyodide.runPython(`
+import base64, importlib, json, py_compile, sys, zipfile
+sys.dont_write_bytecode = True
+for _name in json.loads(_imports):
+    try:
+        importlib.import_module(_name)
+    except Exception:
+        pass    # a browser-only module stops at the page's JavaScript: what it imported so far counts
+_zip = next(p for p in sys.path if p.endswith(".zip"))
+_out = {}
+with zipfile.ZipFile(_zip) as _archive:
+    for _name, _module in sorted(sys.modules.items()):
+        _file = str(getattr(_module, "__file__", None) or "")
+        if not (_file.startswith(_zip + "/") and _file.endswith(".py")):
+            continue
+        _member = _file[len(_zip) + 1:]
+        with open("/tmp/_source.py", "wb") as _f:
+            _f.write(_archive.read(_member))
+        py_compile.compile("/tmp/_source.py", cfile="/tmp/_source.pyc", dfile=_file, doraise=True,
+                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        with open("/tmp/_source.pyc", "rb") as _f:
+            _out[_member] = base64.b64encode(_f.read()).decode()
+json.dumps(_out)
+`);
+  process.stdout.write(out);
+})().catch((error) => { console.error(String(error && error.stack || error)); process.exit(1); });
+"""
+
+
+def stdlib_start_bytecode(pyodide_dir: Path, packages: list[str], wheel: Path, imports: list[str],
+                          timeout_s: float = 300.0) -> dict[str, bytes]:
+    """{python_stdlib.zip member ("typing.py"): its unchecked-hash pyc} for every standard-library
+    module a start imports: Pyodide's own start-up, `packages` (numpy) and `imports` (moodcam's
+    modules, from `wheel`), measured by doing it in the staged Pyodide under Node.
+
+    python_stdlib.zip carries sources only: every first visit compiled the ~150 modules a start
+    imports (a return visit restores most of them from its snapshot). Under Node, loadPyodide
+    took 4.8-5.1 s with sources and 2.0-2.8 s with these pycs."""
+    node = shutil.which("node")
+    if node is None:
+        raise BuildError("node is not on PATH: the standard library's bytecode is compiled by Pyodide under Node",
+                         fix="install Node 20 (apt-get install -y nodejs npm)")
+    try:
+        done = subprocess.run([node, "-e", STDLIB_SCRIPT, str(pyodide_dir.resolve()), json.dumps(packages),
+                               str(wheel.resolve()), json.dumps(imports)],
+                              capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise BuildError(f"compiling the standard library's bytecode under Node took over {timeout_s:.0f} s",
+                         fix="check that node runs (node --version) and try again") from None
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-6:]
+        raise BuildError("compiling the standard library's bytecode under Node failed:\n  " + "\n  ".join(tail),
+                         fix="delete node_modules and the build's dist folder, then build again")
+    compiled = {member: base64.b64decode(data) for member, data in json.loads(done.stdout).items()}
+    if len(compiled) < 50:
+        raise BuildError(f"a start imported only {len(compiled)} modules from python_stdlib.zip under Node",
+                         fix="check the staged Pyodide folder (python_stdlib.zip, the lock) and build again")
+    return compiled
+
+
+def with_bytecode(zip_bytes: bytes, compiled: dict[str, bytes]) -> bytes:
+    """The zip with each compiled member's source replaced by its pyc (`x.py` -> `x.pyc`, same
+    place, date and attributes; stored). zipimport prefers `x.pyc`; an unchecked-hash pyc needs no
+    source beside it. The sources are left out to keep a first visit's bytes down: a traceback
+    through those modules shows file and line without the line's text."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as source, \
+            zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as target:
+        for info in source.infolist():
+            name, data = info.filename, None
+            if name in compiled:
+                name, data = name[:-3] + ".pyc", compiled[name]
+            copy = zipfile.ZipInfo(name, date_time=info.date_time)
+            copy.external_attr = info.external_attr
+            copy.create_system = info.create_system
+            copy.compress_type = zipfile.ZIP_STORED
+            target.writestr(copy, data if data is not None else source.read(info))
+    return out.getvalue()
