@@ -38,10 +38,11 @@ class StreamFrames:
     """Frames from a transferred MediaStreamTrackProcessor stream, with a way out.
 
     Chromium sometimes holds a transferred stream's first frame back for seconds when the page's
-    main thread is slow: with it throttled 4x, the first read took 8.1 s in 1 of 9 visits, and
-    every later read took milliseconds. If no frame comes within `patience_s`, the stream is
-    cancelled (the track and the picture stay) and `fallback()` supplies frames from then on,
-    for the rest of this camera session: BitmapFrames, which the page takes from its <video>."""
+    main thread is slow: with it throttled 4x, 5 of 21 visits waited 3.7-8.1 s for it (the first
+    read took 8.1 s in one), and every later read took milliseconds. If no frame comes within
+    `patience_s`, the stream is cancelled (the track and the picture stay) and `fallback()`
+    supplies frames from then on, for the rest of this camera session: BitmapFrames, which the
+    page takes from its <video>."""
 
     def __init__(self, readable: Any, fallback: Callable[[], "BitmapFrames"] | None = None,
                  patience_s: float = STREAM_PATIENCE_S) -> None:
