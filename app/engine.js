@@ -66,33 +66,6 @@
     pyodide.runPython("import importlib; importlib.invalidate_caches()");
   }
 
-  // Bytecode for what `import numpy` loads (site.json "pyodide_bytecode", built by
-  // moodcam_tools.site.pyc): Pyodide's wheels carry sources only, so without it every visit
-  // compiles those modules again. Fetched from the start, checked against site.json and unpacked
-  // beside the sources after the package loads, before its import. Only a speed-up: a missing
-  // or damaged file is skipped with a warning (the import compiles the sources as before).
-  function fetchBytecode(base, site) {
-    const wanted = Object.entries(site.pyodide_bytecode || {});
-    return Promise.all(wanted.map(([name, path]) => fetchChecked(base + path, path)
-      .then((fetched) => ({ name, path, fetched }), (error) => ({ name, path, error }))));
-  }
-
-  function installBytecode(pyodide, site, name, files) {
-    for (const { name: package_, path, fetched, error } of files) {
-      if (package_ !== name) continue;
-      let status = "installed";
-      if (!fetched || sha256(pyodide, fetched) !== String((site.files || {})[path])) {
-        status = `skipped: ${path} ${fetched ? "does not match site.json" : `could not be read (${error})`}`;
-        console.warn(`moodcam: ${name}'s bytecode ${status}; ${name} is imported from its sources.`);
-      } else {
-        pyodide.unpackArchive(fetched.buffer, "zip", { extractDir: sitePackages(pyodide) });
-      }
-      // For tests and a person at the console.
-      scope.moodcam = Object.assign(scope.moodcam || {}, {});
-      scope.moodcam.bytecode = Object.assign(scope.moodcam.bytecode || {}, { [name]: status });
-    }
-  }
-
   // Pyodide memory snapshot (return visits). Starting the interpreter (Python's own
   // initialisation and the import of its core modules) is most of Pyodide's start-up; a
   // snapshot of a freshly started interpreter's memory, kept in Cache Storage on this device,
@@ -182,7 +155,7 @@
     }, SNAPSHOT_DELAY_MS);
   }
 
-  async function startPyodide(base, site, snapshots, bytecodeReady) {
+  async function startPyodide(base, site, snapshots) {
     const indexURL = base + site.pyodide;
     const place = snapshotPlace(base, site);
     const saved = snapshots ? await findSnapshot(place) : null;
@@ -202,10 +175,10 @@
       if (snapshots) makeSnapshotLater(base, site, place, pyodide);
     }
     mark("pyodide-runtime");
+    // numpy's wheel as the site ships it: what `import numpy` loads comes as bytecode
+    // (moodcam_tools.site.pyc), so the import below compiles nothing.
     await pyodide.loadPackage("numpy");
     mark("numpy-loaded");
-    installBytecode(pyodide, site, "numpy", await bytecodeReady);
-    mark("numpy-bytecode");
     pyodide.runPython("import numpy");    // here rather than inside moodcam's first import: its own phase
     mark("numpy-imported");
     return pyodide;
@@ -231,11 +204,10 @@
       // TF.js's scripts are read; the critical path is the slowest of them, not their sum.
       progress(0.1, "Loading Python and TensorFlow.js…");
       let pyodideReady;
-      const bytecodeReady = fetchBytecode(base, site);     // never rejects: a failure is skipped
       try {
         await loadScript(base + site.pyodide + "pyodide.js");
         const snapshots = inWorker && typeof caches !== "undefined" && (start.params || {}).snapshot !== "0";
-        pyodideReady = startPyodide(base, site, snapshots, bytecodeReady)
+        pyodideReady = startPyodide(base, site, snapshots)
           .then((py) => { mark("pyodide-loaded"); return py; });
       } catch (error) {
         throw coded(error, "pyodide");

@@ -429,8 +429,7 @@ COLD_ORDER = [("to_engine", "navigation", "engine-start"),     # page + site.jso
               ("pyodide_numpy", "engine-start", "pyodide-loaded"),
               ("pyodide_interpreter", "engine-start", "pyodide-runtime"),   # restored from a snapshot or started
               ("numpy_load", "pyodide-runtime", "numpy-loaded"),          # loadPackage: unpack + shared libraries
-              ("numpy_import", "numpy-loaded", "numpy-imported"),        # bytecode unpacked + import numpy
-              ("numpy_bytecode", "numpy-loaded", "numpy-bytecode"),       # its first part: the checked pycs
+              ("numpy_import", "numpy-loaded", "numpy-imported"),        # import numpy (from its shipped pycs)
               ("wheel", "runtimes-loaded", "moodcam-installed"),  # the checked wheel unpacked into site-packages
               ("python_start", "moodcam-installed", "python-start"),
               ("models", "python-start", "models-ready"),       # backend + models (camera opens meanwhile)

@@ -243,7 +243,7 @@ def table(result: dict) -> str:
 
 
 COLD_PHASES = ["to_engine", "tfjs", "pyodide_numpy", "pyodide_interpreter", "numpy_load", "numpy_import",
-               "numpy_bytecode", "wheel",
+               "wheel",
                "python_start", "models", "first_frame",
                "to_first_frame", "to_first_mood"]
 VISITS = {"first": "first visit", "return": "return visit",

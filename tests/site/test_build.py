@@ -1,6 +1,8 @@
 """The offline build: verified Pyodide wheels, all-or-nothing dist, clear errors."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -13,7 +15,7 @@ import pytest
 
 from moodcam_tools.errors import BuildError
 from moodcam_tools.fsutil import sha256_file, staged_directory
-from moodcam_tools.site import npm, pyodide_dist
+from moodcam_tools.site import assemble, npm, pyodide_dist
 from moodcam_tools.site.wheel import build_wheel
 from moodcam_tools.site.zips import same_members
 
@@ -52,33 +54,44 @@ def test_the_dist_wheel_carries_unchecked_hash_bytecode_for_every_module():
             assert int.from_bytes(wheel.read(pyc)[4:8], "little") == 0b01, pyc
 
 
+PYC_HEADER = (3531).to_bytes(2, "little") + b"\r\n" + b"\x01\0\0\0"   # CPython 3.12's magic; PEP 552: unchecked hash
+
+
 def test_numpy_ships_bytecode_for_what_its_import_loads():
-    # Pyodide's numpy wheel carries sources only: the site adds unchecked-hash pycs of the modules
-    # `import numpy` loads (moodcam_tools.site.pyc), compiled by the same Pyodide, for engine.js to
-    # unpack beside the sources.
+    # Pyodide's numpy wheel carries sources only: the site's copy has, in each source's place, the
+    # unchecked-hash pyc of every module `import numpy` loads (moodcam_tools.site.pyc, compiled by
+    # the same Pyodide), and leaves out what only building against numpy needs.
     site = json.loads((DIST / "site.json").read_text())
-    path = site["pyodide_bytecode"]["numpy"]
-    assert path in site["files"] and path not in site["on_demand"], "needed at start: precached"
-    assert site["files"][path] == sha256_file(DIST / path)
     lock = json.loads((DIST / site["pyodide"] / "pyodide-lock.json").read_text())
-    wheel_name = lock["packages"]["numpy"]["file_name"]
-    assert path == site["pyodide"] + wheel_name.removesuffix(".whl") + ".pyc.zip"
-    with zipfile.ZipFile(DIST / site["pyodide"] / wheel_name) as wheel:
-        sources = {n for n in wheel.namelist() if n.endswith(".py")}
-    with zipfile.ZipFile(DIST / path) as archive:
-        names = archive.namelist()
-        assert names == sorted(names) and len(names) >= 50, len(names)
+    official = json.loads((REPO / "node_modules/pyodide/pyodide-lock.json").read_text())
+    published = pyodide_dist.verified_runtime_wheel("numpy", official)
+    with zipfile.ZipFile(published) as source, \
+            zipfile.ZipFile(DIST / site["pyodide"] / lock["packages"]["numpy"]["file_name"]) as shipped:
+        names = shipped.namelist()
+        compiled = [n for n in names if n.endswith(".pyc")]
+        assert 50 <= len(compiled) < 150, len(compiled)
+        assert {"numpy/__init__.pyc", "numpy/linalg/linalg.pyc", "numpy/_core/multiarray.pyc"} <= set(compiled)
+        assert "numpy/char/__init__.py" in names, "a module the import does not load keeps its source"
+        build_only = assemble.BUILD_ONLY
+        expected = [n[:-3] + ".pyc" if n[:-3] + ".pyc" in compiled else n
+                    for n in source.namelist() if not n.endswith(build_only)]
+        assert names == expected
+        assert any(n.endswith(build_only) for n in source.namelist()), "the published wheel has build-only files"
+        record_name = next(n for n in names if n.endswith(".dist-info/RECORD"))
+        record = {}
+        for line in shipped.read(record_name).decode().splitlines():
+            path, digest, size = line.rsplit(",", 2)
+            record[path] = (digest, size)
+        assert set(record) == {n for n in names if not n.endswith("/")}, "RECORD lists exactly the members"
         for name in names:
-            folder, pyc = name.split("/__pycache__/")
-            module = pyc.removesuffix(".cpython-312.pyc")
-            assert f"{folder}/{module}.py" in sources, name
-            header = archive.read(name)[:8]
-            # CPython 3.12's magic number (3531), then the PEP 552 flags: hash-based, unchecked.
-            assert header[:4] == (3531).to_bytes(2, "little") + b"\r\n", (name, header)
-            assert int.from_bytes(header[4:8], "little") == 0b01, name
-        assert "numpy/__pycache__/__init__.cpython-312.pyc" in names
-        assert "numpy/linalg/__pycache__/linalg.cpython-312.pyc" in names
-        assert not any(n.startswith("numpy/f2py/") for n in names), "only what the import loads"
+            data = shipped.read(name)
+            if name.endswith(".pyc"):
+                assert data[:8] == PYC_HEADER, name
+            elif name != record_name:
+                assert data == source.read(name), name
+            if name != record_name and not name.endswith("/"):
+                digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+                assert record[name] == (f"sha256={digest}", str(len(data))), name
 
 
 def test_dist_lock_lists_exactly_the_shipped_wheels_with_their_official_hashes():
@@ -90,9 +103,12 @@ def test_dist_lock_lists_exactly_the_shipped_wheels_with_their_official_hashes()
     wheels = {p.name for p in pyodide_dir.glob("*.whl")}
     assert wheels == {entry["file_name"] for entry in lock["packages"].values()}
     for name, entry in lock["packages"].items():
-        # Shipped stored (moodcam_tools.site.zips): the published wheel's members, byte for byte.
+        # Shipped stored (moodcam_tools.site.zips): the published wheel's members, byte for byte
+        # (numpy's start-up modules come as bytecode: the test above).
         assert entry["published_sha256"] == official["packages"][name]["sha256"]
         assert sha256_file(pyodide_dir / entry["file_name"]) == entry["sha256"]
+        if name in assemble.BYTECODE_PACKAGES:
+            continue
         published = pyodide_dist.verified_runtime_wheel(name, official).read_bytes()
         shipped = (pyodide_dir / entry["file_name"]).read_bytes()
         assert same_members(published, shipped) and len(shipped) > len(published)

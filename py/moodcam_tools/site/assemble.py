@@ -5,8 +5,8 @@
       sw.js                       app/sw.js at the root, so its scope covers the page, with the
                                   site version written in (its cache is named after it)
       site.json                   versions, entry paths, the sha256 of every file, site_version
-      vendor/pyodide-0.27.7/      Pyodide core + verified wheels + a lock of exactly those, and
-                                  numpy-*.pyc.zip: the bytecode of what `import numpy` loads (pyc.py)
+      vendor/pyodide-0.27.7/      Pyodide core + verified wheels + a lock of exactly those; numpy's
+                                  and the standard library's start-up modules as bytecode (pyc.py)
       vendor/tfjs-4.22.0/         TF.js and its wasm backend (+ .wasm binaries)
       wheels/moodcam-*.whl        the moodcam package (with bytecode), unpacked by app/engine.js
       models/                     the TF.js graph models, each file checked against manifest.json
@@ -32,8 +32,8 @@ from ..fsutil import sha256_file, staged_directory
 from ..paths import REPO
 from .compress import Compressed, precompress
 from .npm import ensure_node_modules
-from .pyodide_dist import PYODIDE_VERSION, assemble_pyodide
-from .pyc import bytecode_zip, compile_sources, package_import_bytecode, stdlib_start_bytecode, with_bytecode
+from .pyodide_dist import PYODIDE_VERSION, assemble_pyodide, replace_wheel
+from .pyc import compile_sources, package_import_bytecode, stdlib_start_bytecode, with_bytecode
 from .wheel import build_wheel, project_metadata
 
 TFJS_VERSION = "4.22.0"
@@ -133,21 +133,23 @@ def on_demand_files(files: dict[str, str], pyodide_dir: str) -> list[str]:
     return sorted(path for path in files if not needed_at_start(path))
 
 
-# Pyodide packages whose start-up imports ship as bytecode beside their wheel (site.pyc).
+# Pyodide packages shipped with their start-up imports as bytecode (site.pyc).
 BYTECODE_PACKAGES = ("numpy",)
+# Members of those wheels that nothing loads at run time: type stubs, C headers, static libraries
+# and Cython sources, for building against numpy (0.1 MB of a first visit's bytes).
+BUILD_ONLY = (".pyi", ".h", ".a", ".pxd", ".pyx", ".c", "py.typed")
 
 
-def _write_package_bytecode(stage: Path, pyodide_dir: str) -> dict[str, str]:
-    """{package: site path of its "<wheel stem>.pyc.zip"} for BYTECODE_PACKAGES (engine.js unpacks
-    each into site-packages after loading the package, before importing it)."""
-    lock = json.loads((stage / pyodide_dir / "pyodide-lock.json").read_text())
-    out = {}
+def _compile_package_starts(pyodide_dir: Path) -> None:
+    """Each of BYTECODE_PACKAGES' wheels with the unchecked-hash pyc of every module its import
+    loads in its source's place, and its BUILD_ONLY members left out (site.pyc.with_bytecode);
+    the shipped lock lists the new sha256. Pyodide's wheels carry sources only, so every visit
+    compiled numpy's 79 start-up modules again."""
+    lock = json.loads((pyodide_dir / "pyodide-lock.json").read_text())
     for name in BYTECODE_PACKAGES:
-        wheel = lock["packages"][name]["file_name"]
-        target = f"{pyodide_dir}{wheel.removesuffix('.whl')}.pyc.zip"
-        (stage / target).write_bytes(bytecode_zip(package_import_bytecode(stage / pyodide_dir, name)))
-        out[name] = target
-    return out
+        wheel = pyodide_dir / lock["packages"][name]["file_name"]
+        compiled = package_import_bytecode(pyodide_dir, name)
+        replace_wheel(pyodide_dir, name, with_bytecode(wheel.read_bytes(), compiled, leave_out=BUILD_ONLY))
 
 
 def _compile_start_stdlib(pyodide_dir: Path, wheel: Path) -> None:
@@ -179,7 +181,7 @@ def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO,
         if has_sw:
             shutil.copyfile(repo / "app" / "sw.js", stage / "sw.js")
         packages = assemble_pyodide(node_modules, stage / pyodide_dir, with_test_wheels=with_test_wheels)
-        bytecode = _write_package_bytecode(stage, pyodide_dir)
+        _compile_package_starts(stage / pyodide_dir)
         _copy_tfjs(node_modules, stage / tfjs_dir)
         # With bytecode from Pyodide's own interpreter: a start imports, it does not compile (site.pyc).
         wheel = build_wheel(repo / "pyproject.toml", repo / "py" / "moodcam", stage / "wheels",
@@ -199,7 +201,6 @@ def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO,
             "site_version": version,
             "pyodide": pyodide_dir,
             "pyodide_packages": packages,
-            "pyodide_bytecode": bytecode,
             "tfjs": tfjs_dir,
             "wheel": f"wheels/{wheel.name}",
             "models": "models/",

@@ -16,6 +16,7 @@ for this machine's Python cannot run it (see moodcam_tools.site.wheel).
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import shutil
@@ -24,7 +25,6 @@ import zipfile
 from pathlib import Path
 
 from ..errors import BuildError
-from .wheel import FIXED_DATE
 
 INSTALL_ROOT = "/lib/python3.12/site-packages"     # where engine.js unpacks the wheel (sysconfig purelib)
 
@@ -88,7 +88,7 @@ def compile_sources(sources: dict[str, bytes], node_modules: Path, timeout_s: fl
 
 
 # Node: load one Pyodide package from a staged Pyodide folder, import it as a start does, and
-# compile each of its modules that the import loaded; print {pyc arcname: base64}.
+# compile each of its modules that the import loaded; print {source member: base64 pyc}.
 PACKAGE_SCRIPT = r"""
 const path = require("path");
 const { loadPyodide } = require(path.join(process.argv[1], "pyodide.js"));
@@ -98,7 +98,7 @@ const { loadPyodide } = require(path.join(process.argv[1], "pyodide.js"));
   await pyodide.loadPackage(name, { messageCallback: () => {} });
   pyodide.globals.set("_name", name);
   const out = pyodide.runPython(`
-import importlib, importlib.util, json, os, py_compile, sys
+import base64, importlib, json, os, py_compile, sys
 sys.dont_write_bytecode = True
 # site-packages, as the package's own path spells it (sysconfig's may start with "//" under Node)
 _root = os.path.dirname(os.path.dirname(importlib.import_module(_name).__file__))
@@ -109,30 +109,26 @@ for _module_name, _module in sorted(sys.modules.items()):
         continue
     if not (_src.startswith(_root + "/") and _src.endswith(".py")):
         continue
-    _pyc = importlib.util.cache_from_source(_src)
-    py_compile.compile(_src, cfile=_pyc, dfile=_src, doraise=True,
+    py_compile.compile(_src, cfile="/tmp/_module.pyc", dfile=_src, doraise=True,
                        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-    _out[_pyc[len(_root) + 1:]] = _pyc
+    with open("/tmp/_module.pyc", "rb") as _f:
+        _out[_src[len(_root) + 1:]] = base64.b64encode(_f.read()).decode()
 json.dumps(_out)
 `);
-  const result = {};
-  for (const [arcname, file] of Object.entries(JSON.parse(out))) {
-    result[arcname] = Buffer.from(pyodide.FS.readFile(file)).toString("base64");
-  }
-  process.stdout.write(JSON.stringify(result));
+  process.stdout.write(out);
 })().catch((error) => { console.error(String(error && error.stack || error)); process.exit(1); });
 """
 
 
 def package_import_bytecode(pyodide_dir: Path, name: str, timeout_s: float = 300.0) -> dict[str, bytes]:
-    """{pyc arcname ("numpy/__pycache__/x.cpython-312.pyc"): bytes} for every module of Pyodide package
-    `name` that `import name` loads, compiled by the staged Pyodide (`pyodide_dir`: runtime, lock and
-    the package's wheel) under Node.
+    """{wheel member ("numpy/linalg/_linalg.py"): its unchecked-hash pyc} for every module of Pyodide
+    package `name` that `import name` loads, compiled by the staged Pyodide (`pyodide_dir`: runtime,
+    lock and the package's wheel) under Node.
 
     Pyodide's own wheels (numpy's included) carry sources only, so every visit compiled numpy's
     modules again: `import numpy` took 0.98 s from source and 0.36 s from bytecode (Pyodide 0.27.7
     under Node on this machine). Only what the import loads is compiled (numpy: 79 of its 174
-    modules), to keep a first visit's bytes down; a module imported later compiles as before."""
+    modules); a module imported later compiles as before."""
     node = shutil.which("node")
     if node is None:
         raise BuildError(f"node is not on PATH: {name}'s bytecode is compiled by Pyodide under Node",
@@ -147,24 +143,11 @@ def package_import_bytecode(pyodide_dir: Path, name: str, timeout_s: float = 300
         tail = (done.stderr or done.stdout).strip().splitlines()[-6:]
         raise BuildError(f"compiling {name}'s bytecode with Pyodide under Node failed:\n  " + "\n  ".join(tail),
                          fix="delete node_modules and the build's dist folder, then build again")
-    compiled = {arcname: base64.b64decode(data) for arcname, data in json.loads(done.stdout).items()}
+    compiled = {member: base64.b64decode(data) for member, data in json.loads(done.stdout).items()}
     if not compiled:
         raise BuildError(f"importing {name} in Pyodide loaded none of its modules from site-packages",
                          fix=f"check that the staged Pyodide folder holds {name}'s wheel and its lock entry")
     return compiled
-
-
-def bytecode_zip(compiled: dict[str, bytes]) -> bytes:
-    """A reproducible zip of pycs (sorted, fixed dates, stored: brotli compresses it as one stream),
-    to unpack into site-packages."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
-        for arcname in sorted(compiled):
-            info = zipfile.ZipInfo(arcname, date_time=FIXED_DATE)
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_STORED
-            archive.writestr(info, compiled[arcname])
-    return out.getvalue()
 
 
 # Node: start the staged Pyodide, load `packages`, unpack the moodcam wheel, import the given
@@ -241,21 +224,44 @@ def stdlib_start_bytecode(pyodide_dir: Path, packages: list[str], wheel: Path, i
     return compiled
 
 
-def with_bytecode(zip_bytes: bytes, compiled: dict[str, bytes]) -> bytes:
+def with_bytecode(zip_bytes: bytes, compiled: dict[str, bytes], leave_out: tuple[str, ...] = ()) -> bytes:
     """The zip with each compiled member's source replaced by its pyc (`x.py` -> `x.pyc`, same
-    place, date and attributes; stored). zipimport prefers `x.pyc`; an unchecked-hash pyc needs no
-    source beside it. The sources are left out to keep a first visit's bytes down: a traceback
-    through those modules shows file and line without the line's text."""
+    place, date and attributes; stored), and the members whose names end with one of `leave_out`
+    left out. Python's import system (zipimport for python_stdlib.zip, the path finder's sourceless
+    loader for an unpacked wheel) takes `x.pyc` where `x.py` is missing, and an unchecked-hash pyc
+    needs no source. The sources are left out to keep a first visit's bytes down: a traceback
+    through those modules shows file and line without the line's text. A wheel's
+    `*.dist-info/RECORD` is rewritten to list what it now holds (PEP 376 hashes and sizes)."""
     out = io.BytesIO()
+    record: list[str] = []
+    record_info = None
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as source, \
             zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as target:
         for info in source.infolist():
-            name, data = info.filename, None
-            if name in compiled:
-                name, data = name[:-3] + ".pyc", compiled[name]
-            copy = zipfile.ZipInfo(name, date_time=info.date_time)
-            copy.external_attr = info.external_attr
-            copy.create_system = info.create_system
-            copy.compress_type = zipfile.ZIP_STORED
-            target.writestr(copy, data if data is not None else source.read(info))
+            name = info.filename
+            if name.endswith(".dist-info/RECORD"):
+                record_info = info          # written last, once every member's hash is known
+                continue
+            if leave_out and name.endswith(leave_out):
+                continue
+            data = compiled.get(name)
+            if data is not None:
+                name = name[:-3] + ".pyc"
+            else:
+                data = source.read(info)
+            _write_stored(target, info, name, data)
+            if not name.endswith("/"):
+                digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+                record.append(f"{name},sha256={digest},{len(data)}\n")
+        if record_info is not None:
+            record.append(f"{record_info.filename},,\n")
+            _write_stored(target, record_info, record_info.filename, "".join(record).encode())
     return out.getvalue()
+
+
+def _write_stored(target: zipfile.ZipFile, like: zipfile.ZipInfo, name: str, data: bytes) -> None:
+    copy = zipfile.ZipInfo(name, date_time=like.date_time)
+    copy.external_attr = like.external_attr
+    copy.create_system = like.create_system
+    copy.compress_type = zipfile.ZIP_STORED
+    target.writestr(copy, data)

@@ -204,8 +204,9 @@ def assemble_pyodide(node_modules: Path, out: Path, *, with_test_wheels: bool = 
     shipped["packages"] = {}
     for name in RUNTIME_PACKAGES:
         wheel = verified_runtime_wheel(name, lock)
-        # Verified as published, then shipped stored (site.zips): the same members, byte for byte;
-        # the lock lists the shipped file's sha256 (Pyodide checks it) and the published one.
+        # Verified as published, then shipped stored (site.zips): the same members, byte for byte
+        # (numpy's start-up modules then become bytecode: site.assemble, replace_wheel); the lock
+        # lists the shipped file's sha256 (Pyodide checks it) and the published one.
         data = stored_copy(wheel.read_bytes())
         (out / wheel.name).write_bytes(data)
         entry = shipped["packages"][name] = copy.deepcopy(lock["packages"][name])
@@ -231,6 +232,18 @@ def assemble_pyodide(node_modules: Path, out: Path, *, with_test_wheels: bool = 
     _check_closed(shipped)
     (out / "pyodide-lock.json").write_text(json.dumps(shipped, indent=1, sort_keys=True) + "\n")
     return sorted(shipped["packages"])
+
+
+def replace_wheel(out: Path, name: str, data: bytes) -> None:
+    """Ship `data` as package `name`'s wheel in the Pyodide folder `out` (written by
+    assemble_pyodide), its lock entry's sha256 updated to match (Pyodide checks it on load);
+    `published_sha256` still names the wheel it was made from."""
+    lock_path = out / "pyodide-lock.json"
+    lock = json.loads(lock_path.read_text())
+    entry = lock["packages"][name]
+    (out / entry["file_name"]).write_bytes(data)
+    entry["sha256"] = sha256_bytes(data)
+    lock_path.write_text(json.dumps(lock, indent=1, sort_keys=True) + "\n")
 
 
 def _check_closed(lock: dict) -> None:
