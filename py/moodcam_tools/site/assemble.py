@@ -136,7 +136,7 @@ def on_demand_files(files: dict[str, str], pyodide_dir: str) -> list[str]:
 # Pyodide packages shipped with their start-up imports as bytecode (site.pyc).
 BYTECODE_PACKAGES = ("numpy",)
 # Members of those wheels that nothing loads at run time: type stubs, C headers, static libraries
-# and Cython sources, for building against numpy (0.1 MB of a first visit's bytes).
+# and Cython sources, for building against numpy (numpy: 129 members, 1.19 MB, 0.18 MB as brotli).
 BUILD_ONLY = (".pyi", ".h", ".a", ".pxd", ".pyx", ".c", "py.typed")
 
 
