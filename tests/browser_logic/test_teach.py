@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from moodcam.browser.calibration_records import (BadName, CalibrationRecord, clean_name, file_name, new_id,
-                                                  read_calibration_file, record_caption, select_options)
+from moodcam.browser.calibration_records import (BadName, CalibrationRecord, DeleteConfirm, clean_name, file_name,
+                                                  new_id, read_calibration_file, record_caption, select_options)
 from moodcam.browser.teach import (MIN_SAMPLES, MOVE_LIMIT, RECORD_MS, TeachError, TeachFace, TeachSession,
                                    box_speed, skip_reason, teach_faces)
 from moodcam.browser.teach_panel import TeachPanel
@@ -268,3 +268,34 @@ def test_a_file_for_another_model_is_refused_and_a_good_one_reads_back():
     truncated = body[: len(body) // 2]
     with pytest.raises(CalibrationFormatError, match="not JSON"):
         read_calibration_file(truncated, model_sha256=SHA, feature_size=D, emotion_labels=EMOTIONS)
+
+
+def test_deleting_a_calibration_takes_a_second_press_on_the_same_record_in_time():
+    confirm = DeleteConfirm(window_ms=6000)
+    assert confirm.press("a", 1000) is False and confirm.asking == "a"     # the first press asks
+    assert confirm.press("a", 6999) is True and confirm.asking is None     # the second, in time, deletes
+    # Too late: the late press asks again instead of deleting.
+    assert confirm.press("a", 10_000) is False
+    assert confirm.press("a", 16_001) is False
+    assert confirm.press("a", 16_500) is True
+    # Another record's press asks about that one; the first is no longer pending.
+    assert confirm.press("a", 20_000) is False
+    assert confirm.press("b", 20_100) is False and confirm.asking == "b"
+    assert confirm.press("a", 20_200) is False
+    # Withdrawn (the list changed): the next press asks again.
+    confirm.withdraw()
+    assert confirm.press("a", 20_300) is False
+
+
+def test_an_unanswered_delete_question_expires_once_and_only_its_own():
+    confirm = DeleteConfirm(window_ms=6000)
+    confirm.press("a", 1000)
+    confirm.press("a", 2000)                          # answered: deleted
+    assert confirm.expired(1000) is False
+    confirm.press("a", 3000)
+    confirm.press("b", 4000)                          # asked again, about b
+    assert confirm.expired(3000) is False             # the old question's timer does nothing
+    assert confirm.expired(4000) is True and confirm.asking is None
+    assert confirm.expired(4000) is False             # only once
+    with pytest.raises(ValueError, match="window_ms"):
+        DeleteConfirm(window_ms=0)

@@ -192,9 +192,15 @@ def test_teach_two_moods_then_read_switch_export_import_and_delete(server, tmp_p
         app.screenshot("teach-panel-390x844")
         app.page.set_viewport_size({"width": 1366, "height": 768})
 
-        # -- delete the active one (the import): the generic net is back, the other stays listed ---------
+        # -- delete the active one (the import): the first press only asks ------------------------------
+        app.page.click("#calibration-delete")
+        app.wait_for(lambda s: s.text("calibration-delete") == "Confirm delete", 15, "the delete question")
+        assert "cannot be undone" in app.text("calibration-status"), app.text("calibration-status")
+        assert len(stored_records(app)) == 2 and app.data().get("calibration") == NAME
+        # -- the second press deletes it: the generic net is back, the other stays listed ---------------
         app.page.click("#calibration-delete")
         app.wait_for(lambda s: "Deleted" in s.text("calibration-status"), 15, "deleted")
+        assert app.text("calibration-delete") == "Delete"
         assert app.data().get("calibration") == "" and app.text("hud-calibration") == "generic net"
         assert len(stored_records(app)) == 1
         moods = segment_moods(app, 27)

@@ -20,6 +20,50 @@ NAME_MAX = 40
 GENERIC = "generic net"            # what the HUD and the list say when no calibration is active
 
 
+DELETE_LABEL = "Delete"
+CONFIRM_DELETE_LABEL = "Confirm delete"
+
+
+class DeleteConfirm:
+    """Deleting a calibration takes two presses: the first asks, a second on the same record within
+    `window_ms` deletes it. A kept calibration is minutes of a person's teaching and cannot be
+    undone, so one slip of the finger must not lose it. Times are the caller's (ms, any clock)."""
+
+    __slots__ = ("window_ms", "_record_id", "_since_ms")
+
+    def __init__(self, window_ms: float = 6000.0) -> None:
+        if not window_ms > 0:
+            raise ValueError(f"window_ms must be > 0, got {window_ms}")
+        self.window_ms = float(window_ms)
+        self._record_id: str | None = None
+        self._since_ms = 0.0
+
+    def press(self, record_id: str, now_ms: float) -> bool:
+        """True: delete now (the second press in time). False: this press asks (or asks again)."""
+        if self._record_id == record_id and 0 <= now_ms - self._since_ms <= self.window_ms:
+            self._record_id = None
+            return True
+        self._record_id, self._since_ms = record_id, float(now_ms)
+        return False
+
+    def expired(self, asked_ms: float) -> bool:
+        """True once: the question asked at `asked_ms` is still open and its time is up (the caller
+        then puts the button back). False when it was answered, withdrawn or asked again since."""
+        if self._record_id is None or self._since_ms != asked_ms:
+            return False
+        self._record_id = None
+        return True
+
+    def withdraw(self) -> None:
+        """Another action (a switch, a rename, an import) ends the question unanswered."""
+        self._record_id = None
+
+    @property
+    def asking(self) -> str | None:
+        """The record id a press is waiting to be confirmed for, if any."""
+        return self._record_id
+
+
 class BadName(ValueError):
     """A name that cannot be used (the message says what to type)."""
 

@@ -13,14 +13,16 @@ is written. Page parts (index.html): #calibration-select, #calibration-list, #ca
 """
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, Callable
 
 import js
 
 from ..calibration import CalibrationFit, CalibrationFormatError, CalibrationHead, calibration_to_json
-from .calibration_records import (GENERIC, BadName, CalibrationRecord, clean_name, created_text, file_name,
-                                  new_id, read_calibration_file, record_caption, select_options)
+from .calibration_records import (CONFIRM_DELETE_LABEL, DELETE_LABEL, GENERIC, BadName, CalibrationRecord,
+                                  DeleteConfirm, clean_name, created_text, file_name, new_id,
+                                  read_calibration_file, record_caption, select_options)
 from .calibration_store import CalibrationStore, StoreError
 from .ui import Ui
 
@@ -39,6 +41,7 @@ class CalibrationLibrary:
         self._apply = apply
         self._post = post
         self.records: list[CalibrationRecord] = []
+        self._confirm = DeleteConfirm()
 
     # == showing ===================================================================================
     def say(self, text: str) -> None:
@@ -48,6 +51,8 @@ class CalibrationLibrary:
 
     def _show(self, active: CalibrationRecord | None) -> None:
         ui = self.ui
+        self._confirm.withdraw()            # the list changed: a pending "Confirm delete" no longer stands
+        ui.text("calibration-delete", DELETE_LABEL)
         ui.options("calibration-select", select_options(self.records), active.id if active else "")
         ui.items("calibration-list", [record_caption(r, r is active) for r in self.records])
         for element_id in ("calibration-delete", "calibration-export", "calibration-rename"):
@@ -134,9 +139,23 @@ class CalibrationLibrary:
         self.say(f"Renamed to “{renamed.name}”.")
 
     async def delete(self, record_id: str) -> None:
+        """The first press asks (the button reads "Confirm delete" for DeleteConfirm's window); a
+        second press on the same record within it deletes."""
         record = self._find(record_id)
         if record is None:
             return
+        now = float(js.performance.now())
+        if not self._confirm.press(record_id, now):
+            self.ui.text("calibration-delete", CONFIRM_DELETE_LABEL)
+            seconds = round(self._confirm.window_ms / 1000)
+            self.say(f"Delete “{record.name}” from this device? It cannot be undone (Export keeps a copy). "
+                     f"Press “{CONFIRM_DELETE_LABEL}” within {seconds} s to delete it.")
+            await asyncio.sleep(self._confirm.window_ms / 1000)
+            if self._confirm.expired(now):
+                self.ui.text("calibration-delete", DELETE_LABEL)
+                self.say(f"“{record.name}” was kept.")
+            return
+        self.ui.text("calibration-delete", DELETE_LABEL)
         try:
             await self.store.delete(record_id)
         except StoreError as error:
