@@ -25,7 +25,11 @@ from .conftest import open_app
 pytestmark = pytest.mark.e2e
 
 STEADY_SECONDS = float(os.environ.get("MOODCAM_STEADY_SECONDS", "60"))
-SCRIPT_MS = 50.0          # one run of a same-origin script on the main thread
+# One run of a same-origin script on the main thread. Twice the long-task line: boot.js's first run
+# took 55 ms once in a full CI run on the loaded 2-core machine (2026-12-03) and 20-40 ms otherwise;
+# Pyodide starting on the page runs scripts of seconds, so the check still tells the two apart
+# (test_fallback_on_the_page_runs_the_same_engine asserts that it does).
+SCRIPT_MS = 100.0
 FREEZE_MS = 250.0         # any main-thread task (rendering, GC, another process's time slice...)
 LONG_TASK_MS = 50.0       # what the 'longtask' observer records
 
