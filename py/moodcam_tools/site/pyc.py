@@ -25,6 +25,7 @@ import zipfile
 from pathlib import Path
 
 from ..errors import BuildError
+from .zips import write_stored
 
 INSTALL_ROOT = "/lib/python3.12/site-packages"     # where engine.js unpacks the wheel (sysconfig purelib)
 
@@ -249,19 +250,12 @@ def with_bytecode(zip_bytes: bytes, compiled: dict[str, bytes], leave_out: tuple
                 name = name[:-3] + ".pyc"
             else:
                 data = source.read(info)
-            _write_stored(target, info, name, data)
+            write_stored(target, info, name, data)
             if not name.endswith("/"):
                 digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
                 record.append(f"{name},sha256={digest},{len(data)}\n")
         if record_info is not None:
             record.append(f"{record_info.filename},,\n")
-            _write_stored(target, record_info, record_info.filename, "".join(record).encode())
+            write_stored(target, record_info, record_info.filename, "".join(record).encode())
     return out.getvalue()
 
-
-def _write_stored(target: zipfile.ZipFile, like: zipfile.ZipInfo, name: str, data: bytes) -> None:
-    copy = zipfile.ZipInfo(name, date_time=like.date_time)
-    copy.external_attr = like.external_attr
-    copy.create_system = like.create_system
-    copy.compress_type = zipfile.ZIP_STORED
-    target.writestr(copy, data)

@@ -14,16 +14,21 @@ import io
 import zipfile
 
 
+def write_stored(target: zipfile.ZipFile, like: zipfile.ZipInfo, name: str, data: bytes) -> None:
+    """Write `data` as member `name`, stored, with `like`'s date and attributes."""
+    copy = zipfile.ZipInfo(name, date_time=like.date_time)
+    copy.external_attr = like.external_attr
+    copy.create_system = like.create_system
+    copy.compress_type = zipfile.ZIP_STORED
+    target.writestr(copy, data)
+
+
 def stored_copy(data: bytes) -> bytes:
     """The same zip, every member stored: names, order, dates, attributes and bytes kept."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target:
         for info in source.infolist():
-            copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-            copy.external_attr = info.external_attr
-            copy.create_system = info.create_system
-            copy.compress_type = zipfile.ZIP_STORED
-            target.writestr(copy, source.read(info))
+            write_stored(target, info, info.filename, source.read(info))
     return out.getvalue()
 
 
