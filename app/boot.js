@@ -86,12 +86,18 @@
     }
     const params = new URLSearchParams(location.search);
     registerServiceWorker(params);
-    const siteResponse = await fetch("site.json", { cache: "no-cache" }).catch(() => null);
-    if (!siteResponse || !siteResponse.ok) return fatal("site", siteResponse ? `HTTP ${siteResponse.status}` : "");
-    const site = await siteResponse.json();
-
     const unsupported = workerSupport();
     const inWorker = !unsupported && params.get("worker") !== "0";
+    // The worker's scripts load while site.json is read; it waits for the "start" message.
+    const worker = inWorker ? new Worker("app/worker.js") : null;
+    if (worker) worker.onerror = (event) => fatal("worker", String(event.message || "").slice(0, 300));
+    const siteResponse = await fetch("site.json", { cache: "no-cache" }).catch(() => null);
+    if (!siteResponse || !siteResponse.ok) {
+      if (worker) worker.terminate();
+      return fatal("site", siteResponse ? `HTTP ${siteResponse.status}` : "");
+    }
+    const site = await siteResponse.json();
+
     root.dataset.engine = inWorker ? "worker" : "page";
     root.dataset.engineReason = inWorker ? "" : (unsupported || "?worker=0");
     const start = {
@@ -120,10 +126,8 @@
     window.moodcamDiagnostics = () => page.query("diagnostics");
     await new Promise((resolve) => setTimeout(resolve, 0));
 
-    if (inWorker) {
-      const worker = new Worker("app/worker.js");
+    if (worker) {
       worker.onmessage = (event) => fromEngine(event.data);
-      worker.onerror = (event) => fatal("worker", String(event.message || "").slice(0, 300));
       start.canvases = {};
       for (const id of CANVASES) start.canvases[id] = $(id).transferControlToOffscreen();
       window.moodcam = Object.assign(window.moodcam, { worker });

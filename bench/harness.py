@@ -433,6 +433,8 @@ COLD_ORDER = [("to_engine", "navigation", "engine-start"),     # page + site.jso
               ("wheel", "runtimes-loaded", "moodcam-installed"),  # the checked wheel unpacked into site-packages
               ("python_start", "moodcam-installed", "python-start"),
               ("models", "python-start", "models-ready"),       # backend + models (camera opens meanwhile)
+              ("backend", "python-start", "backend-ready"),     # ...split: the TF.js backend started
+              ("models_load", "backend-ready", "models-ready"),  # ...and the models built and warmed up
               ("first_frame", "models-ready", "first-frame")]
 
 

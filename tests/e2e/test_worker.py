@@ -62,6 +62,20 @@ def long_tasks(app) -> list[dict]:
     return app.page.evaluate("() => window.__longTasks.slice()")
 
 
+WASM_BUILD = """() => [navigator.hardwareConcurrency, tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
+  performance.getEntriesByType('resource').map((e) => e.name.split('/').pop()).filter((n) => n.endsWith('.wasm')
+    && n.startsWith('tfjs-backend-wasm'))]"""
+
+
+def assert_wasm_build_fits_the_cores(app) -> None:
+    """One wasm thread (2 cores: one left to the page) runs TF.js's SIMD build, whose start spawns
+    no pthread pool; more threads run the threaded build (browser.backend.wasm_threads)."""
+    cores, threaded, fetched = app.engine_eval(WASM_BUILD)
+    threads = max(1, min(4, cores - 1))
+    want = "tfjs-backend-wasm-threaded-simd.wasm" if threads > 1 else "tfjs-backend-wasm-simd.wasm"
+    assert fetched == [want] and threaded == (threads > 1), (cores, threaded, fetched)
+
+
 def test_worker_path_reads_the_mood_without_freezing_the_page(server, cameras):
     with open_app(server, camera=cameras("astronaut"), query="?backend=wasm",
                   init_script=OBSERVE_LONG_TASKS) as app:
@@ -81,6 +95,7 @@ def test_worker_path_reads_the_mood_without_freezing_the_page(server, cameras):
         assert stored.get("show_hud") is False
         assert stored.get("backend") == "auto", "the address's ?backend=wasm is for this visit, never stored"
         assert app.diagnostics()["engine"] == "worker"
+        assert_wasm_build_fits_the_cores(app)
         # Steady state.
         frames = int(app.data()["frames"])
         app.page.wait_for_timeout(STEADY_SECONDS * 1000)

@@ -41,6 +41,13 @@ def probe_webgl() -> str:
             lose.loseContext()
 
 
+def wasm_threads(cores: int) -> int:
+    """Threads for TF.js's wasm backend on a device with `cores` logical cores (threaded wasm needs
+    a cross-origin isolated page, which the site is). One core is left to the page and the camera,
+    so the page never waits for a core while the nets run; at most 4."""
+    return max(1, min(4, cores - 1))
+
+
 ACTIVATE_TIMEOUT_S = 30.0
 
 
@@ -65,11 +72,15 @@ async def choose_backend(preferred: str, wasm_url: str) -> BackendChoice:
     """
     # Before any wasm use: the .wasm files come from our own vendor folder, never a CDN.
     tf.wasm.setWasmPaths(wasm_url)
+    threads = wasm_threads(int(getattr(js.navigator, "hardwareConcurrency", 2) or 2))
     try:
-        # Threaded wasm (cross-origin isolated pages): leave one core to the page and the camera,
-        # so the page never waits for a core while the nets run.
-        cores = int(getattr(js.navigator, "hardwareConcurrency", 2) or 2)
-        tf.wasm.setThreadsCount(max(1, min(4, cores - 1)))
+        if threads > 1:
+            tf.wasm.setThreadsCount(threads)
+        else:
+            # One thread gains nothing from the threaded build, and its start is not free: TF.js's
+            # Emscripten glue spawns a pool of 8 pthread workers, each reading the glue and
+            # instantiating the module, before the backend is ready. The SIMD build has none.
+            tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", False)
     except Exception:  # noqa: BLE001 - already initialised (a later switch): keeps its threads
         pass
     reason = ""

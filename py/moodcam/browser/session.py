@@ -107,6 +107,7 @@ class Session:
         self.models.prefetch(*start_models(s))
         self.ui.progress(0.7, "Starting TensorFlow.js…")
         ok = await self.start_backend(s.backend)
+        self.perf.mark("backend-ready", now_ms())
         try:
             ok = ok and await (self._boot_custom() if s.custom_model else self._boot_faces())
         except ModelError as error:
