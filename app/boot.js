@@ -24,6 +24,9 @@
     box.hidden = false;
   }
 
+  // A first visit registers the service worker once the app has started, at the latest after this.
+  const SW_LATEST_MS = 20000;
+
   // The canvases the engine draws into (transferred to the worker as OffscreenCanvases).
   const CANVASES = ["overlay", "still", "bars", "timeline"];
 
@@ -74,8 +77,23 @@
   function registerServiceWorker(params) {
     // Offline use after the first visit; never required. ?sw=0 leaves it out (tests of first loads).
     if (!("serviceWorker" in navigator) || params.get("sw") === "0") return;
-    navigator.serviceWorker.register("sw.js", { scope: "./" })
+    const register = () => navigator.serviceWorker.register("sw.js", { scope: "./" })
       .catch((error) => console.warn("moodcam: service worker not registered:", error));
+    // A first visit: the service worker's precaching (every file a start needs, fetched, unpacked
+    // and written to Cache Storage) would compete with this start for the network and the cores,
+    // so it begins once the app runs (or after SW_LATEST_MS, whatever the app's state).
+    if (navigator.serviceWorker.controller) return void register();
+    let timer = 0;
+    const observer = new MutationObserver(() => {
+      if (root.dataset.appState !== "loading") begin();
+    });
+    function begin() {
+      observer.disconnect();
+      clearTimeout(timer);
+      register();
+    }
+    observer.observe(root, { attributes: true, attributeFilter: ["data-app-state"] });
+    timer = setTimeout(begin, SW_LATEST_MS);
   }
 
   async function boot() {

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import hashlib
 import json
 import os
 import platform
@@ -559,6 +560,13 @@ def one_visit(context, url: str, engine: str, backend: str, traffic: Traffic, ti
                 wait_for(scope, "() => performance.getEntriesByName('moodcam:snapshot-kept').length > 0",
                          90.0, "the Pyodide snapshot to be kept", poll=0.25)
                 entry["snapshot_kept_after_s"] = round(time.monotonic() - t, 2)
+                # What it holds (app/snapshot.js's reply): its size and the standard-library
+                # modules imported into it, which the next visits do not import again.
+                kept = scope.evaluate("() => (self.moodcam && self.moodcam.snapshot) || null")
+                if kept:
+                    names = sorted(kept.get("imported") or [])
+                    entry["snapshot_kept"] = {"bytes": kept.get("bytes"), "modules": len(names),
+                                              "modules_sha1": hashlib.sha1("\n".join(names).encode()).hexdigest()[:12]}
             except BenchError as error:
                 entry["snapshot"] = str(error)
         entry["bytes_with_precache"] = Traffic.summary(traffic.snapshot())

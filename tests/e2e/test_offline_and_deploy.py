@@ -1,7 +1,7 @@
 """Return visits as people meet them: offline after one visit, and a deploy picked up whole.
 
-- Offline: after the first visit (the service worker has precached the start set, the engine has
-  kept its Pyodide snapshot), the browser goes offline and the page still starts and reads the mood.
+- Offline: after the first visit (the service worker, registered once the app runs, has precached
+  the start set; the engine has kept its Pyodide snapshot), the browser goes offline and the page still starts and reads the mood.
 - Deploy: the emotion model's graph file changes on the server (a real re-serialisation: same
   graph, new bytes, new sha256 in the manifest and site.json, a new service worker version); the
   next visit runs the new build with the new file, no stale or mixed files, and the old version's
@@ -78,10 +78,25 @@ def deploy_new_graph_file(root: Path) -> tuple[str, str]:
     return site["site_version"], sha
 
 
+# Observes (does not change) the page's service-worker registration: the app's state at each call.
+RECORD_REGISTER = """
+const register = ServiceWorkerContainer.prototype.register;
+window.__swRegisteredIn = [];
+ServiceWorkerContainer.prototype.register = function (...args) {
+  window.__swRegisteredIn.push(document.documentElement.dataset.appState);
+  return register.apply(this, args);
+};
+"""
+
+
 def test_second_visit_starts_offline(site_copy, cameras):
-    with serving(site_copy) as server, open_app(server, camera=cameras("astronaut"), query="?backend=wasm") as app:
+    with serving(site_copy) as server, open_app(server, camera=cameras("astronaut"), query="?backend=wasm",
+                                                init_script=RECORD_REGISTER) as app:
         wait_happy(app, "first visit")
         wait_controlled(app)
+        # A first visit's precaching waits until the app runs (app/boot.js): it would compete with the start.
+        registered_in = app.page.evaluate("() => window.__swRegisteredIn")
+        assert len(registered_in) == 1 and registered_in[0] != "loading", registered_in
         app.page.context.set_offline(True)
         app.page.reload()
         wait_happy(app, "offline return visit")
