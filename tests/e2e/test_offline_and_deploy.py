@@ -1,7 +1,8 @@
 """Return visits as people meet them: offline after one visit, and a deploy picked up whole.
 
 - Offline: after the first visit (the service worker, registered once the app runs, has precached
-  the start set; the engine has kept its Pyodide snapshot), the browser goes offline and the page still starts and reads the mood.
+  the start set; the engine has kept its Pyodide snapshot), the browser goes offline and the page
+  still starts and reads the mood.
 - Deploy: the emotion model's graph file changes on the server (a real re-serialisation: same
   graph, new bytes, new sha256 in the manifest and site.json, a new service worker version); the
   next visit runs the new build with the new file, no stale or mixed files, and the old version's
