@@ -62,7 +62,12 @@ def long_tasks(app) -> list[dict]:
     return app.page.evaluate("() => window.__longTasks.slice()")
 
 
-WASM_BUILD = """() => [navigator.hardwareConcurrency, tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
+# In the engine's scope: the threads the app's own rule wants for this browser's cores, whether
+# TF.js took the threaded build, and which of TF.js's wasm files it fetched.
+WASM_BUILD = """() => [
+  moodcam.pyodide.runPython(
+    `from moodcam.browser.backend import wasm_threads; wasm_threads(${navigator.hardwareConcurrency})`),
+  tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
   performance.getEntriesByType('resource').map((e) => e.name.split('/').pop()).filter((n) => n.endsWith('.wasm')
     && n.startsWith('tfjs-backend-wasm'))]"""
 
@@ -70,10 +75,9 @@ WASM_BUILD = """() => [navigator.hardwareConcurrency, tf.env().getBool('WASM_HAS
 def assert_wasm_build_fits_the_cores(app) -> None:
     """One wasm thread (2 cores: one left to the page) runs TF.js's SIMD build, whose start spawns
     no pthread pool; more threads run the threaded build (browser.backend.wasm_threads)."""
-    cores, threaded, fetched = app.engine_eval(WASM_BUILD)
-    threads = max(1, min(4, cores - 1))
+    threads, threaded, fetched = app.engine_eval(WASM_BUILD)
     want = "tfjs-backend-wasm-threaded-simd.wasm" if threads > 1 else "tfjs-backend-wasm-simd.wasm"
-    assert fetched == [want] and threaded == (threads > 1), (cores, threaded, fetched)
+    assert fetched == [want] and threaded == (threads > 1), (threads, threaded, fetched)
 
 
 def test_worker_path_reads_the_mood_without_freezing_the_page(server, cameras):
