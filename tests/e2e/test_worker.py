@@ -80,6 +80,24 @@ def assert_wasm_build_fits_the_cores(app) -> None:
     assert fetched == [want] and threaded == (threads > 1), (threads, threaded, fetched)
 
 
+# In the engine's scope: when each file's request began (ms on the engine's clock), by file name;
+# and whether Python imported sysconfig.
+REQUEST_STARTS = """() => Object.fromEntries(performance.getEntriesByType('resource')
+  .map((e) => [e.name.split('/').pop(), e.startTime]))"""
+SYSCONFIG_IMPORTED = """() => moodcam.pyodide.runPython("import sys; 'sysconfig' in sys.modules")"""
+
+
+def assert_a_first_start_overlaps_pyodide_with_tfjs(app) -> None:
+    """A start without a Pyodide snapshot asks for Pyodide's runtime (its wasm and standard
+    library) before it reads TF.js's scripts, which hold the engine's thread for a few hundred ms
+    (app/engine.js, startPyodide); and the wheel goes where Pyodide's fsInit said site-packages
+    is, without importing sysconfig to ask."""
+    starts = app.engine_eval(REQUEST_STARTS)
+    runtime = max(starts["pyodide.asm.wasm"], starts["python_stdlib.zip"])
+    assert runtime < starts["tf.es2017.min.js"], starts
+    assert app.engine_eval(SYSCONFIG_IMPORTED) is False
+
+
 def test_worker_path_reads_the_mood_without_freezing_the_page(server, cameras):
     with open_app(server, camera=cameras("astronaut"), query="?backend=wasm",
                   init_script=OBSERVE_LONG_TASKS) as app:
@@ -100,6 +118,7 @@ def test_worker_path_reads_the_mood_without_freezing_the_page(server, cameras):
         assert stored.get("backend") == "auto", "the address's ?backend=wasm is for this visit, never stored"
         assert app.diagnostics()["engine"] == "worker"
         assert_wasm_build_fits_the_cores(app)
+        assert_a_first_start_overlaps_pyodide_with_tfjs(app)
         # Steady state.
         frames = int(app.data()["frames"])
         app.page.wait_for_timeout(STEADY_SECONDS * 1000)

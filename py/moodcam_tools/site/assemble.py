@@ -38,8 +38,8 @@ from .wheel import build_wheel, project_metadata
 
 TFJS_VERSION = "4.22.0"
 TFJS_FILES = {
-    "@tensorflow/tfjs/dist/tf.min.js": "tf.min.js",
-    "@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js": "tf-backend-wasm.min.js",
+    "@tensorflow/tfjs/dist/tf.es2017.min.js": "tf.es2017.min.js",
+    "@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.es2017.min.js": "tf-backend-wasm.es2017.min.js",
     "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm": "tfjs-backend-wasm.wasm",
     "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm": "tfjs-backend-wasm-simd.wasm",
     "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm":
