@@ -51,12 +51,15 @@
       "import hashlib; _h = hashlib.sha256(_moodcam_bytes.to_bytes()).hexdigest(); del _moodcam_bytes; _h");
   }
 
-  // site-packages as Pyodide's file system set-up reports it (loadPyodide's fsInit), so the
-  // wheel's unpacking does not import sysconfig; asked of Python where fsInit did not run.
+  // site-packages as Pyodide's file system set-up reports it (loadPyodide's fsInit, a pre-run
+  // hook of a fresh start and of a snapshot restore alike), so Python need not import sysconfig.
   let sitePackagesDir = "";
 
-  function sitePackages(pyodide) {
-    return sitePackagesDir || pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
+  function sitePackages() {
+    if (!sitePackagesDir) {
+      throw new Error("Pyodide did not report its site-packages folder (fsInit): is vendor/pyodide the version site.json names?");
+    }
+    return sitePackagesDir;
   }
 
   function pyodideOptions(indexURL, extra) {
@@ -71,7 +74,7 @@
     if (actual !== expected) {
       throw new Error(`${site.wheel} has sha256 ${actual.slice(0, 12)}…, site.json says ${expected.slice(0, 12)}…`);
     }
-    pyodide.unpackArchive(fetched.buffer, "zip", { extractDir: sitePackages(pyodide) });
+    pyodide.unpackArchive(fetched.buffer, "zip", { extractDir: sitePackages() });
     pyodide.runPython("import importlib; importlib.invalidate_caches()");
   }
 
