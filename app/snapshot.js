@@ -14,17 +14,21 @@ self.onmessage = async (event) => {
     // with the interpreter on the next visit. Passed as JSON text, not as a JS object, so no
     // JavaScript reference is alive when the snapshot is taken (Pyodide refuses one). A module
     // that fails to import here is left out.
+    // The loop runs in a function: no loop variable is left behind in the snapshot's globals
+    // (and an empty list, where there is none to delete, is fine).
     const imported = JSON.parse(pyodide.runPython(`
 import importlib, json
-_imported = []
-for _name in json.loads(${JSON.stringify(JSON.stringify(imports || []))}):
-    try:
-        importlib.import_module(_name)
-        _imported.append(_name)
-    except Exception:
-        pass
-_imported = json.dumps(_imported)
-del _name
+def _import_each(names):
+    imported = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+            imported.append(name)
+        except Exception:
+            pass
+    return json.dumps(imported)
+_imported = _import_each(json.loads(${JSON.stringify(JSON.stringify(imports || []))}))
+del _import_each
 _imported
 `));
     pyodide.runPython("del _imported");

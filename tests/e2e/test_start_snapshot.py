@@ -74,3 +74,30 @@ def test_return_visit_restores_the_interpreter_and_a_damaged_snapshot_is_replace
         marks = visit(app, "visit with ?snapshot=0")
         assert "pyodide-runtime" in marks
         assert app.page.evaluate(SNAPSHOTS) == [], "?snapshot=0 neither reads nor keeps a snapshot"
+
+
+@pytest.mark.parametrize("imports", [[], ["json", "no_such_module"]])
+def test_the_snapshot_maker_keeps_one_whatever_the_import_list(server, imports):
+    """app/snapshot.js with no modules to import (the engine's fallback when moodcam.browser.preload
+    cannot answer) or with one that fails to import: a snapshot is still kept, holding what imported."""
+    from tests.support.browser import chromium
+
+    with chromium(webgl=False) as context:
+        page = context.new_page()
+        page.goto(server.url + "site.json")
+        reply = page.evaluate("""async (imports) => {
+            const site = await (await fetch("site.json")).json();
+            const worker = new Worker("app/snapshot.js");
+            const reply = await new Promise((resolve) => {
+                worker.onmessage = (event) => resolve(event.data);
+                worker.postMessage({ indexURL: new URL(site.pyodide, location.href).href,
+                                     cache: "pyodide-snapshot-test", url: "/test.snapshot",
+                                     prefix: "pyodide-snapshot-test", imports });
+            });
+            worker.terminate();
+            const kept = await (await caches.open("pyodide-snapshot-test")).match("/test.snapshot");
+            return { ...reply, kept: kept ? (await kept.arrayBuffer()).byteLength : 0 };
+        }""", imports)
+    assert "error" not in reply, reply["error"]
+    assert reply["imported"] == [m for m in imports if m != "no_such_module"]
+    assert reply["bytes"] > 1_000_000 and reply["kept"] == reply["bytes"]
