@@ -305,5 +305,7 @@
     return { receive };
   }
 
-  scope.moodcamEngine = { createEngine };
+  // startPyodide is exported for the bench's Pyodide floor (bench/pages/pyodide_floor_worker.js),
+  // which measures this very start (snapshot restore, numpy) with nothing else beside it.
+  scope.moodcamEngine = { createEngine, startPyodide };
 })(self);

@@ -49,8 +49,10 @@ def parser() -> argparse.ArgumentParser:
                         "for issue 11's worker-vs-main-thread check (default 3, --quick 1; 0 skips)")
     p.add_argument("--no-cold", action="store_true", help="skip the cold-start / first-visit measurements")
     p.add_argument("--cold-engines", type=lambda v: _list(v, COLD_ENGINES), default=list(COLD_ENGINES),
-                   help="engines measured for cold start on wasm: worker (as shipped), page (?worker=0), and the "
-                        "peer human (its first face with an emotion, same run) (default worker,page,human)")
+                   help="engines measured for cold start on wasm: worker (as shipped), page (?worker=0), the "
+                        "peer human (its first face with an emotion, same run) and pyodide-floor (the engine's own "
+                        "start of Pyodide and numpy with nothing beside it, to numpy imported) "
+                        "(default worker,page,human,pyodide-floor)")
     p.add_argument("--webgl-cold-engines", type=lambda v: _list(v, ENGINES), default=["worker"],
                    help="engines measured for cold start on webgl (default worker)")
     p.add_argument("--cold-repeats", type=int, default=3,

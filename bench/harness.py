@@ -45,9 +45,11 @@ PIPELINES = ["ours-equal", "ours-equal-page", "ours-far", "floor-equal", "human-
 PARTS_PIPELINES = {"ours-parts"}
 PARTS_CLIPS = ["one_face", "two_faces"]
 ENGINES = ("worker", "page")
-# Cold start also measures a peer in the same run: human's own page (bench/pages/human.html, its
-# default skipping, as a user meets it), to its first face with an emotion.
-COLD_ENGINES = ("worker", "page", "human")
+# Cold start also measures, in the same run, a peer: human's own page (bench/pages/human.html, its
+# default skipping, as a user meets it), to its first face with an emotion; and our floor:
+# Pyodide and numpy started by the engine's own code with nothing beside them
+# (bench/pages/pyodide_floor.html), to numpy imported.
+COLD_ENGINES = ("worker", "page", "human", "pyodide-floor")
 EXTRA_FLAGS = ["--enable-precise-memory-info", "--autoplay-policy=no-user-gesture-required"]
 CPU_THROTTLE = 4
 
@@ -447,7 +449,8 @@ def cold_phases(marks: dict) -> dict:
     for name, a, b in COLD_ORDER:
         if marks.get(a) is not None and marks.get(b) is not None:
             phases[name] = marks[b] - marks[a]
-    for name, key in (("to_first_frame", "page-first-frame"), ("to_first_mood", "first-mood")):
+    for name, key in (("to_numpy", "numpy-imported"), ("to_first_frame", "page-first-frame"),
+                      ("to_first_mood", "first-mood")):
         if marks.get(key) is not None:
             phases[name] = marks[key]
     return phases
@@ -599,6 +602,49 @@ def peer_visit(context, url: str, traffic: Traffic, timeout: float, throttle: fl
     return entry
 
 
+def floor_visit(context, url: str, traffic: Traffic, timeout: float, throttle: float | None = None) -> dict:
+    """One visit of the Pyodide floor (bench/pages/pyodide_floor.html): the engine's marks up to numpy
+    imported (ms since navigation). On a first visit it waits for the app's service worker (the page
+    registers it) and for the snapshot the engine keeps, so the next visit is a return visit as the
+    app's are: runtime and numpy from the service worker's cache, the interpreter from the snapshot."""
+    entry: dict = {}
+    with fresh_page(context, traffic, throttle) as page:
+        page.goto(url)
+        try:
+            wait_for(page, "() => window.bench.state !== 'loading'", timeout, "numpy imported (the Pyodide floor)")
+        except BenchError as error:
+            entry["error"] = str(error)
+        if page.evaluate("() => window.bench.state") == "error":
+            entry["error"] = page.evaluate("() => window.bench.error")[:300]
+        entry["bytes"] = Traffic.summary(traffic.snapshot())
+        marks = {"navigation": 0.0, **page.evaluate("() => window.bench.marks")}
+        entry["marks_ms"] = marks
+        entry["phases"] = cold_phases(marks)
+        entry["pyodide_from_snapshot"] = marks.get("pyodide-from-snapshot") is not None
+        if throttle:
+            entry["cpu_throttle"] = {"rate": throttle, "applies_to": "the page's main thread only (not its worker)"}
+        entry["controlled_by_service_worker"] = page.evaluate("() => !!navigator.serviceWorker.controller")
+        if "error" not in entry and not entry["controlled_by_service_worker"]:
+            # The page registers the app's service worker once numpy is imported: wait for it, so the
+            # next visit reads its cache, as the app's return visits do.
+            t = time.monotonic()
+            try:
+                wait_for(page, "() => !!navigator.serviceWorker.controller", 120.0,
+                         "the service worker to take control", poll=0.25)
+                entry["service_worker_controls_after_s"] = round(time.monotonic() - t, 2)
+            except BenchError as error:
+                entry["service_worker"] = str(error)
+        if "error" not in entry and not entry["pyodide_from_snapshot"]:
+            t = time.monotonic()
+            try:
+                wait_for(page, "() => window.bench.snapshotKept === true || window.bench.state === 'error'", 90.0,
+                         "the Pyodide snapshot to be kept", poll=0.25)
+                entry["snapshot_kept_after_s"] = round(time.monotonic() - t, 2)
+            except BenchError as error:
+                entry["snapshot"] = str(error)
+    return entry
+
+
 def run_cold(server_url: str, traffic: Traffic, clip: Path, backend: str, engine: str, timeout: float,
              throttle: bool = True, repeats: int = 1) -> dict:
     """Fresh profile: a first visit (empty HTTP cache, no service worker), then `repeats` return
@@ -621,6 +667,8 @@ def run_cold(server_url: str, traffic: Traffic, clip: Path, backend: str, engine
                 if engine == "human":
                     out[name] = peer_visit(context, f"{server_url}bench/human.html?backend={backend}&mode=default",
                                            traffic, timeout, rate)
+                elif engine == "pyodide-floor":
+                    out[name] = floor_visit(context, f"{server_url}bench/pyodide_floor.html", traffic, timeout, rate)
                 else:
                     out[name] = one_visit(context, url, engine, backend, traffic, timeout, rate)
     return out
@@ -721,9 +769,9 @@ def run(opts: Options) -> list[Path]:
                     except Exception as error:  # noqa: BLE001
                         got = {"error": f"{type(error).__name__}: {error}"[:600]}
                     cold.setdefault(backend, {})[engine] = got
-                    ph = {c: (v.get("phases") or {}).get("to_first_mood") for c, v in got.items()
-                          if isinstance(v, dict)}
-                    log(f"{backend:5s} {engine:6s} cold start to first mood (ms): "
+                    until = "to_numpy" if engine == "pyodide-floor" else "to_first_mood"
+                    ph = {c: (v.get("phases") or {}).get(until) for c, v in got.items() if isinstance(v, dict)}
+                    log(f"{backend:5s} {engine:6s} cold start to {until[3:].replace('_', ' ')} (ms): "
                         + (json.dumps({k: round(v) if v else v for k, v in ph.items()}) if ph else got.get("error", "?"))
                         + f"  ({time.monotonic() - t:.0f}s)")
         if opts.core_frames > 0:

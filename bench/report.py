@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import statistics
 
+from moodcam.mood.state import MoodConfig
+
+FIRST_DWELL_MS = MoodConfig().first_dwell_ms
+
 
 def spread(values: list[float]) -> dict | None:
     vals = sorted(v for v in values if v is not None)
@@ -245,7 +249,7 @@ def table(result: dict) -> str:
 COLD_PHASES = ["to_engine", "tfjs", "pyodide_numpy", "pyodide_interpreter", "numpy_load", "numpy_import",
                "wheel",
                "python_start", "models", "first_frame",
-               "to_first_frame", "to_first_mood"]
+               "to_numpy", "to_first_frame", "to_first_mood"]
 VISITS = {"first": "first visit", "return": "return visit",
           "return_throttled": "return visit, main thread 4x slower",
           "first_throttled": "first visit, main thread 4x slower (a fresh profile)"}
@@ -263,19 +267,33 @@ def cold_summary(cold: dict) -> dict:
     for engine, visits in cold.items():
         if not isinstance(visits, dict) or visits.get("error"):
             continue
-        def mood(v):
-            t = ((v or {}).get("phases") or {}).get("to_first_mood")
+        def seconds(v, phase="to_first_mood"):
+            t = ((v or {}).get("phases") or {}).get(phase)
             return t / 1000 if t is not None else None
-        returns = [mood(v) for k, v in visits.items() if k == "return" or (k.startswith("return_") and k[7:].isdigit())]
-        returns = [r for r in returns if r is not None]
+        plain_returns = [v for k, v in visits.items() if k == "return" or (k.startswith("return_") and k[7:].isdigit())]
+        returns = [r for r in (seconds(v) for v in plain_returns) if r is not None]
         lt = [(v.get("main_thread_long_tasks") or {}) for v in visits.values() if isinstance(v, dict)]
-        out[engine] = {"first_visit_s": mood(visits.get("first")),
+        out[engine] = {"first_visit_s": seconds(visits.get("first")),
                        "return_visit_median_s": statistics.median(returns) if returns else None,
                        "return_visits": len(returns),
-                       "throttled_return_s": mood(visits.get("return_throttled")),
-                       "throttled_first_visit_s": mood(visits.get("first_throttled")),
+                       "throttled_return_s": seconds(visits.get("return_throttled")),
+                       "throttled_first_visit_s": seconds(visits.get("first_throttled")),
                        "longest_main_thread_task_ms": max((x.get("max_ms", 0) for x in lt), default=None),
                        "long_tasks_per_visit": [x.get("count") for x in lt]}
+        # numpy imported (our engines and the Pyodide floor): where Python's own start ends.
+        numpy_returns = [r for r in (seconds(v, "to_numpy") for v in plain_returns) if r is not None]
+        if seconds(visits.get("first"), "to_numpy") is not None or numpy_returns:
+            out[engine].update({"first_visit_numpy_s": seconds(visits.get("first"), "to_numpy"),
+                                "return_visit_numpy_median_s": statistics.median(numpy_returns) if numpy_returns else None,
+                                "throttled_first_visit_numpy_s": seconds(visits.get("first_throttled"), "to_numpy")})
+        if engine == "pyodide-floor":
+            # No first mood can come sooner than numpy's import plus the first mood's dwell of votes
+            # (moodcam.mood.state.MoodConfig.first_dwell_ms): the floor under issue 13's targets.
+            dwell = FIRST_DWELL_MS / 1000
+            out[engine]["first_dwell_s"] = dwell
+            for key in ("first_visit", "return_visit", "throttled_first_visit"):
+                t = out[engine].get(f"{key}_numpy_s" if key != "return_visit" else "return_visit_numpy_median_s")
+                out[engine][f"{key}_mood_floor_s"] = t + dwell if t is not None else None
     return out
 
 
@@ -303,7 +321,11 @@ def cold_table(cold: dict) -> str:
             lines.append(f"\n{engine}: error: {visits['error'][:200]}")
             continue
         first = (visits.get("first") or {}).get("bytes")
-        if first:
+        if first and engine == "pyodide-floor":
+            lines.append("")
+            lines.append(f"{engine}: first visit to numpy imported: {first['total_bytes'] / 1e6:.2f} MB in "
+                         f"{first['requests']} requests (the app's service worker registers after it, as in the app).")
+        elif first:
             kinds = ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in sorted(first["by_type"].items(), key=lambda kv: -kv[1]))
             v1 = visits.get("first") or {}
             pre = v1.get("bytes_with_precache")
@@ -321,6 +343,7 @@ def cold_table(cold: dict) -> str:
                              f"(statuses {ret['statuses']}); served by the service worker: "
                              f"{(visits.get('return') or {}).get('controlled_by_service_worker')}.")
     summary = cold_summary(cold)
+    floor = summary.pop("pyodide-floor", None)
     if summary:
         lines.append("")
         lines.append("To the first mood: " + "; ".join(
@@ -328,6 +351,17 @@ def cold_table(cold: dict) -> str:
             f"(median of {s['return_visits']}), main thread 4x slower {_fmt(s['throttled_return_s'], 2)} s (return) / "
             f"{_fmt(s.get('throttled_first_visit_s'), 2)} s (first visit); longest "
             f"main-thread task {_fmt(s['longest_main_thread_task_ms'], 0)} ms" for engine, s in summary.items()) + ".")
+    if floor:
+        lines.append("")
+        lines.append(
+            "The Pyodide floor (bench/pages/pyodide_floor.html: the engine's own start of Pyodide and numpy, "
+            "nothing beside it): numpy imported "
+            f"{_fmt(floor.get('first_visit_numpy_s'), 2)} s after navigation on a first visit, "
+            f"{_fmt(floor.get('return_visit_numpy_median_s'), 2)} s on a return visit (from the kept snapshot), "
+            f"{_fmt(floor.get('throttled_first_visit_numpy_s'), 2)} s on a first visit with the main thread 4x slower. "
+            f"With the first mood's {floor['first_dwell_s']:.1f} s dwell of votes after it, no first mood of ours "
+            f"can come sooner than {_fmt(floor.get('first_visit_mood_floor_s'), 2)} s (first visit) / "
+            f"{_fmt(floor.get('return_visit_mood_floor_s'), 2)} s (return visit).")
     if any("return_throttled" in v for v in cold.values() if isinstance(v, dict)):
         lines.append("")
         lines.append("Throttling is Chrome DevTools Protocol `Emulation.setCPUThrottlingRate` (4x): Chromium applies it "
