@@ -567,13 +567,19 @@ def one_visit(context, url: str, engine: str, backend: str, traffic: Traffic, ti
                 # modules imported into it, which the next visits do not import again.
                 kept = scope.evaluate("() => (self.moodcam && self.moodcam.snapshot) || null")
                 if kept:
-                    names = sorted(kept.get("imported") or [])
-                    entry["snapshot_kept"] = {"bytes": kept.get("bytes"), "modules": len(names),
-                                              "modules_sha1": hashlib.sha1("\n".join(names).encode()).hexdigest()[:12]}
+                    entry["snapshot_kept"] = kept_summary(kept)
             except BenchError as error:
                 entry["snapshot"] = str(error)
         entry["bytes_with_precache"] = Traffic.summary(traffic.snapshot())
     return entry
+
+
+def kept_summary(kept: dict) -> dict:
+    """A kept snapshot's size and its preloaded standard-library modules (count and a digest of
+    their names), from app/snapshot.js's reply."""
+    names = sorted(kept.get("imported") or [])
+    return {"bytes": kept.get("bytes"), "modules": len(names),
+            "modules_sha1": hashlib.sha1("\n".join(names).encode()).hexdigest()[:12]}
 
 
 PEER_FIRST_RESULT = "() => { const r = window.bench.records.find((r) => r.labelled > 0); return r ? r.t_end : null; }"
@@ -637,9 +643,13 @@ def floor_visit(context, url: str, traffic: Traffic, timeout: float, throttle: f
         if "error" not in entry and not entry["pyodide_from_snapshot"]:
             t = time.monotonic()
             try:
-                wait_for(page, "() => window.bench.snapshotKept === true || window.bench.state === 'error'", 90.0,
+                wait_for(page, "() => !!window.bench.snapshot || window.bench.state === 'error'", 90.0,
                          "the Pyodide snapshot to be kept", poll=0.25)
-                entry["snapshot_kept_after_s"] = round(time.monotonic() - t, 2)
+                if page.evaluate("() => window.bench.state") == "error":
+                    entry["snapshot"] = page.evaluate("() => window.bench.error")[:300]
+                else:
+                    entry["snapshot_kept_after_s"] = round(time.monotonic() - t, 2)
+                    entry["snapshot_kept"] = kept_summary(page.evaluate("() => window.bench.snapshot"))
             except BenchError as error:
                 entry["snapshot"] = str(error)
     return entry

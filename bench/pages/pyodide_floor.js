@@ -22,7 +22,7 @@
       navigator.serviceWorker.register("/sw.js", { scope: "/" })
         .catch((error) => console.warn("bench: service worker not registered:", error));
     }
-    if (message.type === "snapshot-kept") b.snapshotKept = true;
+    if (message.type === "snapshot-kept") b.snapshot = message.snapshot || { bytes: 0, imported: [] };
   };
   worker.onerror = (event) => benchFail(event.message || "the floor's worker failed");
 })();

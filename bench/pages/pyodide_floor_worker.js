@@ -10,6 +10,19 @@ function engineMarks() {
     .map((m) => [m.name.slice(8), performance.timeOrigin + m.startTime]);
 }
 
+// Off the measured path, on a start without a snapshot: what the app's start loads besides
+// numpy (TF.js's scripts, the moodcam wheel, moodcam's engine module), so that the snapshot this
+// start keeps holds the standard-library modules the app's does (moodcam.browser.preload chooses
+// them, as in the app). Without them a return visit imports them on its critical path, and the
+// floor would not be one.
+async function importWhatTheAppImports(base, site, pyodide) {
+  importScripts(base + site.tfjs + "tf.es2017.min.js", base + site.tfjs + "tf-backend-wasm.es2017.min.js");
+  const wheel = await (await fetch(base + site.wheel)).arrayBuffer();
+  const dir = pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
+  pyodide.unpackArchive(wheel, "zip", { extractDir: dir });
+  pyodide.pyimport("moodcam.browser.engine");
+}
+
 (async () => {
   try {
     const base = new URL("/", self.location.href).href;
@@ -17,13 +30,17 @@ function engineMarks() {
     performance.mark("moodcam:engine-start");
     importScripts(base + site.pyodide + "pyodide.js");
     const started = self.moodcamEngine.startPyodide(base, site, typeof caches !== "undefined");
-    await started.ready;
+    const pyodide = await started.ready;
     self.postMessage({ type: "ready", marks: engineMarks() });
-    // A first start keeps a snapshot for the next visit (app/engine.js, 15 s later): say when.
+    if (performance.getEntriesByName("moodcam:pyodide-from-snapshot").length) return;
+    await importWhatTheAppImports(base, site, pyodide);
+    // The engine keeps a snapshot 15 s after a first start (app/engine.js): say when, and what
+    // it holds (the engine's own report, self.moodcam.snapshot).
     const poll = setInterval(() => {
       if (performance.getEntriesByName("moodcam:snapshot-kept").length) {
         clearInterval(poll);
-        self.postMessage({ type: "snapshot-kept", marks: engineMarks() });
+        self.postMessage({ type: "snapshot-kept", marks: engineMarks(),
+                           snapshot: (self.moodcam && self.moodcam.snapshot) || null });
       }
     }, 250);
   } catch (error) {
