@@ -546,13 +546,7 @@ def one_visit(context, url: str, engine: str, backend: str, traffic: Traffic, ti
         if not entry["controlled_at_first_mood"] and "sw=0" not in url:
             # The service worker precaches what a start needs before it takes control: wait for it, so
             # the next visit is a true return visit (served from its cache).
-            t = time.monotonic()
-            try:
-                wait_for(page, "() => !!navigator.serviceWorker.controller", 120.0,
-                         "the service worker to take control", poll=0.25)
-                entry["service_worker_controls_after_s"] = round(time.monotonic() - t, 2)
-            except BenchError as error:
-                entry["service_worker"] = str(error)
+            entry.update(wait_for_service_worker(page))
         entry["pyodide_from_snapshot"] = marks.get("pyodide-from-snapshot") is not None
         if engine == "worker" and not entry["pyodide_from_snapshot"] and "snapshot=0" not in url:
             # The engine keeps a Pyodide snapshot 15 s after Python starts (app/engine.js):
@@ -572,6 +566,18 @@ def one_visit(context, url: str, engine: str, backend: str, traffic: Traffic, ti
                 entry["snapshot"] = str(error)
         entry["bytes_with_precache"] = Traffic.summary(traffic.snapshot())
     return entry
+
+
+def wait_for_service_worker(page) -> dict:
+    """Waits until the service worker controls the page: {"service_worker_controls_after_s": s}, or
+    {"service_worker": why not}."""
+    t = time.monotonic()
+    try:
+        wait_for(page, "() => !!navigator.serviceWorker.controller", 120.0,
+                 "the service worker to take control", poll=0.25)
+    except BenchError as error:
+        return {"service_worker": str(error)}
+    return {"service_worker_controls_after_s": round(time.monotonic() - t, 2)}
 
 
 def kept_summary(kept: dict) -> dict:
@@ -633,13 +639,7 @@ def floor_visit(context, url: str, traffic: Traffic, timeout: float, throttle: f
         if "error" not in entry and not entry["controlled_by_service_worker"]:
             # The page registers the app's service worker once numpy is imported: wait for it, so the
             # next visit reads its cache, as the app's return visits do.
-            t = time.monotonic()
-            try:
-                wait_for(page, "() => !!navigator.serviceWorker.controller", 120.0,
-                         "the service worker to take control", poll=0.25)
-                entry["service_worker_controls_after_s"] = round(time.monotonic() - t, 2)
-            except BenchError as error:
-                entry["service_worker"] = str(error)
+            entry.update(wait_for_service_worker(page))
         if "error" not in entry and not entry["pyodide_from_snapshot"]:
             t = time.monotonic()
             try:
