@@ -1,4 +1,5 @@
-"""Type check: mypy over py/moodcam (the package that runs in the browser).
+"""Type check: mypy over py/moodcam (the package that runs in the browser), py/moodcam_tools
+(offline tooling) and bench/, one standard for all three.
 
 Settings live in pyproject.toml ([tool.mypy]): Python 3.12 semantics (Pyodide 0.27),
 stubs for `js` and `pyodide` from typings/. This runs in every `build.py test`

@@ -69,7 +69,7 @@ def test_submit_faces_keeps_tracks_alive_without_the_detector_and_reaches_a_mood
     ids = set()
     for i in range(60):                        # 6 s at 10 fps, far beyond the 700 ms expiry
         t = 100.0 * i
-        plan = logic.begin_frame(t, W, H)
+        logic.begin_frame(t, W, H)
         shift = np.array([2.0 * i, 0, 2.0 * i, 0])
         logic.submit_faces(_face_det(box + shift))
         for req in logic.emotion_requests():

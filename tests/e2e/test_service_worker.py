@@ -16,7 +16,7 @@ from moodcam_tools.site.assemble import _site_files, site_version, stamp_service
 from moodcam_tools.site.serve import serving
 from tests.support.browser import CHROMIUM, chromium
 
-from .bounded import STUCK, _evaluate, _until
+from .bounded import _evaluate, _until
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e

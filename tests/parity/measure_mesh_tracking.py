@@ -71,7 +71,6 @@ def main() -> int:
     from skimage import data
 
     from moodcam.detection import FaceDetectorPostprocess, Letterbox
-    from moodcam.geometry.crop import CropRegion
     from moodcam.landmarks import FaceMeshTracker, MeshConfig, detection_roi, landmarks_to_frame
     from moodcam_tools import paths as tool_paths
     from moodcam_tools.convert import rebuild, sources, specs

@@ -34,7 +34,7 @@ from .modes import load_custom_mode, load_face_mode, start_models
 from .perf import PerfMeter
 from .present import FramePresenter
 from .render_mood import BarsRenderer, TimelineRenderer
-from .photo import PhotoMode, decode
+from .photo import PhotoMode
 from .render import FaceRenderer, Overlay
 from .render_custom import DetectionRenderer
 from .render_parts import PartsRenderer

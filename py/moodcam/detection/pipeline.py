@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from .anchors import BLAZEFACE_FULL_RANGE, BLAZEFACE_SHORT_RANGE, SsdAnchorOptions, generate_anchors
 from .decode import BLAZEFACE_FULL_RANGE_DECODE, BLAZEFACE_SHORT_RANGE_DECODE, DecodeOptions, decode

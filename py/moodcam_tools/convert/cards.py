@@ -141,7 +141,7 @@ def render(spec: ModelSpec, entry: dict) -> str:
         f"(sha256 `{src['wheel_sha256']}`)",
         f"- File: `{src['path']}` (sha256 `{src['sha256']}`, {src['size']} bytes)",
         f"- Licence: {entry['licence']}",
-        f"- Converted by `build.py models` (py/moodcam_tools/convert): "
+        "- Converted by `build.py models` (py/moodcam_tools/convert): "
         + ("TFLite flatbuffer read and rebuilt op by op as a TensorFlow graph"
            if src["path"].endswith(".tflite") else "Keras 3 `load_model(compile=False)` and export")
         + f", saved as a SavedModel, converted with tensorflowjs {entry['converter']['tensorflowjs']} "

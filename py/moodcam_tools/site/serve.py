@@ -34,7 +34,6 @@ import email.utils
 import functools
 import http.server
 import ipaddress
-import mimetypes
 import os
 import re
 import shutil

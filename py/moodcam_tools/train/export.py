@@ -138,7 +138,6 @@ def _decoding_block(config: DetectorConfig) -> dict:
     data = {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(d).items()}
     data.pop("allow_classes", None)
     data.pop("ignore_classes", None)
-    s = config.input_size
     data.update({
         "box_format": "xywh",
         "keypoints": [],
