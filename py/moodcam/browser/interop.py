@@ -23,6 +23,34 @@ tf = js.tf
 _DTYPES = {"float32": np.float32, "int32": np.int32, "bool": np.uint8}
 
 
+# --- Clocks and where we run ---------------------------------------------------------------
+
+def now_ms() -> float:
+    """Milliseconds on the page's monotonic clock (performance.now)."""
+    return float(js.performance.now())
+
+
+def unix_ms() -> float:
+    """Wall-clock milliseconds since 1970 (Date.now), for timestamps people read."""
+    return float(js.Date.now())
+
+
+def time_origin_ms() -> float:
+    """performance.timeOrigin: the Unix time at which now_ms() was 0."""
+    return float(js.performance.timeOrigin)
+
+
+def in_worker() -> bool:
+    """True inside the engine's Web Worker, which has no `document`."""
+    return not hasattr(js, "document")
+
+
+def wasm_heap_bytes() -> int:
+    """Size of Pyodide's WebAssembly heap (HEAP8.length); 0 where app/ did not expose moodcam.pyodide."""
+    pyodide_js = getattr(getattr(js, "moodcam", None), "pyodide", None)
+    return int(pyodide_js._module.HEAP8.length) if pyodide_js is not None else 0
+
+
 @contextlib.contextmanager
 def tf_scope(name: str = "moodcam"):
     """Dispose every tensor created inside the block, except those passed to tf.keep()."""
