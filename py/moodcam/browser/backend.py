@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-import js
-
-from .interop import tf
+from .interop import blank_canvas, logical_cores, tf
 
 
 @dataclass(frozen=True)
@@ -25,7 +23,7 @@ class BackendChoice:
 def probe_webgl() -> str:
     """Return "" when WebGL2 with float render targets exists, else the reason it does not."""
     # The worker has no document: an OffscreenCanvas is what TF.js's WebGL backend uses there too.
-    canvas = js.OffscreenCanvas.new(1, 1) if hasattr(js, "OffscreenCanvas") else js.document.createElement("canvas")
+    canvas = blank_canvas(1, 1)
     gl = canvas.getContext("webgl2")
     if gl is None:
         gl1 = canvas.getContext("webgl")
@@ -72,7 +70,7 @@ async def choose_backend(preferred: str, wasm_url: str) -> BackendChoice:
     """
     # Before any wasm use: the .wasm files come from our own vendor folder, never a CDN.
     tf.wasm.setWasmPaths(wasm_url)
-    threads = wasm_threads(int(getattr(js.navigator, "hardwareConcurrency", 2) or 2))
+    threads = wasm_threads(logical_cores())
     try:
         if threads > 1:
             tf.wasm.setThreadsCount(threads)

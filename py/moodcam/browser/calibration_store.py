@@ -8,17 +8,14 @@ localStorage), not kept here. Nothing here leaves the device.
 
 Each IndexedDB request is awaited through a Promise whose resolve/reject are the request's
 own handlers, so no Python callable outlives its call (the executor is a once-callable);
-only the database's upgrade handler is a proxy, destroyed once the database is open.
+only the database's upgrade handler is a proxy (in a ProxyBag), released once the database is open.
 """
 from __future__ import annotations
 
 from typing import Any
 
-import js
-from pyodide.ffi import create_once_callable, create_proxy
-
 from .calibration_records import CalibrationRecord
-from .interop import js_object
+from .interop import ProxyBag, indexed_db, js_object, promise
 
 DB_NAME = "moodcam-calibrations"
 DB_VERSION = 1
@@ -36,7 +33,7 @@ async def _settled(target: Any, ok: str, bad: tuple[str, ...]) -> None:
         for name in bad:
             setattr(target, name, reject)
     try:
-        await js.Promise.new(create_once_callable(executor))
+        await promise(executor)
     except Exception as error:  # noqa: BLE001 - a rejected IDB event: name its error
         problem = getattr(target, "error", None)
         detail = str(problem.message) if problem is not None else str(error)
@@ -51,7 +48,7 @@ class CalibrationStore:
     async def _open(self) -> Any:
         if self._db is not None:
             return self._db
-        factory = getattr(js, "indexedDB", None)
+        factory = indexed_db()
         if factory is None:
             raise StoreError("This browser has no IndexedDB here, so calibrations cannot be kept. "
                              "Use a current browser outside private mode.")
@@ -65,13 +62,13 @@ class CalibrationStore:
             db = request.result
             if not db.objectStoreNames.contains(STORE):
                 db.createObjectStore(STORE, js_object({"keyPath": "id"}))
-        upgrading = create_proxy(upgrade)
-        request.onupgradeneeded = upgrading
+        upgrading = ProxyBag()
+        request.onupgradeneeded = upgrading.wrap(upgrade)
         try:
             await _settled(request, "onsuccess", ("onerror", "onblocked"))
         finally:
             request.onupgradeneeded = None
-            upgrading.destroy()
+            upgrading.release()
         self._db = request.result
         return self._db
 

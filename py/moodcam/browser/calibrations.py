@@ -17,13 +17,12 @@ import asyncio
 import json
 from typing import Any, Callable
 
-import js
-
 from ..calibration import CalibrationFit, CalibrationFormatError, CalibrationHead, calibration_to_json
 from .calibration_records import (CONFIRM_DELETE_LABEL, DELETE_LABEL, GENERIC, BadName, CalibrationRecord,
                                   DeleteConfirm, clean_name, created_text, file_name, new_id,
                                   read_calibration_file, record_caption, select_options)
 from .calibration_store import CalibrationStore, StoreError
+from .interop import now_ms, unix_ms
 from .ui import Ui
 
 MAX_FILE_BYTES = 1_000_000       # a head is tens of KB; anything far larger is not one of ours
@@ -105,7 +104,7 @@ class CalibrationLibrary:
     async def add(self, name: str, fit: CalibrationFit) -> str | None:
         """Keep a fresh calibration and switch it on; the problem to show when it cannot be kept."""
         sha, _size, _labels = self._model()
-        created = float(js.Date.now())
+        created = unix_ms()
         body = json.dumps(calibration_to_json(name, fit, sha))
         record = CalibrationRecord(new_id(created, {r.id for r in self.records}), name, created, body)
         try:
@@ -144,7 +143,7 @@ class CalibrationLibrary:
         record = self._find(record_id)
         if record is None:
             return
-        now = float(js.performance.now())
+        now = now_ms()
         if not self._confirm.press(record_id, now):
             self.ui.text("calibration-delete", CONFIRM_DELETE_LABEL)
             seconds = round(self._confirm.window_ms / 1000)
@@ -194,4 +193,4 @@ class CalibrationLibrary:
             self.say(f"{file_label} was not imported: {error}. Nothing was changed.")
             return
         problem = await self.add(name, fit)
-        self.say(problem or f"Imported “{name}” ({created_text(float(js.Date.now()))}) and switched it on.")
+        self.say(problem or f"Imported “{name}” ({created_text(unix_ms())}) and switched it on.")

@@ -27,11 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pyodide.ffi import to_js
-
 from ..detection.letterbox import Letterbox
 from ..detection.tiles import Tile
-from .interop import new_canvas, tf
+from .interop import js_array, new_canvas, tf
 
 WORK_SIDE = 640
 # How "direct" draws the detector input: the canvas's own smoothed downscale to 2x the input
@@ -100,7 +98,7 @@ class FrameReader:
         ctx.drawImage(source, sx, sy, sw, sh, px * k, py * k, (tw - 2 * px) * k, (th - 2 * py) * k)
         pixels = tf.expandDims(tf.browser.fromPixels(ctx.getImageData(0, 0, tw * k, th * k), 3), 0)
         if k != 1:
-            pixels = tf.image.resizeBilinear(pixels, to_js([th, tw]), False, False)
+            pixels = tf.image.resizeBilinear(pixels, js_array([th, tw]), False, False)
         return pixels
 
     def crops(self, source, regions, size: tuple[int, int] = (64, 64)):
@@ -113,7 +111,7 @@ class FrameReader:
             ctx.drawImage(source, float(r.center_x - half), float(r.center_y - half), float(r.size), float(r.size),
                           0, i * h, w, h)
         pixels = tf.browser.fromPixels(ctx.getImageData(0, 0, w, h * n), 3)
-        return tf.reshape(pixels, to_js([n, h, w, 3]))
+        return tf.reshape(pixels, js_array([n, h, w, 3]))
 
     def normalise(self, pixels, scale: float, offset: float):
         return tf.add(tf.mul(tf.cast(pixels, "float32"), scale), offset)
@@ -122,7 +120,7 @@ class FrameReader:
         """[n, h, w, 3] crop pixels -> the emotion net input ([n, h, w, 1] grey when `grey`), normalised."""
         x = tf.cast(crops, "float32")
         if grey:
-            weights = tf.tensor1d(to_js([0.299, 0.587, 0.114]), "float32")
+            weights = tf.tensor1d(js_array([0.299, 0.587, 0.114]), "float32")
             x = tf.sum(tf.mul(x, weights), -1, True)
         return tf.add(tf.mul(x, scale), offset)
 
@@ -161,11 +159,11 @@ class FrameReader:
             x0, y0 = min(fw - 1, int(round(tile.x * k))), min(fh - 1, int(round(tile.y * k)))
             w = max(1, min(fw - x0, int(round(tile.width * k))))
             h = max(1, min(fh - y0, int(round(tile.height * k))))
-            frame = tf.slice(frame, to_js([y0, x0, 0]), to_js([h, w, 3]))
+            frame = tf.slice(frame, js_array([y0, x0, 0]), js_array([h, w, 3]))
         batch = tf.expandDims(frame, 0)
-        resized = tf.image.resizeBilinear(batch, to_js([dh, dw]), False, False)
+        resized = tf.image.resizeBilinear(batch, js_array([dh, dw]), False, False)
         # Pad with 0 (black) before normalising, as MediaPipe's letterbox does.
-        padded = tf.pad(resized, to_js([[0, 0], [py, py], [px, px], [0, 0]]), 0)
+        padded = tf.pad(resized, js_array([[0, 0], [py, py], [px, px], [0, 0]]), 0)
         return tf.add(tf.mul(padded, scale), offset)
 
     def emotion_input(self, frame, boxes, box_index, size: tuple[int, int] = (64, 64),
@@ -177,18 +175,18 @@ class FrameReader:
         Parts outside the frame are filled with 0, like a zero-padded crop.
         """
         batch = tf.expandDims(tf.cast(frame, "float32"), 0)
-        crops = tf.image.cropAndResize(batch, boxes, box_index, to_js([size[1], size[0]]), "bilinear", 0)
+        crops = tf.image.cropAndResize(batch, boxes, box_index, js_array([size[1], size[0]]), "bilinear", 0)
         if grey:
             # 0.2989 R + 0.5870 G + 0.1140 B: OpenCV's weights, which FER-2013 training used.
             # (tf.image.rgbToGrayscale uses Einsum, which the wasm backend lacks: mul + sum.)
-            weights = tf.tensor1d(to_js([0.299, 0.587, 0.114]), "float32")
+            weights = tf.tensor1d(js_array([0.299, 0.587, 0.114]), "float32")
             crops = tf.sum(tf.mul(crops, weights), -1, True)
         return tf.add(tf.mul(crops, scale), offset)
 
 
 def channel_means(frame) -> list[float]:
     """The boot chain's check that TF.js runs on a real frame: mean R, G, B (inside a tf_scope)."""
-    means = tf.mean(tf.cast(frame, "float32"), to_js([0, 1]))
+    means = tf.mean(tf.cast(frame, "float32"), js_array([0, 1]))
     return [float(v) for v in means.dataSync().to_py()]
 
 

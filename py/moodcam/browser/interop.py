@@ -1,4 +1,13 @@
-"""Small helpers around Pyodide's JS interop and TF.js memory.
+"""The one door between moodcam and JavaScript: Pyodide's interop, the browser's globals, TF.js memory.
+
+The rule: no module of moodcam imports `js` or `pyodide` except this one. The rest of
+the browser layer asks for what it needs through the small functions here (clocks,
+canvases, Path2D, image decoding, fetch, IndexedDB's promise, JS arrays and objects), so
+what moodcam touches of the browser is listed in one file, and each of those modules can
+be read, typed and faked without Pyodide. tests/browser_logic/test_interop_boundary.py
+holds the rule. Where a name is missing here, add a small typed function for it rather
+than importing `js` elsewhere (past 500 lines, a second module beside this one, the way
+Pyodide splits ffi/wrappers.py out).
 
 Rules this module enforces so the loop does not leak:
 - Python callables handed to JS for longer than one call are `create_proxy`
@@ -12,11 +21,12 @@ Rules this module enforces so the loop does not leak:
 from __future__ import annotations
 
 import contextlib
-from typing import Callable
+from typing import Any, Callable, Sequence
 
-import js  # noqa: F401  (the browser layer is the only place allowed to import it)
+import js
 import numpy as np
-from pyodide.ffi import create_proxy, to_js
+from pyodide.ffi import JsException, create_once_callable, create_proxy, to_js
+from pyodide.http import FetchResponse, pyfetch
 
 tf = js.tf
 
@@ -50,6 +60,8 @@ def wasm_heap_bytes() -> int:
     pyodide_js = getattr(getattr(js, "moodcam", None), "pyodide", None)
     return int(pyodide_js._module.HEAP8.length) if pyodide_js is not None else 0
 
+
+# --- TF.js tensors and JS values -----------------------------------------------------------
 
 @contextlib.contextmanager
 def tf_scope(name: str = "moodcam"):
@@ -116,19 +128,77 @@ def js_object(value: dict):
     return to_js(value, dict_converter=js.Object.fromEntries)
 
 
+def js_array(values: Sequence[Any]) -> Any:
+    """A JS Array from a list or tuple (nested ones converted too): shapes, sizes, output names for TF.js."""
+    return to_js(values)
+
+
+def json_parse(text: str) -> Any:
+    """JSON.parse: a plain JS object tree from JSON text (one call, however deep the tree)."""
+    return js.JSON.parse(text)
+
+
+# --- Canvases, paths and images ------------------------------------------------------------
+
+def blank_canvas(width: int = 1, height: int = 1) -> Any:
+    """An OffscreenCanvas where it exists (always in the worker), else a DOM <canvas>; no context yet."""
+    if hasattr(js, "OffscreenCanvas"):
+        return js.OffscreenCanvas.new(width, height)
+    canvas = js.document.createElement("canvas")
+    canvas.width, canvas.height = width, height
+    return canvas
+
+
 def new_canvas(width: int = 1, height: int = 1, *, read_often: bool = False):
-    """(canvas, 2d context): an OffscreenCanvas where it exists (always in the worker), else a DOM canvas.
+    """(canvas, 2d context): blank_canvas and its 2d context.
 
     ``read_often`` asks for willReadFrequently, which keeps the canvas on the CPU where
     getImageData is cheap.
     """
-    if hasattr(js, "OffscreenCanvas"):
-        canvas = js.OffscreenCanvas.new(width, height)
-    else:
-        canvas = js.document.createElement("canvas")
-        canvas.width, canvas.height = width, height
+    canvas = blank_canvas(width, height)
     options = js_object({"willReadFrequently": True}) if read_often else js_object({})
     return canvas, canvas.getContext("2d", options)
+
+
+def path2d(svg_path: str) -> Any:
+    """A Path2D from an SVG path string (one JS call for a whole outline)."""
+    return js.Path2D.new(svg_path)
+
+
+async def image_bitmap(source: Any) -> Any | None:
+    """createImageBitmap(source): an ImageBitmap, or None when the browser cannot decode it."""
+    try:
+        return await js.createImageBitmap(source)
+    except JsException:
+        return None
+
+
+async def resized_bitmap(bitmap: Any, width: int, height: int) -> Any:
+    """A new ImageBitmap of `bitmap` at width x height, scaled with the browser's best quality."""
+    return await js.createImageBitmap(bitmap, js_object({"resizeWidth": width, "resizeHeight": height,
+                                                         "resizeQuality": "high"}))
+
+
+# --- Network, storage, devices --------------------------------------------------------------
+
+async def fetch(url: str, **options: Any) -> FetchResponse:
+    """fetch(url, options) as Pyodide's pyfetch: the response's body reads as Python bytes."""
+    return await pyfetch(url, **options)
+
+
+def indexed_db() -> Any | None:
+    """The IndexedDB factory (on the page and in workers), or None where this browser has none."""
+    return getattr(js, "indexedDB", None)
+
+
+def promise(executor: Callable[[Any, Any], None]) -> Any:
+    """new Promise(executor), awaitable from Python; the executor is a once-callable, so no proxy outlives it."""
+    return js.Promise.new(create_once_callable(executor))
+
+
+def logical_cores() -> int:
+    """navigator.hardwareConcurrency (2 where the browser does not say)."""
+    return int(getattr(js.navigator, "hardwareConcurrency", 2) or 2)
 
 
 class ProxyBag:

@@ -29,12 +29,11 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from pyodide.ffi import to_js
 
 from ..landmarks.bridge import canvas_transform, mesh_detections, roi_inside
 from ..landmarks.mesh import FaceMeshTracker, MeshConfig, MeshResult
 from ..landmarks.parts import DEFAULT_LAYOUT, FacePartLayout
-from .interop import js_float32, new_canvas, tf, tf_scope
+from .interop import js_array, js_float32, new_canvas, tf, tf_scope
 from .model_store import LoadedModel
 from .nets import DetectorStep, read_outputs
 from .perf import FrameTimes
@@ -98,7 +97,7 @@ class MeshStage:
         self.model = model
         self.scale, self.offset = entry.input.normalisation.scale, entry.input.normalisation.offset
         self.size = entry.input.width
-        self.outputs = to_js([entry.output("landmarks"), entry.output("face_flag")])
+        self.outputs = js_array([entry.output("landmarks"), entry.output("face_flag")])
         self.layout = layout_from_parts(entry.parts)
         self.config = MeshConfig(max_faces=max_faces, min_presence=min_presence, input_size=self.size)
         self.search_every = max(1, int(search_every))
@@ -191,11 +190,11 @@ class MeshStage:
     async def _landmarks(self, times: FrameTimes, frame, transforms, work_per_source: float) -> list:
         def crops():
             image = tf.expandDims(tf.cast(frame, "float32"), 0)
-            size = to_js([self.size, self.size])
+            size = js_array([self.size, self.size])
             for t in transforms:
                 t = np.asarray(t, dtype=np.float64).copy()
                 t[:6] *= work_per_source         # output px -> source px, then source -> work px
-                matrix = tf.tensor2d(js_float32(t[None, :]), to_js([1, 8]), "float32")
+                matrix = tf.tensor2d(js_float32(t[None, :]), js_array([1, 8]), "float32")
                 crop = tf.image.transform(image, matrix, "bilinear", "nearest", 0, size)
                 yield tf.add(tf.mul(crop, self.scale), self.offset)
         return await self._run(times, crops)

@@ -16,13 +16,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import js
-from pyodide.http import pyfetch
-
 from ..manifest import Manifest, ManifestError, ModelEntry, parse_manifest
 from . import failures
 from .failures import Failure
-from .interop import js_bytes, tf, tf_scope
+from .interop import fetch, js_array, js_bytes, json_parse, tf, tf_scope
 
 MANIFEST = "manifest.json"
 
@@ -56,7 +53,7 @@ class LoadedModel:
 
 async def fetch_bytes(url: str, label: str) -> bytes:
     try:
-        response = await pyfetch(url, cache="no-cache")
+        response = await fetch(url, cache="no-cache")
     except Exception as error:  # noqa: BLE001 - network failure = missing file for the person
         raise ModelError(failures.model_missing(label, f"network error: {error}")) from None
     if not response.ok:
@@ -180,7 +177,7 @@ class ModelStore:
         """(Re)create the GraphModel on the active backend from the verified bytes, then warm it up."""
         model.dispose()
         mj = model.model_json
-        artifacts = js.JSON.parse(json.dumps({
+        artifacts = json_parse(json.dumps({
             "modelTopology": mj["modelTopology"], "format": mj.get("format", "graph-model"),
             "generatedBy": mj.get("generatedBy", ""), "convertedBy": mj.get("convertedBy", ""),
             "signature": mj.get("signature"), "userDefinedMetadata": mj.get("userDefinedMetadata"),
@@ -213,12 +210,10 @@ def _retrieved(task: "asyncio.Future[LoadedModel]") -> None:
 
 async def warm_up(model: LoadedModel) -> None:
     """One inference on zeros: compiles shaders / allocates so the first real frame is not slow."""
-    from pyodide.ffi import to_js
-
     kept = []
     try:
         with tf_scope("warmup"):
-            out = model.graph.execute(tf.zeros(to_js(list(model.entry.input.warmup_shape()))))
+            out = model.graph.execute(tf.zeros(js_array(list(model.entry.input.warmup_shape()))))
             kept = [tf.keep(t) for t in (out if hasattr(out, "length") else [out])]
         for t in kept:
             await t.data()

@@ -16,12 +16,11 @@ Shapes (BlazeFace short range shown; the entry decides):
 from __future__ import annotations
 
 import numpy as np
-from pyodide.ffi import to_js
 
 from ..detection.letterbox import Letterbox
 from ..detection.tiles import Tile
 from .frames import FrameReader
-from .interop import js_float32, js_int32, tf, tf_scope, to_numpy_async
+from .interop import js_array, js_float32, js_int32, tf, tf_scope, to_numpy_async
 from .model_store import LoadedModel
 from .perf import Clock, FrameTimes
 
@@ -42,7 +41,7 @@ class DetectorStep:
         self.model = model
         self.reader = reader
         self.scale, self.offset = entry.input.normalisation.scale, entry.input.normalisation.offset
-        self._outputs = to_js([entry.output("regressors"), entry.output("classificators")])
+        self._outputs = js_array([entry.output("regressors"), entry.output("classificators")])
 
     async def __call__(self, times: FrameTimes, letterbox: Letterbox, source=None, width: int = 0,
                        height: int = 0, frame=None, tile: Tile | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -78,7 +77,7 @@ class EmotionStep:
         entry = model.entry
         self.feature_size = entry.feature_size          # None: a graph without `features` (probabilities only)
         keys = ["probabilities"] + (["features"] if self.feature_size else [])
-        self._outputs = to_js([entry.output(k) for k in keys])
+        self._outputs = js_array([entry.output(k) for k in keys])
 
     async def __call__(self, times: FrameTimes, requests, source=None,
                        frame=None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -95,7 +94,7 @@ class EmotionStep:
             else:
                 with clock("transfer_ms"):
                     boxes = tf.tensor2d(js_float32(np.asarray([r.box for r in requests], dtype=np.float32)),
-                                        to_js([n, 4]), "float32")
+                                        js_array([n, 4]), "float32")
                     index = tf.tensor1d(js_int32(np.zeros(n, dtype=np.int32)), "int32")
                 with clock("emotion_ms"):
                     x = self.reader.emotion_input(frame, boxes, index, self.size, self.scale, self.offset, self.grey)

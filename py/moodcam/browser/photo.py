@@ -12,13 +12,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Awaitable, Callable
 
-import js
-from pyodide.ffi import JsException
-
 from ..mood.state import MoodConfig
 from . import failures
 from .failures import Failure
-from .interop import js_object
+from .interop import image_bitmap, resized_bitmap
 
 PHOTO_STEP_MS = 100.0
 # Enough frames to reach the state machine's bound: a photo always ends with an answer
@@ -34,15 +31,13 @@ def scaled_size(width: int, height: int, side: int = MAX_PHOTO_SIDE) -> tuple[in
 
 async def decode(file: Any, name: str) -> tuple[Any, int, int] | Failure:
     """(ImageBitmap at most MAX_PHOTO_SIDE px on its long side, width, height), or a Failure."""
-    try:
-        bitmap = await js.createImageBitmap(file)
-    except JsException:
+    bitmap = await image_bitmap(file)
+    if bitmap is None:
         return failures.photo_unreadable(name)
     w, h = int(bitmap.width), int(bitmap.height)
     sw, sh = scaled_size(w, h)
     if (sw, sh) != (w, h):
-        scaled = await js.createImageBitmap(bitmap, js_object({"resizeWidth": sw, "resizeHeight": sh,
-                                                                "resizeQuality": "high"}))
+        scaled = await resized_bitmap(bitmap, sw, sh)
         bitmap.close()
         bitmap = scaled
     return bitmap, sw, sh

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import json
 
-import js
-
 from ..landmarks.bridge import overlay_data, svg_path
 from ..landmarks.mesh import MeshResult
 from ..landmarks.parts import DEFAULT_LAYOUT, FacePartLayout, legend
+from .interop import path2d
 from .render import Overlay
 from .ui import Ui
 
@@ -80,7 +79,7 @@ class PartsRenderer:
     def _draw_part(self, ctx, part: dict, line: float) -> None:
         colour = part["color"]
         if part["loops"]:
-            path = js.Path2D.new(svg_path(part["loops"]))
+            path = path2d(svg_path(part["loops"]))
             ctx.globalAlpha = float(part["fill_alpha"])
             ctx.fillStyle = colour
             ctx.fill(path, part.get("fill_rule", "evenodd"))
@@ -89,7 +88,7 @@ class PartsRenderer:
             ctx.strokeStyle = colour
             ctx.stroke(path)
         if part["lines"]:
-            path = js.Path2D.new(svg_path(part["lines"], close=False))
+            path = path2d(svg_path(part["lines"], close=False))
             ctx.globalAlpha = 0.9
             ctx.lineWidth = line
             ctx.strokeStyle = colour
@@ -103,7 +102,7 @@ class PartsRenderer:
             x, y = p["x"], p["y"]
             d.append(f"M{x + r:.1f} {y:.1f}A{r:.1f} {r:.1f} 0 1 0 {x - r:.1f} {y:.1f}"
                      f"A{r:.1f} {r:.1f} 0 1 0 {x + r:.1f} {y:.1f}Z")
-        path = js.Path2D.new("".join(d))
+        path = path2d("".join(d))
         ctx.globalAlpha = 1.0
         ctx.fillStyle = "#FFFFFF"
         ctx.fill(path)
