@@ -15,6 +15,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from typing import Any
 
 import numpy as np
 
@@ -53,7 +54,7 @@ def _time_fit(x: np.ndarray, labels: list[str], method: str, repeats: int) -> di
 def run(repeats: int = 21, moods: int = 4, frames_per_mood: int = 60, verbose: bool = False) -> dict:
     """Time fit_calibration for each head; returns {"python": ..., "results": [per method]}."""
     x, labels = taught_frames(moods, frames_per_mood)
-    report = {"python": sys.version.split()[0], "platform": sys.platform, "numpy": np.__version__,
+    report: dict[str, Any] = {"python": sys.version.split()[0], "platform": sys.platform, "numpy": np.__version__,
               "moods": moods, "frames_per_mood": frames_per_mood, "features": int(x.shape[1]),
               "results": [_time_fit(x, labels, m, repeats) for m in METHODS]}
     if verbose:

@@ -45,7 +45,7 @@ def _synthetic_frames(n_faces: int, seed: int = 0) -> list[tuple[np.ndarray, np.
     rng = np.random.default_rng(seed)
     anchors = generate_anchors(BLAZEFACE_SHORT_RANGE)
     lb = Letterbox.fit(FRAME_W, FRAME_H, 128, 128)
-    centres = [(180, 200), (420, 220), (300, 330)][:n_faces]
+    centres = [(180.0, 200.0), (420.0, 220.0), (300.0, 330.0)][:n_faces]
     frames = []
     for v in range(VARIANTS):
         boxes, kps, ids, logits = [], [], [], []

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 
 from moodcam.mood.state import MoodConfig
 
 FIRST_DWELL_MS = MoodConfig().first_dwell_ms
 
 
-def spread(values: list[float]) -> dict | None:
+def spread(values: Iterable[float | None]) -> dict | None:
     vals = sorted(v for v in values if v is not None)
     if not vals:
         return None
@@ -37,7 +38,7 @@ FLAGS = {"mesh_on", "ran_detector", "app_detector_fraction"}
 def summarise(records: list[dict]) -> dict:
     keys = sorted({k for r in records for k, v in r.items()
                    if isinstance(v, (int, float)) and k not in ("t0", "t_end") and k not in FLAGS})
-    stages = {}
+    stages: dict[str, dict | None] = {}
     for key in keys:
         vals = [r.get(key) for r in records]
         if key in SOMETIMES:
@@ -193,13 +194,13 @@ def table(result: dict) -> str:
                     cells.append(_cell(summary, key, 2 if key in _FINE else 1))
             lines.append(f"| {clip} | {PIPELINE_LABELS.get(name, name)} | " + " | ".join(cells) + " |")
     lines.append("")
-    keys = list(dict.fromkeys(k for rs in result["ratios"].values() for k in rs))
-    lines.append("| clip | " + " | ".join(keys) + " |")
-    lines.append("|" + " --- |" * (1 + len(keys)))
+    ratio_keys = list(dict.fromkeys(k for rs in result["ratios"].values() for k in rs))
+    lines.append("| clip | " + " | ".join(ratio_keys) + " |")
+    lines.append("|" + " --- |" * (1 + len(ratio_keys)))
     for clip, rs in result["ratios"].items():
         if not any(v is not None for v in rs.values()):
             continue   # a clip measured in face-parts mode only (webgl two_faces): no peers to compare
-        lines.append(f"| {clip} | " + " | ".join(_fmt(rs.get(k), 2) for k in keys) + " |")
+        lines.append(f"| {clip} | " + " | ".join(_fmt(rs.get(k), 2) for k in ratio_keys) + " |")
     wp = result.get("worker_vs_page")
     if wp:
         lines.append("")
@@ -312,7 +313,7 @@ def cold_table(cold: dict) -> str:
     for engine, visit, v in rows:
         ph = v.get("phases") or {}
         lt = v.get("main_thread_long_tasks") or {}
-        cells = [_fmt(ph.get(p) / 1000 if ph.get(p) is not None else None, 2) for p in phases]
+        cells = [_fmt(ph[p] / 1000 if ph.get(p) is not None else None, 2) for p in phases]
         err = f" ({v['error'][:60]})" if v.get("error") else ""
         lines.append(f"| {engine} | {visit_label(visit)}{err} | " + " | ".join(cells)
                      + f" | {lt.get('count', '–')} / {_fmt(lt.get('max_ms'), 0)} |")
