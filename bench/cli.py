@@ -13,7 +13,8 @@ for _p in (REPO, REPO / "py"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
-from bench.harness import CLIPS, COLD_ENGINES, ENGINES, PARTS_CLIPS, PIPELINES, Options, run  # noqa: E402
+from bench.options import CLIPS, COLD_ENGINES, ENGINES, PARTS_CLIPS, PIPELINES, Options  # noqa: E402
+from bench.runner import run  # noqa: E402
 from bench.site import BenchError  # noqa: E402
 
 
