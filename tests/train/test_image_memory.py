@@ -46,7 +46,8 @@ _real_read_image = datasets.read_image
 @pytest.fixture
 def live(monkeypatch):
     counter = _Live()
-    for module in (datasets, evaluate_module, train_module):
+    # datasets.images is where ImageCache looks read_image up (the package re-exports it).
+    for module in (datasets, datasets.images, evaluate_module, train_module):
         monkeypatch.setattr(module, "read_image", counter, raising=False)
     return counter
 
