@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.harness import ENGINE_MARKS
+from bench.browser import ENGINE_MARKS
 
 from .conftest import open_app
 
