@@ -288,8 +288,8 @@ def keep_foreign_entries(staging: Path, out: Path) -> list[str]:
 MAX_ROUNDING = 8
 
 
-_DTYPES = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2"), "int32": np.dtype("<i4"),
-           "uint8": np.dtype("u1"), "int8": np.dtype("i1"), "bool": np.dtype("u1")}
+_DTYPES: dict[str, np.dtype] = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2"), "int32": np.dtype("<i4"),
+                                "uint8": np.dtype("u1"), "int8": np.dtype("i1"), "bool": np.dtype("u1")}
 
 
 def shard_layout(built: Path, rel: str) -> list[tuple[np.dtype, int]] | None:
@@ -305,7 +305,7 @@ def shard_layout(built: Path, rel: str) -> list[tuple[np.dtype, int]] | None:
     group = next((g for g in groups if name in g["paths"]), None)
     if group is None or len(group["paths"]) != 1:
         return None
-    layout = []
+    layout: list[tuple[np.dtype, int]] = []
     for w in group["weights"]:
         dtype = _DTYPES.get(w.get("quantization", {}).get("dtype") or w.get("dtype"))
         if dtype is None:

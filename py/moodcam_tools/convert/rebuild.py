@@ -56,6 +56,9 @@ class BuildContext:
         array = self.values.get(index)
         if not isinstance(array, np.ndarray):
             array = self.tensors[index].data
+        if array is None:
+            raise BuildError(f"{self.model_name}: tensor {self.tensors[index].name!r} is used as a constant "
+                             "but holds no data")
         if array.dtype == np.float16:
             array = array.astype(np.float32)
         return self.make_const(array, index)

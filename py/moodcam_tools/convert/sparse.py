@@ -112,15 +112,20 @@ def densify(values: np.ndarray, shape: tuple[int, ...], sparsity: Sparsity, *, n
     count = len(chosen[0]) if chosen else 1
     if flat_values.size != count:
         raise bad(f"{flat_values.size} stored values for {count} positions")
-    coords = [None] * rank
+    coords: list[np.ndarray | None] = [None] * rank
     for level in range(rank):
         coords[order[level]] = chosen[level]
     for level in range(rank, levels):
         b = order[level] - rank
-        coords[blocks[b]] = coords[blocks[b]] * block_sizes[b] + chosen[level]
+        outer = coords[blocks[b]]
+        if outer is None:
+            raise bad(f"block level {level} refines dimension {blocks[b]}, which no level above visits")
+        coords[blocks[b]] = outer * block_sizes[b] + chosen[level]
+    placed: list[np.ndarray] = []
     for d, c in enumerate(coords):
         if c is None or (c.size and (c.min() < 0 or c.max() >= shape[d])):
             raise bad(f"indices of dimension {d} fall outside the shape {list(shape)}")
+        placed.append(c)
     dense = np.zeros(shape, dtype=flat_values.dtype)
-    dense[tuple(coords)] = flat_values
+    dense[tuple(placed)] = flat_values
     return dense

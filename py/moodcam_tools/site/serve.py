@@ -110,9 +110,12 @@ class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def setup(self) -> None:
-        # An idle or slow client gets its own thread and, after this many seconds, is dropped.
-        self.timeout = getattr(self.server, "connection_timeout", None)
         super().setup()
+        # An idle or slow client gets its own thread and, after this many seconds, is dropped. Set on
+        # the socket here, not through the class-wide `timeout` that StreamRequestHandler.setup reads.
+        timeout = getattr(self.server, "connection_timeout", None)
+        if timeout is not None:
+            self.connection.settimeout(timeout)
 
     def send_head(self):
         if has_dot_segments(self._url_path()):
@@ -242,6 +245,8 @@ class SiteServer(http.server.ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
+        if isinstance(host, (bytes, bytearray)):   # socketserver's address type allows bytes; ours is a str
+            host = host.decode()
         scheme = "https" if self.ssl_context is not None else "http"
         return f"{scheme}://{host}:{port}/"
 
@@ -264,9 +269,9 @@ def serving(root: Path, host: str = "127.0.0.1", port: int = 0, *, quiet: bool =
 
 def lan_address() -> str:
     """This machine's address on the local network, for phones to reach (no packet is sent)."""
-    candidates = []
+    candidates: list[str] = []
     with contextlib.suppress(OSError):
-        candidates += [info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)]
+        candidates += [str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)]
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=5).stdout
         candidates += out.split()

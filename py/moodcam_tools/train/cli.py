@@ -12,11 +12,15 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from moodcam.detection.nms import NMS_ALGORITHMS
 
 from ..errors import BuildError
 from .datasets import DEFAULT_IMAGE_CACHE_MB
+
+if TYPE_CHECKING:
+    from .model import NmsAlgorithm
 
 TRAIN_EPILOG = """\
 dataset layouts (DIR is --data):
@@ -257,12 +261,16 @@ def run_train(argv: list[str] | None) -> int:
     return 0
 
 
-def nms_algorithm(choice: str, num_classes: int) -> str:
+def nms_algorithm(choice: str, num_classes: int) -> NmsAlgorithm:
     """--nms auto: MediaPipe's weighted blending for one class; hard NMS for several, where blending
     the boxes of a cluster would also blend boxes of different labels."""
-    if choice != "auto":
-        return choice
-    return "weighted" if num_classes == 1 else "hard"
+    if choice == "auto":
+        return "weighted" if num_classes == 1 else "hard"
+    if choice == "weighted":
+        return "weighted"
+    if choice == "hard":
+        return "hard"
+    raise BuildError(f"unknown NMS {choice!r}", expected=" or ".join(("auto", *NMS_ALGORITHMS)))
 
 
 def run_eval(argv: list[str] | None) -> int:

@@ -101,7 +101,9 @@ def coco_evaluate(samples: list[Sample], detections: list[Detections], class_nam
     from pycocotools.cocoeval import COCOeval
 
     cat_index = {name: i + 1 for i, name in enumerate(class_names)}
-    images, anns, results = [], [], []
+    images: list[dict] = []
+    anns: list[dict] = []
+    results: list[dict] = []
     for img_id, (s, det) in enumerate(zip(samples, detections), 1):
         images.append({"id": img_id, "width": s.width, "height": s.height, "file_name": str(s.image_path)})
         for b, lab in zip(s.boxes, s.labels):

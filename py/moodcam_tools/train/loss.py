@@ -18,6 +18,8 @@ import dataclasses
 
 import numpy as np
 
+from moodcam.detection.decode import DecodeOptions
+
 __all__ = ["MultiboxLoss", "LOSSES", "BOX_LOSSES"]
 
 LOSSES = ("focal", "hnm")
@@ -37,7 +39,7 @@ class MultiboxLoss:
     smooth_l1_beta: float = 1.0
     box_loss: str = "smooth_l1"      # one of BOX_LOSSES
     anchors: np.ndarray | None = None        # (N, 4) cxcywh, the decoder's (needed for GIoU)
-    decode: object | None = None             # DecodeOptions (needed for GIoU)
+    decode: DecodeOptions | None = None      # (needed for GIoU)
     giou_weight: float = 2.0
 
     def __post_init__(self) -> None:
@@ -47,7 +49,7 @@ class MultiboxLoss:
             raise ValueError(f"box loss must be one of {BOX_LOSSES}, got {self.box_loss!r}")
         if "giou" in self.box_loss and (self.anchors is None or self.decode is None):
             raise ValueError("the GIoU box loss needs the anchors and decode options")
-        if self.decode is not None and not self.decode.reverse_output_order:   # type: ignore[attr-defined]
+        if self.decode is not None and not self.decode.reverse_output_order:
             raise ValueError("the GIoU box loss reads regressors in (x, y, w, h) order (reverse_output_order)")
         import tensorflow as tf
 
@@ -60,6 +62,8 @@ class MultiboxLoss:
         import tensorflow as tf
 
         o, a = self.decode, self._anchors
+        if o is None:   # __post_init__ makes sure GIoU, the one caller, has them
+            raise ValueError("decoding the regressors needs the decode options")
         xy = r[..., :2] / [o.x_scale, o.y_scale] * a[..., 2:] + a[..., :2]             # [B, N, 2]
         t = r[..., 2:] / [o.w_scale, o.h_scale]                                        # [B, N, 2]
         wh = tf.exp(tf.minimum(t, _MAX_LOG_SIZE)) * a[..., 2:] if o.apply_exponential_on_box_size else t * a[..., 2:]

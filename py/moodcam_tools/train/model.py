@@ -27,6 +27,7 @@ import dataclasses
 import json
 import math
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
@@ -47,6 +48,7 @@ _HEAD1_AFTER_BLOCK = 10     # 16x16x88 map (after "activation_11")
 BOX_CODINGS = ("blazeface", "ssd")
 SSD_XY_SCALE = 10.0         # 1 / centre variance 0.1 (TF Object Detection API, MediaPipe's SSD graphs)
 SSD_WH_SCALE = 5.0          # 1 / size variance 0.2
+NmsAlgorithm = Literal["weighted", "hard"]   # moodcam.detection.nms.NMS_ALGORITHMS, as NmsOptions types it
 PRIOR = 0.01                # initial foreground probability of the class logits (RetinaNet)
 
 
@@ -63,7 +65,7 @@ class DetectorConfig:
     nms_iou: float = 0.3
     # "hard" (MediaPipe's DEFAULT; what config.json files without this field describe) or "weighted"
     # (MediaPipe's blending, as its face detector: the score-weighted mean of each cluster's boxes).
-    nms: str = "hard"
+    nms: NmsAlgorithm = "hard"
     # Anchors and box encoding. "blazeface": MediaPipe's square anchors of fixed size 1, regressors in
     # input pixels (as the face model; what config.json files without this field describe).
     # "ssd": anchors with real sizes (aspect_ratios x scales min_scale..max_scale over the strides, see
@@ -109,7 +111,8 @@ class DetectorConfig:
     @property
     def anchors_per_cell(self) -> tuple[int, int]:
         """Anchors per cell on the stride-s1 map and on the stride-s2 map (the generator's grouping)."""
-        return anchors_per_cell(self.anchor_options)
+        s1, s2 = anchors_per_cell(self.anchor_options)   # both layouts have exactly these two strides
+        return s1, s2
 
     @property
     def regressor_scale(self) -> float:
@@ -147,7 +150,8 @@ class DetectorConfig:
     @classmethod
     def from_json(cls, data: dict) -> "DetectorConfig":
         fields = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in fields})
+        values: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in fields}
+        return cls(**values)
 
     def save(self, path: Path) -> None:
         Path(path).write_text(json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n")

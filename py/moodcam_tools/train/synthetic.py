@@ -56,7 +56,7 @@ def _background(rng: np.random.Generator, photos, w: int, h: int) -> np.ndarray:
     ch = int(cw * h / w)
     x0 = int(rng.integers(0, pw - cw + 1))
     y0 = int(rng.integers(0, ph - ch + 1))
-    crop = Image.fromarray(photo[y0:y0 + ch, x0:x0 + cw]).resize((w, h), Image.BILINEAR)
+    crop = Image.fromarray(photo[y0:y0 + ch, x0:x0 + cw]).resize((w, h), Image.Resampling.BILINEAR)
     return np.asarray(crop).copy()
 
 

@@ -38,7 +38,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, TypedDict
 
 import numpy as np
 
@@ -53,6 +53,15 @@ from .targets import AnchorMatcher
 __all__ = ["TrainSettings", "train", "load_trained", "RunFiles"]
 
 MONITORS = ("AP", "AP50", "AP75")
+
+
+class _ResumeState(TypedDict):
+    """checkpoints/state.json: where training stands after the last finished epoch (-1: none yet)."""
+    epoch: int
+    best: float
+    best_epoch: int
+    bad_epochs: int
+    seconds: float
 
 
 @dataclasses.dataclass
@@ -303,7 +312,7 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
     optimizer = keras.optimizers.Adam(learning_rate=schedule)
     optimizer.build(model.trainable_variables)
 
-    state = {"epoch": -1, "best": -1.0, "best_epoch": -1, "bad_epochs": 0, "seconds": 0.0}
+    state: _ResumeState = {"epoch": -1, "best": -1.0, "best_epoch": -1, "bad_epochs": 0, "seconds": 0.0}
     history: list[dict] = []
     if resume:
         model.load_weights(str(files.last_weights))
@@ -375,7 +384,7 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
         metric = stats[settings.monitor]
         improved = metric > state["best"] + 1e-4
         if improved:
-            state.update(best=metric, best_epoch=epoch, bad_epochs=0)
+            state["best"], state["best_epoch"], state["bad_epochs"] = metric, epoch, 0
             _save_weights(judged, files.best_weights)
         else:
             state["bad_epochs"] += 1
@@ -388,7 +397,10 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
         if averaged is not None:
             _save_weights(averaged, files.ema_weights)
         tmp = files.optimizer.with_name("tmp-optimizer.npz")
-        np.savez(tmp, **_optimizer_state(optimizer))
+        # Typed Any: numpy 2.4's stub declares `allow_pickle: bool` beside savez's **arrays, so a
+        # dict of arrays spread into it reads to mypy as feeding that flag.
+        arrays: dict[str, Any] = _optimizer_state(optimizer)
+        np.savez(tmp, **arrays)
         os.replace(tmp, files.optimizer)
         _atomic_write_text(files.history, json.dumps(history, indent=1) + "\n")
         _atomic_write_text(files.state, json.dumps(state) + "\n")
