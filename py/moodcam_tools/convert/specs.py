@@ -1,10 +1,15 @@
 """What `build.py models` produces: one ModelSpec per packaged model, with the
-facts the manifest and the model card carry. Everything here is data."""
+facts the manifest and the model card carry. Everything here is data; the
+BlazeFace detector blocks are the core's own DetectorSpecs written out
+(`detector_blocks`), so the manifest cannot drift from what moodcam decodes."""
 from __future__ import annotations
 
 import dataclasses
 
+from moodcam.detection.pipeline import BLAZEFACE_FULL_RANGE_SPEC, BLAZEFACE_SHORT_RANGE_SPEC, DetectorSpec
+
 from . import sources
+from .detector_blocks import anchors_block, box_formula, decoding_block
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +32,18 @@ class ModelSpec:
 BLAZEFACE_KEYPOINTS = ["right_eye", "left_eye", "nose_tip", "mouth", "right_ear_tragion", "left_ear_tragion"]
 EMOTION_LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 
+# MediaPipe's face detection graphs set neither feature map sizes nor a class count (one class,
+# default sizes): the manifest's BlazeFace blocks have never carried them.
+_BLAZEFACE_LEAVES_OUT = ("feature_map_width", "feature_map_height", "num_classes")
+
+
+def _blazeface_blocks(spec: DetectorSpec, layout: str) -> dict[str, dict]:
+    """The manifest's ``anchors`` and ``decoding`` of a BlazeFace model, from the core's spec of it."""
+    return {"anchors": anchors_block(spec.anchors, layout=layout, leave_out=_BLAZEFACE_LEAVES_OUT),
+            "decoding": decoding_block(spec.decode, spec.nms, keypoints=BLAZEFACE_KEYPOINTS,
+                                       formula=box_formula(spec.decode), leave_out=_BLAZEFACE_LEAVES_OUT)}
+
+
 BLAZEFACE = ModelSpec(
     name="blazeface_short_range",
     source=sources.BLAZEFACE_TFLITE,
@@ -47,25 +64,8 @@ BLAZEFACE = ModelSpec(
         "classificators": {"meaning": "per anchor: face score logit; sigmoid(clip(v, -100, 100)) "
                                       "is the probability"},
     },
-    extra={
-        "anchors": {"calculator": "SsdAnchorsCalculator", "input_size_width": 128, "input_size_height": 128,
-                    "num_layers": 4, "strides": [8, 16, 16, 16], "min_scale": 0.1484375, "max_scale": 0.75,
-                    "anchor_offset_x": 0.5, "anchor_offset_y": 0.5, "aspect_ratios": [1.0],
-                    "fixed_anchor_size": True, "interpolated_scale_aspect_ratio": 1.0,
-                    "reduce_boxes_in_lowest_layer": False, "num_anchors": 896,
-                    "layout": "stride 8: 16x16 cells x 2 anchors (rows first), then stride 16: "
-                              "8x8 cells x 6 anchors; anchor w = h = 1"},
-        "decoding": {"num_boxes": 896, "num_coords": 16, "box_coord_offset": 0, "box_format": "xywh",
-                     "keypoint_coord_offset": 4, "num_keypoints": 6, "num_values_per_keypoint": 2,
-                     "x_scale": 128.0, "y_scale": 128.0, "w_scale": 128.0, "h_scale": 128.0,
-                     "apply_exponential_on_box_size": False, "reverse_output_order": True,
-                     "sigmoid_score": True, "score_clipping_thresh": 100.0, "min_score_thresh": 0.5,
-                     "nms": {"algorithm": "weighted", "min_suppression_threshold": 0.3,
-                             "overlap_type": "intersection_over_union"},
-                     "keypoints": BLAZEFACE_KEYPOINTS,
-                     "formula": "x = r[0]/128*anchor.w + anchor.x; y = r[1]/128*anchor.h + anchor.y; "
-                                "w = r[2]/128*anchor.w; h = r[3]/128*anchor.h (all 0..1 of the input)"},
-    },
+    extra=_blazeface_blocks(BLAZEFACE_SHORT_RANGE_SPEC, "stride 8: 16x16 cells x 2 anchors (rows first), then "
+                                                        "stride 16: 8x8 cells x 6 anchors; anchor w = h = 1"),
     verify_tolerance=1e-3,
 )
 
@@ -90,28 +90,13 @@ BLAZEFACE_FULL_RANGE = ModelSpec(
         "classificators": {"meaning": "per anchor: face score logit; sigmoid(clip(v, -100, 100)) "
                                       "is the probability"},
     },
-    extra={
-        # face_detection_full_range.pbtxt (FaceDetectionOptions: tensor 192x192, num_layers 1, strides 4,
-        # interpolated_scale_aspect_ratio 0, num_boxes 2304, scales 192, min_score_thresh 0.6) over the
-        # defaults of face_detection.pbtxt (scales 0.1484375..0.75, offsets 0.5, fixed anchor size,
-        # TensorsToDetections and weighted NMS at IoU 0.3 as for short range).
-        "anchors": {"calculator": "SsdAnchorsCalculator", "input_size_width": 192, "input_size_height": 192,
-                    "num_layers": 1, "strides": [4], "min_scale": 0.1484375, "max_scale": 0.75,
-                    "anchor_offset_x": 0.5, "anchor_offset_y": 0.5, "aspect_ratios": [1.0],
-                    "fixed_anchor_size": True, "interpolated_scale_aspect_ratio": 0.0,
-                    "reduce_boxes_in_lowest_layer": False, "num_anchors": 2304,
-                    "layout": "stride 4: 48x48 cells x 1 anchor (rows first); anchor w = h = 1"},
-        "decoding": {"num_boxes": 2304, "num_coords": 16, "box_coord_offset": 0, "box_format": "xywh",
-                     "keypoint_coord_offset": 4, "num_keypoints": 6, "num_values_per_keypoint": 2,
-                     "x_scale": 192.0, "y_scale": 192.0, "w_scale": 192.0, "h_scale": 192.0,
-                     "apply_exponential_on_box_size": False, "reverse_output_order": True,
-                     "sigmoid_score": True, "score_clipping_thresh": 100.0, "min_score_thresh": 0.6,
-                     "nms": {"algorithm": "weighted", "min_suppression_threshold": 0.3,
-                             "overlap_type": "intersection_over_union"},
-                     "keypoints": BLAZEFACE_KEYPOINTS,
-                     "formula": "x = r[0]/192*anchor.w + anchor.x; y = r[1]/192*anchor.h + anchor.y; "
-                                "w = r[2]/192*anchor.w; h = r[3]/192*anchor.h (all 0..1 of the input)"},
-    },
+    # face_detection_full_range.pbtxt (FaceDetectionOptions: tensor 192x192, num_layers 1, strides 4,
+    # interpolated_scale_aspect_ratio 0, num_boxes 2304, scales 192, min_score_thresh 0.6) over the
+    # defaults of face_detection.pbtxt (scales 0.1484375..0.75, offsets 0.5, fixed anchor size,
+    # TensorsToDetections and weighted NMS at IoU 0.3 as for short range): the core's
+    # BLAZEFACE_FULL_RANGE_SPEC.
+    extra=_blazeface_blocks(BLAZEFACE_FULL_RANGE_SPEC,
+                            "stride 4: 48x48 cells x 1 anchor (rows first); anchor w = h = 1"),
     verify_tolerance=1e-3,
 )
 

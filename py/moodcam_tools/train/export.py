@@ -14,7 +14,6 @@ here), the function the app itself uses.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import hashlib
 import json
@@ -24,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from moodcam.detection.anchors import generate_anchors
 from moodcam.detection.spec import spec_from_entry
 
+from ..convert.detector_blocks import anchors_block, box_formula, decoding_block
 from ..errors import BuildError
 from ..fsutil import staged_directory
 from .model import DetectorConfig
@@ -62,7 +61,7 @@ def check_install_target(models_dir: Path, name: str, *, overwrite: bool) -> Non
     """Refuse to replace a model already in ``models_dir`` (its manifest entry or folder) unless ``overwrite``."""
     models_dir = Path(models_dir)
     manifest = models_dir / "manifest.json"
-    entries = {}
+    entries: dict = {}
     if manifest.is_file():
         try:
             entries = json.loads(manifest.read_text()).get("models") or {}
@@ -117,42 +116,22 @@ def _verify_saved_model(model, config: DetectorConfig, directory: Path) -> float
 
 def _anchor_block(config: DetectorConfig) -> dict:
     opts = config.anchor_options
-    data = {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(opts).items()}
-    data.pop("fixed_anchors", None)
-    data.pop("multiscale_anchor_generation", None)
-    data["calculator"] = "SsdAnchorsCalculator"
-    data["num_anchors"] = int(generate_anchors(opts).shape[0])
     s1, s2 = opts.strides[0], opts.strides[-1]
     n1, n2 = config.anchors_per_cell
     size = ("anchor w = h = 1 (fixed size)" if opts.fixed_anchor_size else
             f"anchor sizes from aspect ratios {list(opts.aspect_ratios)} and scales {opts.min_scale:g}.."
             f"{opts.max_scale:g} (fitted to the training boxes)")
-    data["layout"] = (f"stride {s1}: {config.input_size // s1}x{config.input_size // s1} cells x {n1} anchors "
-                      f"(rows first), then stride {s2}: {config.input_size // s2}x{config.input_size // s2} cells "
-                      f"x {n2} anchors; {size}")
-    return data
+    layout = (f"stride {s1}: {config.input_size // s1}x{config.input_size // s1} cells x {n1} anchors "
+              f"(rows first), then stride {s2}: {config.input_size // s2}x{config.input_size // s2} cells "
+              f"x {n2} anchors; {size}")
+    return anchors_block(opts, layout=layout)
 
 
 def _decoding_block(config: DetectorConfig) -> dict:
-    d = config.decode_options()
-    data = {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(d).items()}
-    data.pop("allow_classes", None)
-    data.pop("ignore_classes", None)
-    data.update({
-        "box_format": "xywh",
-        "keypoints": [],
-        "nms": {"algorithm": config.nms, "min_suppression_threshold": config.nms_iou,
-                "overlap_type": "intersection_over_union", "class_agnostic": True},
-        "formula": _formula(d),
-    })
-    return data
-
-
-def _formula(d) -> str:
-    size = "exp(r[{i}]/{k:g})*anchor.{a}" if d.apply_exponential_on_box_size else "r[{i}]/{k:g}*anchor.{a}"
-    return (f"x = r[0]/{d.x_scale:g}*anchor.w + anchor.x; y = r[1]/{d.y_scale:g}*anchor.h + anchor.y; "
-            f"w = {size.format(i=2, k=d.w_scale, a='w')}; h = {size.format(i=3, k=d.h_scale, a='h')} "
-            "(all 0..1 of the input); score = sigmoid(clip(logit, -100, 100)), label = argmax over classes")
+    spec = config.spec()
+    formula = (box_formula(spec.decode)
+               + "; score = sigmoid(clip(logit, -100, 100)), label = argmax over classes")
+    return decoding_block(spec.decode, spec.nms, keypoints=[], formula=formula, class_agnostic=True)
 
 
 def _sha256(path: Path) -> str:
