@@ -2,7 +2,7 @@
 // app/worker.js, or the page itself when the browser lacks what the worker needs), installs
 // the moodcam wheel and hands every message from the page to Python
 // (moodcam.browser.engine). No application logic: Python decides everything.
-// Message protocol: moodcam.browser.protocol (and the README's table).
+// Message protocol: moodcam.browser.messages (it names every message; docs/architecture.md has the table).
 "use strict";
 
 (function (scope) {

@@ -1,7 +1,7 @@
 // moodcam page glue: applies Python's DOM patches ("ui" messages), turns the controls into
 // small messages for the engine, and carries out the few things only the page can do
 // (storage, navigation, opening the file picker). No application logic: Python decides.
-// The op vocabulary and the message table: moodcam.browser.protocol and the README.
+// The op vocabulary and the message table: moodcam.browser.messages (docs/architecture.md).
 "use strict";
 
 (function () {

@@ -15,7 +15,7 @@ import pytest
 
 from moodcam.browser.failures import Action
 from moodcam.browser.messages import (
-    UI_OPS, AppState, CalibrationCommand, CalibrationMessage, CameraCommand, CameraError, CameraEvent, CameraMessage,
+    AppState, CalibrationCommand, CalibrationMessage, CameraCommand, CameraError, CameraEvent, CameraMessage,
     Canvases, CloseCamera, Command, CommandMessage, ControlMessage, DownloadMessage, EngineMessageType, FatalMessage,
     FrameMessage, GoCommand, Navigate, OpenCamera, PageMessageType, PhotoMessage, PickPhoto, Query, QueryMessage,
     Reload, ReplyMessage, RequestFrame, StartMessage, StoreMessage, TeachCommand, TeachMessage, Transport, UiMessage,
@@ -172,12 +172,6 @@ def test_ops_are_checked():
         check_op(["innerHTML", "x", "<b>"])
     with pytest.raises(ValueError, match="takes"):
         check_op(["text", "only-one"])
-
-
-def test_the_old_import_path_still_names_the_ui_ops():
-    from moodcam.browser import protocol
-
-    assert protocol.UI_OPS is UI_OPS and protocol.check_op is check_op
 
 
 # == the page and the engine agree =================================================================

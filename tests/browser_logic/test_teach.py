@@ -149,7 +149,7 @@ class Round:
     """A TeachPanel with a real fit and a kept list instead of IndexedDB."""
 
     def __init__(self, running=True):
-        self.posted: list[dict] = []
+        self.posted: list = []
         self.ui = Ui(self.posted.append)
         self.teaching: list[bool] = []
         self.kept: list = []
@@ -162,7 +162,7 @@ class Round:
 
     def ops(self):
         self.ui.flush()
-        return [op for m in self.posted for op in m["ops"]]
+        return [op for m in self.posted for op in m.ops]
 
     def texts(self, element_id):
         return [op[2] for op in self.ops() if op[0] == "text" and op[1] == element_id]

@@ -20,7 +20,7 @@ def test_ops_are_batched_and_unchanged_values_skipped():
     ui.text("mood-label", "Happy")          # already on the page: not sent again
     ui.data("frames", 3)
     ui.flush()
-    assert posted == [{"type": "ui", "ops": [["text", "mood-label", "Happy"], ["data", "frames", "3"]]}]
+    assert [m.to_dict() for m in posted] == [{"type": "ui", "ops": [["text", "mood-label", "Happy"], ["data", "frames", "3"]]}]
     ui.flush()
     assert len(posted) == 1                  # nothing new: no message
 
@@ -33,14 +33,14 @@ def test_one_message_per_event_loop_turn():
         await asyncio.sleep(0)
         return posted
     posted = asyncio.run(run())
-    assert len(posted) == 1 and [op[2] for op in posted[0]["ops"]] == ["0", "1", "2", "3", "4"]
+    assert len(posted) == 1 and [op[2] for op in posted[0].ops] == ["0", "1", "2", "3", "4"]
 
 
 def test_failure_shows_its_action_value_and_label():
     ui, posted = collect()
     ui.show_failure(failures.camera_ended())
     ui.flush()
-    ops = posted[0]["ops"]
+    ops = posted[0].ops
     assert ["eldata", "error-action", "action", "restart-camera"] in ops
     assert ["text", "error-action", "Restart the camera"] in ops
     assert ["hidden", "error", False] in ops

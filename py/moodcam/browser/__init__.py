@@ -5,8 +5,9 @@ Every `import js` / `from pyodide...` in moodcam lives under this package, in on
 test_interop_boundary.py holds the rule). So the core (detection, tracking, mood) stays
 plain Python + numpy and runs the same in CPython tests and in Pyodide. It runs in the
 engine (a dedicated worker, or the page as a fallback): `engine.start` is its entry,
-`protocol` the messages to and from the page.
+`messages` names every message to and from the page, `session` composes the parts and
+`runner` runs every mode's stages on a frame.
 
-`failures`, `settings` and `protocol` are pure (no JS) and can be imported anywhere,
+`failures`, `settings` and `messages` are pure (no JS) and can be imported anywhere,
 which is what makes their logic testable in CPython.
 """

@@ -1,43 +1,46 @@
-"""The FrameAnalyser protocol, and the face mode: faces, their expression, the mood.
+"""The face mode: faces, their expression, the mood, as stages for browser.runner.
 
-A FrameAnalyser turns one frame (any drawImage source and its size) into a result
-for its renderer. Three modes implement it, none touching another's fields:
-FaceAnalyser (here), FacePartsAnalyser (browser.parts_mode: FaceMesh tracks the
-faces, this mode's emotion step and FrameLogic do the rest) and CustomAnalyser
-(browser.custom_mode: a trained detector, labelled boxes, no mood).
+Every mode (this one, FacePartsAnalyser in browser.parts_mode, CustomAnalyser in
+browser.custom_mode) is a FrameAnalyser: a list of stages the FrameRunner runs in order,
+plus how to start afresh, retune and abort. None touches another's fields.
 
-One face-mode frame (FrameLogic's protocol, moodcam.pipeline):
-  1. begin_frame -> plan; if plan.run_detector: DetectorStep on plan.tile (the whole frame
-     unless the far range's tile sweep picked a tile) letterboxed -> submit_detections (the
-     decoding is the manifest entry's DetectorSpec);
-  2. for each emotion request (a tracked face due for classification):
-     EmotionStep on its crop -> submit_emotion (probabilities and features, read in one
-     download; with a calibration set, FrameLogic votes on the calibrated probabilities);
-  3. end_frame -> FrameResult, every position in source pixels (the renderer
-     mirrors a selfie picture when it draws).
-A frame where no net runs reads no pixels. With Settings.grab == "work" the
-whole frame is read once and both inputs are TF.js ops on it.
+One face-mode frame (FrameLogic's protocol, moodcam.pipeline), a stage each:
+  1. plan       begin_frame -> FramePlan                                   (logic_ms)
+  2. grab       with Settings.grab == "work" and a net due: the whole frame read once into a
+                kept tensor, both nets' inputs are then TF.js ops on it     (grab_ms)
+  3. detect     if plan.run_detector: DetectorStep on plan.tile (the whole frame unless the far
+                range's tile sweep picked a tile), letterboxed -> submit_detections (the
+                decoding is the manifest entry's DetectorSpec)
+  4. emotions   for each emotion request (a tracked face due): EmotionStep on its crop ->
+                submit_emotion (probabilities and features in one read; with a calibration
+                set, FrameLogic votes on the calibrated probabilities)
+  5. result     end_frame -> FrameResult, every position in source pixels (the renderer
+                mirrors a selfie picture when it draws)                    (logic_ms)
+A frame where no net runs reads no pixels.
 """
 from __future__ import annotations
 
-import time
-from typing import Any, Protocol
+from typing import Protocol, Sequence
 
 from ..calibration import CalibrationHead
 from ..detection.pipeline import DetectorSpec
 from ..detection.tiles import TileConfig
-from ..pipeline import FrameLogic, FrameLogicConfig, FrameResult
+from ..pipeline import FrameLogic, FrameLogicConfig
 from ..schedule import ScheduleConfig
 from ..tracking.tracker import TrackerConfig
 from .frames import FrameReader
 from .interop import tf, tf_scope
 from .nets import DetectorStep, EmotionStep
-from .perf import Clock, FrameTimes
+from .perf import Clock
+from .runner import FrameJob, Stage
 from .settings import Settings
 
 
 class FrameAnalyser(Protocol):
-    times: FrameTimes                      # the last frame's split
+    """A mode's analysis: the stages browser.runner runs on each frame, and their upkeep."""
+
+    @property
+    def stages(self) -> Sequence[Stage]: ...
 
     def reset(self, settings: Settings, start_ms: float) -> None:
         """Start afresh (new camera, new photo)."""
@@ -45,8 +48,8 @@ class FrameAnalyser(Protocol):
     def reconfigure(self, settings: Settings) -> None:
         """New cadence / threshold; what was tracked is kept."""
 
-    async def analyse(self, source: Any, width: int, height: int, timestamp_ms: float) -> Any:
-        """One frame -> the result its renderer shows."""
+    def abort(self, job: FrameJob) -> None:
+        """A frame failed part-way: be ready for the next one."""
 
 
 MAX_FACES = 6        # faces tracked at once, each with its own vote
@@ -62,7 +65,7 @@ def logic_config(detector: DetectorSpec, settings: Settings) -> FrameLogicConfig
         # The detector input is drawn with whole-pixel padding (tf.pad takes integers).
         round_letterbox=True,
         # Far range sweeps 2x2 tiles too (moodcam.detection.tiles): faces across a room, at no
-        # extra runs (README "Near and far"). The parts mode's FaceMesh stage ignores the tiles.
+        # extra runs (docs/using.md "Near and far; groups"). The parts mode's FaceMesh stage ignores the tiles.
         tiles=TileConfig() if settings.range == "far" else None,
     )
 
@@ -73,9 +76,11 @@ class FaceAnalyser:
         self.classify = classify
         self.reader = reader
         self.logic = FrameLogic(self._config(Settings()))
-        self.times = FrameTimes()
         self.grab_mode = "direct"
         self.calibration: CalibrationHead | None = None     # kept across reset() (new camera, photo)
+        self._stages = (Stage("plan", self.plan_frame, "logic_ms"), Stage("grab", self._grab),
+                        Stage("detect", self._detect), Stage("emotions", self.emotions),
+                        Stage("result", self.result, "logic_ms"))
 
     def _config(self, settings: Settings) -> FrameLogicConfig:
         entry = self.detect.model.entry
@@ -106,48 +111,47 @@ class FaceAnalyser:
         self.detect = detect
         self.reconfigure(settings)
 
-    def grab_work_frame(self, source, width: int, height: int, times: FrameTimes):
-        """The whole frame as a kept tensor (Settings.grab "work"); the caller disposes it."""
-        with Clock(times)("grab_ms"), tf_scope("frame"):
-            return tf.keep(self.reader.grab(source, width, height))
+    def grab_work_frame(self, job: FrameJob):
+        """The whole frame as a kept tensor (Settings.grab "work"); the runner disposes it."""
+        f = job.frame
+        with Clock(job.times)("grab_ms"), tf_scope("frame"):
+            return tf.keep(self.reader.grab(f.image, f.width, f.height))
 
-    async def emotions(self, times: FrameTimes, source, frame=None) -> None:
-        """Step 2 for every face due: crops -> emotion net -> submit_emotion."""
-        clock = Clock(times)
+    # == the stages (module doc) ==================================================================
+    @property
+    def stages(self) -> Sequence[Stage]:
+        return self._stages
+
+    def plan_frame(self, job: FrameJob) -> None:
+        f = job.frame
+        job.plan = self.logic.begin_frame(f.timestamp_ms, f.width, f.height)
+
+    def _grab(self, job: FrameJob) -> None:
+        if self.grab_mode == "work" and (job.plan.run_detector or self.logic.emotion_requests()):
+            job.work = self.grab_work_frame(job)
+
+    async def _detect(self, job: FrameJob) -> None:
+        plan, f = job.plan, job.frame
+        if not plan.run_detector:
+            return
+        boxes, scores = await self.detect(job.times, plan.detector_letterbox, f.image, f.width, f.height, job.work,
+                                          plan.tile)
+        with Clock(job.times)("logic_ms"):
+            self.logic.submit_detections(boxes, scores)
+
+    async def emotions(self, job: FrameJob) -> None:
+        """Every face due: crops -> emotion net -> submit_emotion (the face-parts mode shares it)."""
+        clock = Clock(job.times)
         with clock("logic_ms"):
             requests = self.logic.emotion_requests()
         if requests:
-            probs, features = await self.classify(times, requests, source, frame)   # [n, 7], [n, D] | None
+            probs, features = await self.classify(job.times, requests, job.frame.image, job.work)   # [n, 7], [n, D]
             with clock("logic_ms"):
                 for i, request in enumerate(requests):
                     self.logic.submit_emotion(request.face_id, probs[i], None if features is None else features[i])
 
-    async def analyse(self, source, width: int, height: int, timestamp_ms: float) -> FrameResult:
-        logic = self.logic
-        t0 = time.perf_counter()
-        times = FrameTimes()
-        clock = Clock(times)
-        with clock("logic_ms"):
-            plan = logic.begin_frame(timestamp_ms, width, height)
-        frame = None
-        try:
-            due = plan.run_detector or bool(logic.emotion_requests())
-            if self.grab_mode == "work" and due:
-                frame = self.grab_work_frame(source, width, height, times)
-            if plan.run_detector:
-                boxes, scores = await self.detect(times, plan.detector_letterbox, source, width, height, frame,
-                                                  plan.tile)
-                with clock("logic_ms"):
-                    logic.submit_detections(boxes, scores)
-            await self.emotions(times, source, frame)
-            with clock("logic_ms"):
-                result = logic.end_frame()
-        except BaseException:
-            logic.abort_frame()      # leave FrameLogic ready for the next frame even when this one failed
-            raise
-        finally:
-            if frame is not None:
-                frame.dispose()
-        times.total_ms = 1000 * (time.perf_counter() - t0)
-        self.times = times
-        return result
+    def result(self, job: FrameJob) -> None:
+        job.result = self.logic.end_frame()
+
+    def abort(self, job: FrameJob) -> None:
+        self.logic.abort_frame()      # FrameLogic ready for the next frame even when this one failed

@@ -23,6 +23,7 @@ from .calibration_records import (CONFIRM_DELETE_LABEL, DELETE_LABEL, GENERIC, B
                                   read_calibration_file, record_caption, select_options)
 from .calibration_store import CalibrationStore, StoreError
 from .interop import now_ms, unix_ms
+from .messages import DownloadMessage, Post
 from .ui import Ui
 
 MAX_FILE_BYTES = 1_000_000       # a head is tens of KB; anything far larger is not one of ours
@@ -31,7 +32,7 @@ MAX_FILE_BYTES = 1_000_000       # a head is tens of KB; anything far larger is 
 class CalibrationLibrary:
     def __init__(self, ui: Ui, store: CalibrationStore, *, model: Callable[[], tuple[str, int, tuple[str, ...]]],
                  active_id: Callable[[], str], set_active_id: Callable[[str], None],
-                 apply: Callable[[CalibrationHead | None], None], post: Callable[[dict], None]) -> None:
+                 apply: Callable[[CalibrationHead | None], None], post: Post) -> None:
         self.ui = ui
         self.store = store
         self._model = model                 # (emotion model sha256, feature size, labels) of the loaded net
@@ -173,8 +174,7 @@ class CalibrationLibrary:
         record = self._find(record_id)
         if record is None:
             return
-        self._post({"type": "download", "name": file_name(record.name), "mime": "application/json",
-                    "text": record.body})
+        self._post(DownloadMessage(file_name(record.name), "application/json", record.body))
         self.say(f"“{record.name}” saved to a file on this device.")
 
     async def import_file(self, file: Any, file_label: str) -> None:

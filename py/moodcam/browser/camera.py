@@ -8,6 +8,7 @@ from typing import Any, Callable
 from . import failures
 from .failures import Failure
 from .loop import STREAM_PATIENCE_S, BitmapFrames, StreamFrames
+from .messages import CloseCamera, OpenCamera, Post, RequestFrame
 
 BITMAP_CLOCK = "requestVideoFrameCallback"
 
@@ -23,7 +24,7 @@ def stream_patience_s(params: Any) -> float:
 
 
 class CameraSession:
-    def __init__(self, post: Callable[[dict], None], on_ended: Callable[[], None],
+    def __init__(self, post: Post, on_ended: Callable[[], None],
                  on_clock: Callable[[str], None] = lambda name: None,
                  patience_s: float = STREAM_PATIENCE_S) -> None:
         self._post = post
@@ -41,7 +42,7 @@ class CameraSession:
         """Open the camera facing `facing`; None when frames can be read from `source`."""
         self.close()
         self._opening = asyncio.get_event_loop().create_future()
-        self._post({"type": "camera", "cmd": "open", "facing": facing, "clock": clock})
+        self._post(OpenCamera(facing, clock))
         answer = await self._opening
         if answer.event == "failed":
             name, detail = str(answer.error.name), str(answer.error.message)
@@ -59,7 +60,7 @@ class CameraSession:
         return None
 
     def _bitmaps(self) -> BitmapFrames:
-        return BitmapFrames(lambda: self._post({"type": "camera", "cmd": "frame"}))
+        return BitmapFrames(lambda: self._post(RequestFrame()))
 
     def _stream_was_late(self) -> BitmapFrames:
         # The page's <video> plays the same track: it takes the frames from there instead.
@@ -72,7 +73,7 @@ class CameraSession:
         if self.source is not None:
             self.source.close()
             self.source = None
-            self._post({"type": "camera", "cmd": "close"})
+            self._post(CloseCamera())
 
     def on_message(self, message: Any) -> None:
         """A "camera" message from the page."""
@@ -82,7 +83,7 @@ class CameraSession:
             if opening is not None and not opening.done():
                 opening.set_result(message)
             elif event == "opened":
-                self._post({"type": "camera", "cmd": "close"})     # nobody waits for it any more
+                self._post(CloseCamera())     # nobody waits for it any more
         elif event == "ended" and self.source is not None:
             self.source.close()
             self.source = None

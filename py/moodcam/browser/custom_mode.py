@@ -9,8 +9,8 @@ detects (browser.render_custom draws each box with its class and score).
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from ..manifest import Manifest
 from . import failures
 from .failures import Failure
 from .nets import DetectorStep
-from .perf import Clock, FrameTimes
+from .runner import FrameJob, Stage
 from .settings import FACES, Settings
 
 FACES_OPTION = "faces (BlazeFace)"
@@ -57,16 +57,25 @@ class CustomResult:
 
 
 class CustomAnalyser:
-    """The FrameAnalyser of one custom detector: every frame detected, no tracking, no mood."""
+    """The FrameAnalyser of one custom detector: every frame detected, no tracking, no mood.
+
+    Stages: detect (letterbox + the net + the read), decode (DetectorSpec -> labelled boxes)."""
 
     def __init__(self, detect: DetectorStep, settings: Settings) -> None:
         self.detect = detect
         self.entry = detect.model.entry
         self.labels = self.entry.labels or ("object",)
-        self.times = FrameTimes()
         self._letterbox: Letterbox | None = None
         self._frame_index = -1
         self.reconfigure(settings)
+        self._stages = (Stage("detect", self._detect), Stage("decode", self._decode, "logic_ms"))
+
+    @property
+    def stages(self) -> Sequence[Stage]:
+        return self._stages
+
+    def abort(self, job: FrameJob) -> None:
+        return            # nothing carried from frame to frame but the frame index
 
     def reset(self, settings: Settings, start_ms: float) -> None:
         self.reconfigure(settings)
@@ -82,18 +91,22 @@ class CustomAnalyser:
             lb = self._letterbox = Letterbox.fit(width, height, tw, th, round_padding=True)
         return lb
 
-    async def analyse(self, source, width: int, height: int, timestamp_ms: float) -> CustomResult:
-        t0 = time.perf_counter()
-        times = FrameTimes()
+    async def _detect(self, job: FrameJob) -> None:
+        f = job.frame
         self._frame_index += 1
-        lb = self.letterbox(width, height)
-        raw_boxes, raw_scores = await self.detect(times, lb, source, width, height)
-        with Clock(times)("logic_ms"):
-            det = self.post(raw_boxes, raw_scores, lb)
-            classes = det.labels if det.labels is not None else np.zeros(len(det), np.int64)
-            # b is a row of the (N, 4) box array: four floats
-            found = tuple(Detection(self.labels[int(c)], float(s), tuple(float(v) for v in b))  # type: ignore[arg-type]
-                          for c, s, b in zip(classes, det.scores, det.boxes.astype(np.float64)))
-        times.total_ms = 1000 * (time.perf_counter() - t0)
-        self.times = times
-        return CustomResult(self._frame_index, float(timestamp_ms), found)
+        lb = self.letterbox(f.width, f.height)
+        job.plan = lb, await self.detect(job.times, lb, f.image, f.width, f.height)
+
+    def _decode(self, job: FrameJob) -> None:
+        lb, (raw_boxes, raw_scores) = job.plan
+        det = self.post(raw_boxes, raw_scores, lb)
+        classes = det.labels if det.labels is not None else np.zeros(len(det), np.int64)
+        found = tuple(Detection(self.labels[int(c)], float(s), xyxy(b))
+                      for c, s, b in zip(classes, det.scores, det.boxes.astype(np.float64)))
+        job.result = CustomResult(self._frame_index, float(job.frame.timestamp_ms), found)
+
+
+def xyxy(row: np.ndarray) -> tuple[float, float, float, float]:
+    """One row of an (N, 4) box array as four floats."""
+    x0, y0, x1, y1 = (float(v) for v in row)
+    return x0, y0, x1, y1

@@ -1,61 +1,97 @@
 """The engine's entry: app/engine.js calls `start(start_message, post)` once Python is ready.
 
-It builds the Session and its Controls, boots them in the background and returns the
-handler app/engine.js calls with every later message from the page (the table is in
-browser.protocol). Runs the same in the worker and, as the fallback, on the page.
+It parses the start message, builds the Session (the composition root), boots it in the
+background and returns the handler app/engine.js calls with every later message from the
+page. Each message is parsed into its typed form (browser.messages, which names them all)
+and routed: camera frames and answers to the camera, the rest to the booted app's parts.
+Until boot has succeeded only what needs no app is carried out: settings are kept, the
+error button works, figures answer, visibility is remembered. Runs the same in the worker
+and, as the fallback, on the page.
 """
 from __future__ import annotations
 
+import traceback
 from typing import Any, Callable
 
-from .controls import Controls
-from .failures import crashed
-from .interop import js_object
-from .session import Session, now_ms
+from .failures import Action, crashed
+from .interop import js_object, now_ms
+from .messages import (CalibrationMessage, CameraMessage, Command, CommandMessage, ControlMessage, EngineMessage,
+                       FrameMessage, PhotoMessage, QueryMessage, StartMessage, TeachMessage, VisibilityMessage,
+                       parse_page_message)
+from .queries import answer
+from .session import Session
+from .settings import coerce
 
 
 def start(start_message: Any, post_js: Any) -> Callable[[Any], None]:
-    def post(message: dict) -> None:
-        post_js(js_object(message))
+    def post(message: EngineMessage) -> None:
+        post_js(js_object(message.to_dict()))
 
-    session = Session(start_message, post)
-    controls = Controls(session)
-    session.on_context_lost = controls.context_lost
+    start = parse_page_message(start_message)
+    if not isinstance(start, StartMessage):
+        raise ValueError(f"the engine's first message must be a start message, not {start.type.value!r}")
+    session = Session(start, post)
     session.perf.mark("engine-start", now_ms())
 
     async def boot() -> None:
         try:
-            await session.boot(controls.show_settings, controls.sync_mesh)
+            await session.boot()
         except Exception as error:  # noqa: BLE001 - anything unforeseen still ends visible
-            import traceback
-
             traceback.print_exc()
-            session.fail(crashed(f"{type(error).__name__}: {error}"))
+            session.status.fail(crashed(f"{type(error).__name__}: {error}"))
         session.ui.flush()
 
     session.tasks.spawn(boot())
-    tasks = session.tasks
 
-    def on_message(message: Any) -> None:
-        kind = str(message.type)
-        if kind == "camera":
-            session.camera.on_message(message)
-        elif kind == "frame":
-            session.camera.on_frame(message)
-        elif kind == "control":
-            controls.on_control(message)
-        elif kind == "command":
-            controls.on_command(message)
-        elif kind == "photo":
-            tasks.spawn(controls.photo(message.file, str(message.name)))
-        elif kind == "visibility":
-            tasks.spawn(controls.visibility(bool(message.hidden)))
-        elif kind == "query":
-            controls.query(message)
-        elif kind == "teach" and session.teach is not None:
-            session.teach.on_teach(message)
-        elif kind == "calibration" and session.teach is not None:
-            session.teach.on_calibration(message)
+    def on_message(raw: Any) -> None:
+        try:
+            message = parse_page_message(raw)
+        except ValueError as error:
+            print(f"moodcam: a message the engine does not know was dropped: {error}")
+            return
+        route(session, message)
         session.ui.flush()
 
     return on_message
+
+
+def route(session: Session, message: object) -> None:
+    """One typed message from the page to whoever carries it out."""
+    app, spawn = session.app, session.tasks.spawn
+    if isinstance(message, CameraMessage):
+        session.camera.on_message(message)
+    elif isinstance(message, FrameMessage):
+        session.camera.on_frame(message)
+    elif isinstance(message, QueryMessage):
+        session.post(answer(session, message))
+    elif isinstance(message, VisibilityMessage):
+        session.hidden = message.hidden
+        if app is not None:
+            spawn(app.flow.visibility(message.hidden))
+    elif isinstance(message, CommandMessage) and message.name is Command.ACTION and message.action is not None:
+        session.actions.act(Action(message.action))
+    elif isinstance(message, ControlMessage):
+        if app is not None:
+            app.controls.on_control(message.name, message.value)
+        else:
+            keep_setting(session, message)
+    elif app is None:
+        return                     # the rest needs a booted app (the page keeps those controls disabled)
+    elif isinstance(message, CommandMessage):
+        app.controls.on_command(message.name)
+    elif isinstance(message, PhotoMessage):
+        spawn(app.flow.analyse_photo(message.file, message.name))
+    elif isinstance(message, TeachMessage) and app.teach is not None:
+        app.teach.on_teach(message.cmd, list(message.moods), message.name)
+    elif isinstance(message, CalibrationMessage) and app.teach is not None:
+        app.teach.on_calibration(message.cmd, message.id, message.name, message.file)
+
+
+def keep_setting(session: Session, message: ControlMessage) -> None:
+    """A control changed before boot ended: kept, applied by the mode once it loads."""
+    try:
+        value = coerce(message.name, message.value)
+    except (TypeError, ValueError):
+        return
+    session.settings.update(**{message.name: value})
+

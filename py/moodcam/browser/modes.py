@@ -1,17 +1,25 @@
-"""Loading a mode: its models, its FrameAnalyser and its renderer (browser.session picks one).
+"""The modes: what analyses a frame and what draws it, built once the models have loaded.
 
-- faces (default): BlazeFace + the emotion net -> FaceAnalyser + FaceRenderer; the
-  face-parts view adds FaceMesh later (browser.controls, only when it is turned on);
-- a custom detector (?model=NAME): its DetectorStep -> CustomAnalyser + DetectionRenderer.
-Model files are verified by the ModelStore; a ModelError carries the Failure to show.
+- FaceMode (default): BlazeFace + the emotion net -> FaceAnalyser, drawn by
+  FaceModeRenderer (boxes, key points, mood frame, bars, timeline). The face-parts
+  view puts FacePartsAnalyser in the face analyser's place and back (FaceMesh is
+  loaded on first use only); the range setting swaps the face detector.
+- CustomMode (?model=NAME): a trained detector's DetectorStep -> CustomAnalyser, drawn
+  by DetectionRenderer; no mood.
+Both give the session an `analyser` (browser.runner runs its stages) and a `renderer`,
+never None. Model files are verified by the ModelStore; a ModelError carries the
+Failure to show.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+from typing import Callable, Sequence
 
 from ..manifest import Manifest, ManifestError
+from ..mood.state import MoodSnapshot
+from ..mood.timeline import MoodTimeline
 from . import failures
-from .analyser import FaceAnalyser
+from .analyser import FaceAnalyser, FrameAnalyser
 from .custom_mode import CustomAnalyser, unavailable
 from .failures import Failure
 from .frames import FrameReader
@@ -19,18 +27,22 @@ from .mesh import MeshStage
 from .model_store import ModelError, ModelStore
 from .nets import DetectorStep, EmotionStep
 from .parts_mode import FacePartsAnalyser
+from .perf import PerfMeter
+from .present import FaceModeRenderer, Renderer
 from .render import FaceRenderer, Overlay
 from .render_custom import DetectionRenderer
+from .render_mood import BarsRenderer, TimelineRenderer
+from .render_parts import PartsRenderer
 from .settings import Settings
 from .ui import Ui
 
-if TYPE_CHECKING:
-    from .session import Session
-
-# The face detector for each range (Settings.range): README "Near and far" has the figures.
+# The face detector for each range (Settings.range): docs/using.md "Near and far; groups" has the figures.
 DETECTORS = {"near": "blazeface_short_range", "far": "blazeface_full_range"}
 EMOTION = "emotion_mini_xception"
 MESH = "face_landmark"
+
+# Settings a mode's drawing follows at once (browser.controls hands them to Mode.show_setting).
+DISPLAY_SETTINGS = ("show_boxes", "show_keypoints", "show_bars")
 
 
 def start_models(settings: Settings) -> tuple[str, ...]:
@@ -41,18 +53,121 @@ def start_models(settings: Settings) -> tuple[str, ...]:
     return (DETECTORS[settings.range], EMOTION) + mesh
 
 
-async def load_face_mode(models: ModelStore, reader: FrameReader, overlay: Overlay, ui: Ui,
-                         settings: Settings) -> tuple[FaceAnalyser, FaceRenderer]:
+class FaceMode:
+    def __init__(self, face: FaceAnalyser, renderer: FaceModeRenderer, models: ModelStore, reader: FrameReader,
+                 ui: Ui) -> None:
+        self.face = face                          # the face analyser (also under face parts)
+        self.analyser: FrameAnalyser = face       # what analyses frames now: face, or face parts
+        self.renderer: Renderer = renderer
+        self.view = renderer
+        self._models = models
+        self._reader = reader
+        self._ui = ui
+        self._switching = asyncio.Lock()          # face parts and range switch one at a time
+
+    @property
+    def labels(self) -> Sequence[str]:
+        return self.face.classify.labels
+
+    def show_setting(self, name: str, on: bool) -> None:
+        if name == "show_bars":
+            self.view.bars.toggle(on)
+        elif name in ("show_boxes", "show_keypoints"):
+            setattr(self.view.faces, name, on)
+
+    def pause(self, snap: MoodSnapshot | None) -> None:
+        """The page was hidden: the mood as it stands, no boxes."""
+        if snap is not None:
+            self.view.faces.show_mood(snap)
+        self.renderer.clear()
+
+    async def sync_parts(self, settings: Settings, current: Callable[[], Settings]) -> None:
+        """Follow the face-parts / mesh key-points settings: load FaceMesh on first use (only then), and
+        put the face-parts analyser in the face analyser's place, or back. `current`: the settings now
+        (they may change while the model loads)."""
+        parts = self.view.parts
+        async with self._switching:
+            want = settings.show_parts or settings.show_mesh_points
+            parts.show_parts, parts.show_points = settings.show_parts, settings.show_mesh_points
+            parts.update_legend()
+            on = isinstance(self.analyser, FacePartsAnalyser)
+            if want and not on:
+                try:
+                    (model,) = await self._models.load(MESH)
+                except ModelError as error:
+                    # Not fatal: the app works on without face parts.
+                    self._ui.notice(f"Face parts are unavailable: {error.failure.message} {error.failure.fix}")
+                    return
+                now = current()
+                if now.show_parts or now.show_mesh_points:
+                    stage = MeshStage(model)
+                    parts.set_layout(stage.layout)
+                    self.analyser = FacePartsAnalyser(self.face, stage)
+            elif not want and on:
+                self.analyser = self.face
+                parts.show(None)
+            self._ui.data("mesh", "on" if isinstance(self.analyser, FacePartsAnalyser) else "off")
+
+    async def switch_range(self, settings: Settings) -> None:
+        """Near <-> far: load the other face detector (once) and hand it to the face analyser."""
+        async with self._switching:
+            name = DETECTORS[settings.range]
+            if self.face.detect.model.name == name:
+                return
+            self._ui.notice(f"Loading the {settings.range}-range face detector…")
+            try:
+                (model,) = await self._models.load(name)
+            except ModelError as error:
+                self._ui.notice(f"The {settings.range}-range detector is unavailable: {error.failure.message}")
+                return
+            self.face.use_detector(DetectorStep(model, self._reader), settings)
+            self._ui.notice("")
+            self._ui.data("range", settings.range)
+
+
+class CustomMode:
+    def __init__(self, analyser: CustomAnalyser, renderer: DetectionRenderer) -> None:
+        self.analyser: FrameAnalyser = analyser
+        self.renderer: Renderer = renderer
+        self._boxes = renderer
+
+    def show_setting(self, name: str, on: bool) -> None:
+        if name == "show_boxes":
+            self._boxes.show_boxes = on
+
+    def pause(self, snap: MoodSnapshot | None) -> None:
+        self.renderer.clear()
+
+
+Mode = FaceMode | CustomMode
+
+
+class FaceViews:
+    """What the face mode draws on besides the overlay: made with the session, so the face-parts
+    legend and the timeline exist before any model has loaded."""
+
+    def __init__(self, overlay: Overlay, ui: Ui, perf: PerfMeter, timeline: MoodTimeline,
+                 timeline_view: TimelineRenderer, parts: PartsRenderer, bars_canvas: object) -> None:
+        self.overlay, self.ui, self.perf = overlay, ui, perf
+        self.timeline, self.timeline_view, self.parts = timeline, timeline_view, parts
+        self.bars_canvas = bars_canvas
+
+
+async def load_face_mode(models: ModelStore, reader: FrameReader, views: FaceViews, settings: Settings) -> FaceMode:
+    ui = views.ui
     ui.data("mode", "faces")
     ui.progress(0.72, "Loading the face and emotion models…")
     detector, emotion = await models.load(DETECTORS[settings.range], EMOTION)
-    analyser = FaceAnalyser(DetectorStep(detector, reader), EmotionStep(emotion, reader), reader)
-    renderer = FaceRenderer(overlay, ui, show_boxes=settings.show_boxes, show_keypoints=settings.show_keypoints)
-    return analyser, renderer
+    face = FaceAnalyser(DetectorStep(detector, reader), EmotionStep(emotion, reader), reader)
+    faces = FaceRenderer(views.overlay, ui, show_boxes=settings.show_boxes, show_keypoints=settings.show_keypoints)
+    bars = BarsRenderer(views.bars_canvas, ui, face.classify.labels, settings.show_bars)
+    renderer = FaceModeRenderer(faces, views.parts, bars, views.perf, views.timeline, views.timeline_view)
+    ui.data("range", settings.range)
+    return FaceMode(face, renderer, models, reader, ui)
 
 
 async def load_custom_mode(manifest: Manifest, models: ModelStore, reader: FrameReader, overlay: Overlay, ui: Ui,
-                           settings: Settings) -> tuple[CustomAnalyser, DetectionRenderer] | Failure:
+                           settings: Settings) -> CustomMode | Failure:
     """The custom detector `settings.model`, or the Failure that says why it cannot run."""
     name = settings.model
     ui.data("mode", "custom")
@@ -68,54 +183,4 @@ async def load_custom_mode(manifest: Manifest, models: ModelStore, reader: Frame
         raise ModelError(failures.manifest_problem(f"{name} is not a decodable detector ({error})")) from None
     renderer = DetectionRenderer(overlay, ui, analyser.labels, show_boxes=settings.show_boxes)
     renderer.introduce(name, model.entry.summary)
-    return analyser, renderer
-
-
-async def switch_face_parts(session: "Session") -> None:
-    """Follow the face-parts / mesh key-points settings: load FaceMesh on first use (only then),
-    and put the face-parts mode in the face mode's place, or back. Calls run one at a time."""
-    s = session
-    async with s.mesh_lock:
-        st = s.settings
-        want = st.show_parts or st.show_mesh_points
-        s.parts.show_parts, s.parts.show_points = st.show_parts, st.show_mesh_points
-        s.parts.update_legend()
-        if s.face is None:
-            return
-        on = isinstance(s.analyser, FacePartsAnalyser)
-        if want and not on:
-            try:
-                (model,) = await s.models.load(MESH)
-            except ModelError as error:
-                # Not fatal: the app works on without face parts.
-                s.ui.notice(f"Face parts are unavailable: {error.failure.message} {error.failure.fix}")
-                return
-            st = s.settings      # the settings may have changed while the model loaded
-            if st.show_parts or st.show_mesh_points:
-                stage = MeshStage(model)
-                s.parts.set_layout(stage.layout)
-                s.analyser = FacePartsAnalyser(s.face, stage)
-        elif not want and on:
-            s.analyser = s.face
-            s.parts.show(None)
-        s.ui.data("mesh", "on" if isinstance(s.analyser, FacePartsAnalyser) else "off")
-
-
-async def switch_range(session: "Session") -> None:
-    """Near <-> far: load the other face detector (once) and hand it to the face mode."""
-    s = session
-    if s.face is None:
-        return
-    async with s.mesh_lock:
-        name = DETECTORS[s.settings.range]
-        if s.face.detect.model.name == name:
-            return
-        s.ui.notice(f"Loading the {s.settings.range}-range face detector…")
-        try:
-            (model,) = await s.models.load(name)
-        except ModelError as error:
-            s.ui.notice(f"The {s.settings.range}-range detector is unavailable: {error.failure.message}")
-            return
-        s.face.use_detector(DetectorStep(model, s.reader), s.settings)
-        s.ui.notice("")
-        s.ui.data("range", s.settings.range)
+    return CustomMode(analyser, renderer)

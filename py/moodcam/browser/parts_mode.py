@@ -10,21 +10,28 @@ EmotionStep reads each face due and FrameLogic votes as always.
 """
 from __future__ import annotations
 
-import time
+from typing import Sequence
 
 from ..landmarks.mesh import MeshResult
-from ..pipeline import FrameResult
 from .analyser import FaceAnalyser
 from .mesh import MeshStage
-from .perf import Clock, FrameTimes
+from .runner import FrameJob, Stage
 from .settings import Settings
 
 
 class FacePartsAnalyser:
+    """Stages: plan, grab, mesh (detector when due + FaceMesh + submit_faces), emotions, result."""
+
     def __init__(self, face: FaceAnalyser, mesh: MeshStage) -> None:
         self.face = face
         self.mesh = mesh
-        self.times = FrameTimes()
+        self._stages = (Stage("plan", face.plan_frame, "logic_ms"), Stage("grab", self._grab),
+                        Stage("mesh", self._mesh), Stage("emotions", face.emotions),
+                        Stage("result", face.result, "logic_ms"))
+
+    @property
+    def stages(self) -> Sequence[Stage]:
+        return self._stages
 
     @property
     def mesh_result(self) -> MeshResult | None:
@@ -37,33 +44,14 @@ class FacePartsAnalyser:
     def reconfigure(self, settings: Settings) -> None:
         self.face.reconfigure(settings)
 
-    async def analyse(self, source, width: int, height: int, timestamp_ms: float) -> FrameResult:
-        logic = self.face.logic
-        t0 = time.perf_counter()
-        times = FrameTimes()
-        clock = Clock(times)
-        with clock("logic_ms"):
-            plan = logic.begin_frame(timestamp_ms, width, height)
-        frame = None
-        try:
-            if self.face.grab_mode == "work" and not plan.paused:
-                frame = self.face.grab_work_frame(source, width, height, times)
-            if not plan.paused:
-                m0 = time.perf_counter()
-                before = sum(getattr(times, k) for k in FrameTimes.STAGES)
-                await self.mesh.frame(times, logic, plan, self.face.detect, source, frame)
-                # What the mesh stage did besides its timed steps: FrameLogic calls and interop.
-                spent = 1000 * (time.perf_counter() - m0)
-                times.logic_ms += max(0.0, spent - (sum(getattr(times, k) for k in FrameTimes.STAGES) - before))
-            await self.face.emotions(times, source, frame)
-            with clock("logic_ms"):
-                result = logic.end_frame()
-        except BaseException:
-            logic.abort_frame()
-            raise
-        finally:
-            if frame is not None:
-                frame.dispose()
-        times.total_ms = 1000 * (time.perf_counter() - t0)
-        self.times = times
-        return result
+    def abort(self, job: FrameJob) -> None:
+        self.face.abort(job)
+
+    def _grab(self, job: FrameJob) -> None:
+        if self.face.grab_mode == "work" and not job.plan.paused:
+            job.work = self.face.grab_work_frame(job)
+
+    async def _mesh(self, job: FrameJob) -> None:
+        if not job.plan.paused:
+            await self.mesh.frame(job.times, self.face.logic, job.plan, self.face.detect, job.frame.image, job.work)
+        job.mesh = self.mesh.result       # a paused frame shows the last one

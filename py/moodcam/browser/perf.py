@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 BENCH_FRAMES = 4096
@@ -30,6 +30,8 @@ class FrameTimes:
     transfer_ms: float = 0.0    # tensor reads (dataSync / data()) and copying into numpy
     logic_ms: float = 0.0       # pure FrameLogic calls: begin_frame, submit_*, emotion_requests, end_frame
     draw_ms: float = 0.0        # rendering the result (overlay, mood frame, face list)
+    # Each stage of the mode by name (browser.runner): what the fields above split by kind of work.
+    by_stage: dict[str, float] = field(default_factory=dict)
 
     STAGES = ("grab_ms", "detector_ms", "emotion_ms", "mesh_ms", "transfer_ms", "logic_ms", "draw_ms")
 
@@ -46,6 +48,8 @@ class FrameTimes:
     def as_dict(self) -> dict[str, float]:
         return {**{k: getattr(self, k) for k in self.STAGES}, "total_ms": self.total_ms,
                 "python_ms": self.python_ms, "other_ms": self.other_ms}
+
+    AVERAGED = STAGES + ("total_ms",)
 
 
 class Clock:
@@ -78,7 +82,7 @@ class PerfMeter:
     def __init__(self, bench: bool = False) -> None:
         self.frames = 0
         self.fps = 0.0
-        self.averages: dict[str, float] = {f.name: 0.0 for f in fields(FrameTimes)}
+        self.averages: dict[str, float] = {name: 0.0 for name in FrameTimes.AVERAGED}
         self.detector_fraction = 0.0
         self.bench: deque[dict] | None = deque(maxlen=BENCH_FRAMES) if bench else None
         self.marks: dict[str, float] = {}
@@ -99,7 +103,8 @@ class PerfMeter:
             # t: the frame's start (engine clock); detector_fraction: face-parts mode's running share of
             # frames on which the detector ran (0 outside it), as on the HUD.
             self.bench.append({"t": round(now_ms, 2), **{k: round(v, 3) for k, v in times.as_dict().items()},
-                               "detector_fraction": round(self.detector_fraction, 4)})
+                               "detector_fraction": round(self.detector_fraction, 4),
+                               "stages": {k: round(v, 3) for k, v in times.by_stage.items()}})
 
     def reset_clock(self) -> None:
         """After a pause: the gap is not a slow frame."""

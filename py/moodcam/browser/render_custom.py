@@ -15,7 +15,9 @@ import numpy as np
 
 from ..mood.presentation import OKABE_ITO
 from .custom_mode import CustomResult, Detection
+from .perf import PerfMeter
 from .render import Overlay, shown_boxes
+from .runner import FrameJob
 from .ui import Ui
 
 # Okabe-Ito colours for the classes, in label order (black is the under-stroke).
@@ -47,7 +49,9 @@ class DetectionRenderer:
                      + ". Mood reading is off in this mode; choose “faces” under Detect to turn it back on.")
         self.ui.hidden("detecting", False)
 
-    def show(self, result: CustomResult, size: tuple[int, int], mirrored: bool) -> None:
+    def show(self, job: FrameJob) -> None:
+        result: CustomResult = job.result
+        size, mirrored = (job.frame.width, job.frame.height), job.frame.mirrored
         line = self.overlay.begin(*size)
         source = np.array([d.box for d in result.detections], dtype=float).reshape(-1, 4)
         drawn = shown_boxes(source, size[0], mirrored)
@@ -68,10 +72,7 @@ class DetectionRenderer:
         self.overlay.clear()
         self.ui.el_data("overlay", "detections", "[]")
 
-    def show_mood(self, snap) -> None:      # no mood in this mode
-        return
-
-    def hud(self, now_ms, perf, backend: str, force: bool = False) -> None:
+    def hud(self, job: FrameJob, perf: PerfMeter, backend: str, force: bool = False) -> None:
         self.ui.text("hud-fps", f"{perf.fps:.1f}")
         self.ui.text("hud-backend", backend)
         self.ui.text("hud-detector", f"{perf.averages['detector_ms']:.1f}")

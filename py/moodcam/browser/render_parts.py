@@ -121,11 +121,10 @@ class PartsRenderer:
         if not force and now_ms - self._hud_at < HUD_EVERY_MS:
             return
         self._hud_at = now_ms
-        on = self.active and result is not None
-        self.ui.text("hud-mesh", f"{self._mesh_ms:.1f}" if on and self._mesh_ms else "–")
+        shown = result if self.active else None
+        self.ui.text("hud-mesh", f"{self._mesh_ms:.1f}" if shown is not None and self._mesh_ms else "–")
         self.ui.text("hud-detector-share",
-                     # `on` implies result is not None
-                     f"{100 * result.detector_fraction:.0f}% of {result.frames}" if on else "–")  # type: ignore[union-attr]
+                     f"{100 * shown.detector_fraction:.0f}% of {shown.frames}" if shown is not None else "–")
 
     @property
     def mesh_ms(self) -> float:

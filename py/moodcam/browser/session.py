@@ -1,265 +1,162 @@
-"""The session: boots the engine's parts, runs the camera or a photo through the mode's
-analyser and renderer, and shows every failure with a way forward.
+"""The session: the engine's composition root. It makes the parts that exist from the first
+message, boots (backend, models, camera, all at once), and once boot has succeeded builds
+the collaborators that need a loaded mode, each with the narrow parts it uses:
 
-Parts, one job each: ModelStore (models), CameraSession + FrameLoop (frames), a
-FrameAnalyser (the mode: face, face parts, custom detector), its renderer, PhotoMode,
-PerfMeter, Ui (the page), Tasks (errors routed), SettingsStore. browser.controls turns
-the page's controls into calls on this object.
+  from the start   Ui, Tasks, AppStatus, KeptSettings, ModelStore, PerfMeter, FrameRunner,
+                   CameraSession, PhotoMode, the face views (parts legend, timeline)
+  after boot       App: the Mode (its analyser and renderer), FrameFlow (camera and photo
+                   frames through the runner), BackendSwitch, Controls, TeachMode (face mode)
 
-States (<html data-app-state>): loading -> running (camera loop) | ready (no loop: waiting
-for the camera, or showing a photo's analysis) | paused (page hidden) | error (nothing can
-work: a model failed its checksum...).
+Nothing is None after boot: messages that need the app wait for it (browser.engine routes
+them), and a boot that fails leaves only what can still help (the error's Action).
+States: browser.status.
 """
 from __future__ import annotations
 
 import asyncio
-import traceback
-from typing import Any, Callable
-
-import js
+from dataclasses import dataclass
 
 from ..manifest import Manifest
 from ..mood.timeline import MoodTimeline
-from . import failures
-from .analyser import FaceAnalyser, FrameAnalyser
-from .backend import BackendChoice, choose_backend, webgl_canvas
+from .backend_switch import BackendStarter, BackendSwitch
 from .camera import CameraSession, stream_patience_s
+from .controls import Actions, Controls, show_settings
 from .custom_mode import model_options
 from .failures import Failure
-from .frames import FrameReader, chain_check
-from .interop import ProxyBag
-from .loop import Frame, FrameLoop
+from .flow import FrameFlow
+from .frames import FrameReader
+from .interop import now_ms, unix_ms
+from .messages import Post, StartMessage
 from .model_store import ModelError, ModelStore
-from .modes import load_custom_mode, load_face_mode, start_models
+from .modes import FaceMode, FaceViews, Mode, load_custom_mode, load_face_mode, start_models
 from .perf import PerfMeter
-from .present import FramePresenter
-from .render_mood import BarsRenderer, TimelineRenderer
 from .photo import PhotoMode
-from .render import FaceRenderer, Overlay
-from .render_custom import DetectionRenderer
+from .present import FramePresenter
+from .render import Overlay
+from .render_mood import TimelineRenderer
 from .render_parts import PartsRenderer
-from .settings import FACES, STORAGE_KEY, Settings, SettingsStore
+from .runner import FrameJob, FrameRunner
+from .settings import FACES, STORAGE_KEY, KeptSettings, SettingsStore
+from .status import AppStatus
 from .tasks import Tasks
 from .teach_mode import TeachMode
 from .ui import Ui
 
 
-def now_ms() -> float:
-    return float(js.performance.now())
+@dataclass
+class App:
+    """What a booted session is: every part here is set."""
+    mode: Mode
+    flow: FrameFlow
+    controls: Controls
+    backend: BackendSwitch
+    teach: TeachMode | None          # the face mode's; a custom detector has none
 
 
 class Session:
-    def __init__(self, start: Any, post: Callable[[dict], None]) -> None:
+    def __init__(self, start: StartMessage, post: Post) -> None:
         self.post = post
-        self.site: dict = start.site.to_py()
-        self.base, self.href = str(start.base), str(start.href)
+        self.start = start
         self.ui = Ui(post)
-        self.tasks = Tasks(self._crashed)
-        stored = start.stored.to_py() if start.stored else {}
-        self.store = SettingsStore(stored.get(STORAGE_KEY), start.params.to_py() if start.params else {})
-        self.models = ModelStore(self.base, self.site)
-        self.perf = PerfMeter(bench=bool(start.bench))
+        self.status = AppStatus(self.ui)
+        self.tasks = Tasks(self.status.crashed)
+        self.settings = KeptSettings(SettingsStore(start.stored.get(STORAGE_KEY), start.params), post)
+        self.actions = Actions(self.settings, post, start.href, None)
+        self.models = ModelStore(start.base, start.site)
+        self.perf = PerfMeter(bench=start.bench)
+        self.runner = FrameRunner(self.perf)
+        self.reader = FrameReader()
         self.overlay = Overlay(start.canvases.overlay)
         self.photo = PhotoMode(start.canvases.still)
         self.camera = CameraSession(post, self._camera_ended, lambda name: self.ui.data("clock", name),
-                                    stream_patience_s(start.params.to_py() if start.params else {}))
-        self.reader = FrameReader()
-        self.bag = ProxyBag()
-        # backend, analyser and renderer are None until boot() has chosen a backend and loaded a mode;
-        # the frame path and the controls assume they are set (`type: ignore[union-attr]` at each use).
-        self.backend: BackendChoice | None = None
-        self.face: FaceAnalyser | None = None          # the face mode (also under face parts)
-        self.analyser: FrameAnalyser | None = None     # the mode analysing frames now
-        self.renderer: FaceRenderer | DetectionRenderer | None = None
-        self.teach: TeachMode | None = None             # teach mode + stored calibrations (face mode only)
-        s = self.settings
-        self.parts = PartsRenderer(self.overlay, self.ui, s.show_parts, s.show_mesh_points)
-        self.canvases = start.canvases
-        self.timeline = MoodTimeline(started_at_unix_ms=float(js.Date.now()))
-        self.presenter = FramePresenter(self.ui, self.perf, self.parts, self.timeline,
-                                        TimelineRenderer(start.canvases.timeline, self.ui, self.timeline))
-        self.loop: FrameLoop | None = None
-        self.source = ""
-        self.state = "loading"
-        self.hidden = bool(start.hidden)
-        self.failure: Failure | None = None
-        self.switching_backend = False
-        self._chain_checked = False
-        self.mesh_lock = asyncio.Lock()                 # face parts switch one at a time (browser.modes)
-        self.on_context_lost: Callable[[Any], None] = lambda event: None    # browser.controls sets it
-
-    @property
-    def settings(self) -> Settings:
-        return self.store.current
-
-    def set_state(self, state: str) -> None:
-        self.state = state
-        self.ui.state(state)
+                                    stream_patience_s(start.params))
+        self.starter = BackendStarter(start.base + start.site["tfjs"], self.ui, self.status)
+        s = self.settings.current
+        self.timeline = MoodTimeline(started_at_unix_ms=unix_ms())
+        self.views = FaceViews(self.overlay, self.ui, self.perf, self.timeline,
+                               TimelineRenderer(start.canvases.timeline, self.ui, self.timeline),
+                               PartsRenderer(self.overlay, self.ui, s.show_parts, s.show_mesh_points),
+                               start.canvases.bars)
+        self.hidden = start.hidden
+        self.app: App | None = None            # set once boot has succeeded (browser.engine routes by it)
 
     # == boot ================================================================================
-    async def boot(self, show_settings: Callable[[], None], sync_mesh: Callable[[], Any]) -> None:
+    async def boot(self) -> App | None:
+        """Backend, models and camera at once; the App, or None (the failure is on the page)."""
         self.perf.mark("python-start", now_ms())
-        show_settings()
-        s = self.settings
+        s = self.settings.current
+        show_settings(self.ui, s)
         # The camera opens while the models load: the slowest of the two decides, not their sum.
         opening = asyncio.ensure_future(self.camera.open(s.facing, s.clock))
         # ...and the models' files download and are checked while the backend starts.
         self.models.prefetch(*start_models(s))
         self.ui.progress(0.7, "Starting TensorFlow.js…")
-        ok = await self.start_backend(s.backend)
+        backend = await self.starter.start(s.backend)
         self.perf.mark("backend-ready", now_ms())
-        try:
-            ok = ok and await (self._boot_custom() if s.custom_model else self._boot_faces())
-        except ModelError as error:
-            ok = False
-            self.fail(error.failure)
+        mode: Mode | Failure | None = None
+        if backend is not None:
+            try:
+                mode = await (self._custom_mode() if s.custom_model else self._face_mode())
+            except ModelError as error:
+                mode = error.failure
         self.perf.mark("models-ready", now_ms())
-        if not ok:
+        if isinstance(mode, Failure):
+            self.status.fail(mode)
+        if mode is None or isinstance(mode, Failure):
             opening.cancel()
             self.camera.close()
-            return
-        if not s.custom_model:
-            self.tasks.spawn(sync_mesh())
+            return None
+        app = await self._assemble(mode)
+        if isinstance(mode, FaceMode):
+            self.tasks.spawn(mode.sync_parts(self.settings.current, lambda: self.settings.current))
         self.ui.progress(0.98, "Opening the camera…")
         for name in ("start-stop", "switch-camera"):
             self.ui.prop(name, "disabled", False)
-        await self._camera_opened(await opening)
+        await app.flow.camera_opened(await opening)
+        return app
 
-    async def _boot_faces(self) -> bool:
+    async def _face_mode(self) -> FaceMode:
         await self._model_select()
-        self.face, self.renderer = await load_face_mode(self.models, self.reader, self.overlay, self.ui, self.settings)
-        self.analyser = self.face
-        self.ui.data("range", self.settings.range)
-        self.presenter.bars = BarsRenderer(self.canvases.bars, self.ui, self.face.classify.labels,
-                                           self.settings.show_bars)
-        self.teach = TeachMode(self)
-        await self.teach.boot()             # the remembered calibration is on before the first frame
-        return True
+        return await load_face_mode(self.models, self.reader, self.views, self.settings.current)
 
-    async def _boot_custom(self) -> bool:
-        mode = await load_custom_mode(await self._model_select(), self.models, self.reader, self.overlay, self.ui,
-                                      self.settings)
-        if isinstance(mode, Failure):
-            self.fail(mode)
-            self.set_state("ready")
-            return False
-        self.analyser, self.renderer = mode
-        return True
+    async def _custom_mode(self) -> Mode | Failure:
+        return await load_custom_mode(await self._model_select(), self.models, self.reader, self.overlay, self.ui,
+                                      self.settings.current)
 
     async def _model_select(self) -> Manifest:
         manifest = await self.models.manifest()
-        chosen = self.settings.model
+        chosen = self.settings.current.model
         self.ui.options("model-select", model_options(manifest), chosen if chosen in manifest else FACES)
         return manifest
 
-    async def start_backend(self, preferred: str) -> bool:
-        try:
-            self.backend = await choose_backend(preferred, self.base + self.site["tfjs"])
-        except RuntimeError as error:
-            self.fail(failures.backend_unavailable(str(error)))
-            return False
-        self.ui.data("backend", self.backend.name)
-        self.ui.text("hud-backend", self.backend.name)
-        reason = self.backend.fallback_reason
-        self.ui.notice(failures.webgl_fallback_note(reason) if reason else "")
-        canvas = webgl_canvas() if self.backend.name == "webgl" else None
-        if canvas is not None and not getattr(canvas, "_moodcamWatched", False):
-            canvas._moodcamWatched = True
-            self.bag.listen(canvas, "webglcontextlost", lambda event: self.on_context_lost(event))
-        return True
+    async def _assemble(self, mode: Mode) -> App:
+        """The collaborators of a booted session, each given only what it uses."""
+        settings, ui, tasks = self.settings, self.ui, self.tasks
+        presenter = FramePresenter(ui, self.perf, mode.renderer, lambda: self.starter.name,
+                                   lambda: settings.current.show_hud)
+        teach: TeachMode | None = None
+        flow = FrameFlow(mode=mode, runner=self.runner, presenter=presenter, camera=self.camera, photo=self.photo,
+                         reader=self.reader, status=self.status, ui=ui, tasks=tasks,
+                         settings=lambda: settings.current, backend=lambda: self.starter.name, hidden=self.hidden,
+                         on_camera_frame=lambda job: self._camera_frame_done(job))
+        switch = BackendSwitch(self.starter, self.models, flow, self.status, ui, lambda: settings.current, tasks.spawn)
+        controls = Controls(settings=settings, mode=mode, flow=flow, backend=switch, ui=ui, tasks=tasks,
+                            post=self.post, href=self.start.href, timeline=self.timeline)
+        if isinstance(mode, FaceMode):
+            teach = TeachMode(mode.face, settings, ui, self.post, tasks, lambda: flow.camera_running)
+            await teach.boot()             # the remembered calibration is on before the first frame
+        self.actions = Actions(settings, self.post, self.start.href, lambda: tasks.spawn(flow.start_camera()))
+        self.app = App(mode, flow, controls, switch, teach)
+        return self.app
 
-    # == failures ==============================================================================
-    def fail(self, failure: Failure) -> None:
-        self.failure = failure
-        self.ui.show_failure(failure)
-        if failure.fatal:
-            self.state = "error"
-        elif self.state != "running":
-            self.set_state("ready")
-
-    def clear_failure(self) -> None:
-        self.failure = None
-        self.ui.clear_failure()
-
-    def _crashed(self, error: BaseException) -> None:
-        self.fail(failures.crashed(f"{type(error).__name__}: {error}"))
-
-    # == camera ================================================================================
-    async def start_camera(self) -> None:
-        if self.analyser is None:
-            return
-        self.stop_camera()
-        s = self.settings
-        await self._camera_opened(await self.camera.open(s.facing, s.clock))
-
-    async def _camera_opened(self, failure: Failure | None) -> None:
-        if failure is not None:
-            self.fail(failure)
-            self._start_label(False)
-            return
-        await self.photo.cancel()
-        self.clear_failure()
-        self.ui.hidden("video", False)
-        self.ui.hidden("still", True)
-        self.ui.toggle_class("video", "mirrored", self.camera.mirrored)
-        self.source = "camera"
-        self.ui.data("source", "camera")
-        self.ui.data("clock", self.camera.clock_name)
-        one = self.camera.cameras < 2
-        self.ui.prop("switch-camera", "disabled", one)
-        self.ui.prop("switch-camera", "title", "Only one camera was found" if one else "")
-        self.analyser.reset(self.settings, now_ms())  # type: ignore[union-attr]
-        # the camera opened (no failure), so its source is set
-        self.loop = FrameLoop(self.camera.source, self._camera_frame, self.tasks)  # type: ignore[arg-type]
-        self._start_label(True)
-        if self.hidden:
-            self.set_state("paused")
-            return
-        self.loop.start()
-        self.set_state("running")
-
-    def stop_camera(self) -> None:
-        if self.loop is not None:
-            self.loop.stop()
-            self.loop = None
-        self.camera.close()
-        self._start_label(False)
-
+    # == what may happen before boot ends =======================================================
     def _camera_ended(self) -> None:
-        self.stop_camera()
-        if self.renderer is not None:       # the camera can end while the models still load
-            self.renderer.clear()
-        self.set_state("ready")
-        self.fail(failures.camera_ended())
+        if self.app is not None:
+            self.app.flow.camera_ended()
+        else:
+            self.camera.close()
 
-    def _start_label(self, running: bool) -> None:
-        self.ui.text("start-stop", "Stop camera" if running else "Start camera")
-        self.ui.op("attr", "start-stop", "aria-pressed", "true" if running else "false")
-
-    # == frames ================================================================================
-    async def _camera_frame(self, frame: Frame) -> None:
-        if frame.width == 0 or frame.height == 0:
-            return
-        now = now_ms()
-        try:
-            result = await self.analyser.analyse(frame.image, frame.width, frame.height, now)  # type: ignore[union-attr]
-        except Exception as error:  # noqa: BLE001 - shown on the page; the loop stops
-            traceback.print_exc()
-            if self.loop is not None:
-                self.loop.stop()
-            self.set_state("ready")
-            self.fail(failures.unexpected(f"{type(error).__name__}: {error}"))
-            return
-        self.after_frame(result, (frame.width, frame.height), now, self.camera.mirrored)
-        if not self._chain_checked:
-            self._chain_checked = True
-            self.ui.text("hud-chain", chain_check(self.reader, frame.image, frame.width, frame.height,
-                                                  self.backend.name if self.backend else "?"))
-
-    def after_frame(self, result: Any, size: tuple[int, int], now: float, mirrored: bool,
-                    force_hud: bool = False) -> None:
-        self.presenter.show(result, self.renderer, self.analyser, size, now, mirrored=mirrored,
-                            record=self.source == "camera", backend=self.backend.name if self.backend else "",
-                            show_hud=self.settings.show_hud, force_hud=force_hud)
-        if self.teach is not None and self.source == "camera":
-            self.teach.after_frame(result, now)
+    def _camera_frame_done(self, job: FrameJob) -> None:
+        app = self.app
+        if app is not None and app.teach is not None:
+            app.teach.after_frame(job)

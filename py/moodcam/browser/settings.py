@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Callable
+
+from .messages import StoreMessage
 
 STORAGE_KEY = "moodcam.settings.v1"
 BACKENDS = ("auto", "webgl", "wasm")
@@ -40,7 +43,7 @@ class Settings:
     show_mesh_points: bool = False  # mesh key-points view (FaceMesh's named points)
     grab: str = "direct"           # see GRABS (?grab=work compares the whole-frame read)
     model: str = FACES             # "" = faces + mood; else a manifest entry with task object_detection
-    range: str = "near"            # see RANGES_OF_VIEW (README: the near/far trade-off)
+    range: str = "near"            # see RANGES_OF_VIEW (docs/using.md "Near and far; groups")
     calibration: str = ""          # id of the active calibration (browser.calibrations); "" = the generic net
 
     def clamped(self) -> "Settings":
@@ -174,3 +177,21 @@ class SettingsStore:
     def to_json(self) -> str:
         """What is kept in localStorage: the stored choices, never the URL's."""
         return to_json(self.stored)
+
+
+class KeptSettings:
+    """The SettingsStore plus the page's localStorage: every change is kept at once (one place
+    builds the store message)."""
+
+    def __init__(self, store: SettingsStore, post: Callable[[StoreMessage], None]) -> None:
+        self._store = store
+        self._post = post
+
+    @property
+    def current(self) -> Settings:
+        return self._store.current
+
+    def update(self, **changes: Any) -> Settings:
+        settings = self._store.update(**changes)
+        self._post(StoreMessage(STORAGE_KEY, self._store.to_json()))
+        return settings

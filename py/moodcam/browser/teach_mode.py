@@ -9,20 +9,20 @@ which calibration is on.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
-from ..calibration import CalibrationHead
 from ..manifest import ModelEntry
-from ..pipeline import FrameResult
+from .analyser import FaceAnalyser
 from .calibration_store import CalibrationStore
 from .calibrations import CalibrationLibrary
-from .settings import STORAGE_KEY
+from .messages import CalibrationCommand, Post, TeachCommand
+from .runner import FrameJob
+from .settings import KeptSettings
+from .tasks import Tasks
 from .teach import teach_faces
 from .teach_panel import TeachPanel
 from .teach_view import TeachView
-
-if TYPE_CHECKING:
-    from .session import Session
+from .ui import Ui
 
 
 def model_identity(entry: ModelEntry) -> tuple[str, int, tuple[str, ...]]:
@@ -31,71 +31,64 @@ def model_identity(entry: ModelEntry) -> tuple[str, int, tuple[str, ...]]:
 
 
 class TeachMode:
-    def __init__(self, session: "Session") -> None:
-        self.s = session
-        s = session
-        self.library = CalibrationLibrary(s.ui, CalibrationStore(), model=self._model,
-                                          active_id=lambda: s.settings.calibration,
-                                          set_active_id=self._remember, apply=self._apply, post=s.post)
-        self.panel = TeachPanel(TeachView(s.ui), labels=lambda: self._model()[2],
-                                camera_running=lambda: s.loop is not None and s.source == "camera",
+    """Needs only: the face analyser (its emotion net and calibration), the kept settings (which
+    calibration is on), the page (ui, post), tasks, and whether the camera runs."""
+
+    def __init__(self, face: FaceAnalyser, settings: KeptSettings, ui: Ui, post: Post,
+                 tasks: Tasks, camera_running: Callable[[], bool]) -> None:
+        self._face = face
+        self._settings = settings
+        self._tasks = tasks
+        self.library = CalibrationLibrary(ui, CalibrationStore(), model=self._model,
+                                          active_id=lambda: settings.current.calibration,
+                                          set_active_id=self._remember, apply=face.set_calibration, post=post)
+        self.panel = TeachPanel(TeachView(ui), labels=lambda: self._model()[2], camera_running=camera_running,
                                 set_teaching=self._teaching, keep=self.library.add)
         self.panel.view.show_picker()
 
     def _model(self) -> tuple[str, int, tuple[str, ...]]:
-        assert self.s.face is not None, "teach mode starts after the face mode loaded"
-        return model_identity(self.s.face.classify.model.entry)
+        return model_identity(self._face.classify.model.entry)
 
     def _remember(self, record_id: str) -> None:
-        s = self.s
-        if s.settings.calibration != record_id:
-            s.store.update(calibration=record_id)
-            s.post({"type": "store", "key": STORAGE_KEY, "value": s.store.to_json()})
-
-    def _apply(self, head: CalibrationHead | None) -> None:
-        if self.s.face is not None:
-            self.s.face.set_calibration(head)
+        if self._settings.current.calibration != record_id:
+            self._settings.update(calibration=record_id)
 
     def _teaching(self, on: bool) -> None:
         """Read every tracked face on every frame while teaching (one sample per steady frame)."""
-        s = self.s
-        if s.analyser is not None:
-            s.analyser.reconfigure(replace(s.settings, emotion_every=1) if on else s.settings)
+        settings = self._settings.current
+        self._face.reconfigure(replace(settings, emotion_every=1) if on else settings)
 
     async def boot(self) -> None:
         await self.library.load()
 
     # == messages and frames ======================================================================
-    def on_teach(self, message: Any) -> None:
-        cmd = str(message.cmd)
+    def on_teach(self, cmd: TeachCommand, moods: list[str], name: str) -> None:
         panel = self.panel
-        if cmd == "start":
-            moods = message.moods.to_py() if hasattr(message.moods, "to_py") else list(message.moods or [])
+        if cmd is TeachCommand.START:
             panel.start(moods)
-        elif cmd == "record":
+        elif cmd is TeachCommand.RECORD:
             panel.record()
-        elif cmd == "cancel":
+        elif cmd is TeachCommand.CANCEL:
             panel.cancel()
-        elif cmd == "discard":
+        elif cmd is TeachCommand.DISCARD:
             panel.discard()
-        elif cmd == "accept":
-            self.s.tasks.spawn(panel.accept(str(message.name)))
+        elif cmd is TeachCommand.ACCEPT:
+            self._tasks.spawn(panel.accept(name))
 
-    def on_calibration(self, message: Any) -> None:
-        cmd = str(message.cmd)
-        lib, spawn = self.library, self.s.tasks.spawn
-        record_id = str(getattr(message, "id", "") or "")
-        if cmd == "use":
+    def on_calibration(self, cmd: CalibrationCommand, record_id: str, name: str, file: Any) -> None:
+        lib, spawn = self.library, self._tasks.spawn
+        if cmd is CalibrationCommand.USE:
             spawn(lib.use(record_id))
-        elif cmd == "rename":
-            spawn(lib.rename(record_id, str(message.name)))
-        elif cmd == "delete":
+        elif cmd is CalibrationCommand.RENAME:
+            spawn(lib.rename(record_id, name))
+        elif cmd is CalibrationCommand.DELETE:
             spawn(lib.delete(record_id))
-        elif cmd == "export":
+        elif cmd is CalibrationCommand.EXPORT:
             lib.export(record_id)
-        elif cmd == "import":
-            spawn(lib.import_file(message.file, str(message.name)))
+        elif cmd is CalibrationCommand.IMPORT:
+            spawn(lib.import_file(file, name))
 
-    def after_frame(self, result: Any, now: float) -> None:
-        if self.panel.open and isinstance(result, FrameResult):
-            self.panel.observe(teach_faces(result), now)
+    def after_frame(self, job: FrameJob) -> None:
+        """A camera frame of a face mode: its faces while the panel is recording."""
+        if self.panel.open:
+            self.panel.observe(teach_faces(job.result), job.frame.wall_ms)

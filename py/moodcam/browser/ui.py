@@ -1,7 +1,7 @@
 """The page's DOM, seen from the engine: batched patches posted to app/page.js.
 
 Python never touches the DOM itself (in the worker there is none): each call here
-adds an op (moodcam.browser.protocol.UI_OPS) and the batch is posted once per task
+adds an op (moodcam.browser.messages.UI_OPS) and the batch is posted once per task
 turn, so a frame costs one message. Values already on the page are not sent again.
 
 DOM contract (stable; tests/e2e rely on it):
@@ -25,14 +25,14 @@ DOM contract (stable; tests/e2e rely on it):
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from typing import Any
 
 from .failures import Failure
-from .protocol import check_op
+from .messages import Post, UiMessage, check_op
 
 
 class Ui:
-    def __init__(self, post: Callable[[dict], None]) -> None:
+    def __init__(self, post: Post) -> None:
         self._post = post
         self._ops: list[list] = []
         self._shown: dict[tuple, Any] = {}
@@ -57,7 +57,7 @@ class Ui:
         self._flush_scheduled = False
         if self._ops:
             ops, self._ops = self._ops, []
-            self._post({"type": "ui", "ops": ops})
+            self._post(UiMessage(ops))
 
     # -- the ops, by what they mean ----------------------------------------------------------
     def text(self, element_id: str, text: str) -> None:
