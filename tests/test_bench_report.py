@@ -1,6 +1,6 @@
 """bench/report.py's cold-start summary: the numpy-imported figures and the Pyodide floor.
 
-Figures only (nothing in bench/ asserts a timing); this checks the arithmetic the README's
+Figures only (nothing in bench/ asserts a timing); this checks the arithmetic docs/bench.md's
 issue-13 statement rests on: the floor is numpy imported plus the first mood's dwell.
 """
 from __future__ import annotations

@@ -13,7 +13,7 @@ i-th block of every mood's frames, in the order they were collected.
 
 The rule for using a head (`calibrated_probabilities`): the head's probabilities *replace* the
 generic net's: the taught moods get the head's split, untaught moods get 0. Measured on real
-photos (README, "Teach it your face: how the fit was chosen"): the net's mistakes on a face it is
+photos (docs/teach.md, "How the fit was chosen"): the net's mistakes on a face it is
 unsure of go to a mood that was not taught (neutral faces read as sad: 78 % top-1 over seven
 labels, 99 % between the two taught moods), so a rule that leaves the net its untaught share keeps
 those mistakes (81 %), while replace reaches the head's own 99.7 %. A 50/50 blend scored as well on
@@ -36,7 +36,7 @@ __all__ = ["CalibrationFormatError", "CalibrationHead", "CalibrationFit", "fit_c
 
 FORMAT = "moodcam-calibration"
 VERSION = 1
-DEFAULT_METHOD = "nearest_mean"   # chosen by measurement: README, "Teach it your face: how the fit was chosen"
+DEFAULT_METHOD = "nearest_mean"   # chosen by measurement: docs/teach.md, "How the fit was chosen"
 HEAD_WEIGHT = 1.0                 # the head's share against the net's: 1 = replace (measured, see above)
 MIN_FRAMES_PER_MOOD = 5         # fewer cannot be split into folds that each hold every mood
 FOLDS = 5

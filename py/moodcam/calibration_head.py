@@ -4,7 +4,7 @@ The head sees one face's penultimate features (the emotion graph's `features` ou
 face, D = 128 for fer's mini-Xception) and scores the moods a person taught:
 
     z = (x - mean) / scale                   # (N, D) standardised with the taught frames' statistics
-    u = z / |z| * sqrt(D)                    # (N, D) on a sphere (measured better than without: README)
+    u = z / |z| * sqrt(D)                    # (N, D) on a sphere (measured better than without: docs/teach.md)
     p = softmax(u @ weights + bias)          # (N, K) over the taught labels
 
 Both fits produce that same form, so one file format and one `predict_proba` serve both:
@@ -24,8 +24,8 @@ import numpy as np
 __all__ = ["CalibrationHead", "METHODS", "fit_head", "standardiser"]
 
 METHODS = ("logistic", "nearest_mean")
-L2_PENALTY = 1e-3          # logistic: weight decay on the weights (not the bias); best of 1e-3..1e-1 (README)
-LOGISTIC_STEPS = 30        # accelerated gradient steps: 120 gave the same held-out accuracy (README)
+L2_PENALTY = 1e-3          # logistic: weight decay on the weights (not the bias); best of 1e-3..1e-1 (docs/teach.md)
+LOGISTIC_STEPS = 30        # accelerated gradient steps: 120 gave the same held-out accuracy (docs/teach.md)
 TEMPERATURES = np.array([1.0, 2.0, 4.0, 8.0, 16.0, 32.0])   # nearest_mean: candidate softmax sharpness
 _SCALE_FLOOR = 1e-3        # a feature that never moved is scaled by this share of the typical spread
 

@@ -52,7 +52,7 @@ class FrameLogicConfig:
     detector: DetectorSpec = BLAZEFACE_SHORT_RANGE_SPEC
     schedule: ScheduleConfig = ScheduleConfig()
     tracker: TrackerConfig = TrackerConfig()
-    voting: VotingConfig = DEFAULT_VOTING   # measured: README, "How the mood is decided"
+    voting: VotingConfig = DEFAULT_VOTING   # measured: docs/mood.md, "How the mood is decided"
     mood: MoodConfig = MoodConfig()
     emotion_labels: tuple[str, ...] = EMOTIONS
     emotion_input_size: int = 64          # the fer model's 64 x 64 input

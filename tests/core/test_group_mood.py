@@ -1,6 +1,6 @@
 """Groups: every face its own vote; the page's mood by the group rule; small faces not read.
 
-The rule (FrameLogic._group_vote, README "Groups"): the label most faces' confident votes
+The rule (FrameLogic._group_vote, docs/using.md "Near and far; groups"): the label most faces' confident votes
 agree on; ties go to the largest face's label among the tied.
 """
 from __future__ import annotations

@@ -9,7 +9,7 @@ CC0). The generic net reads them happy (100 %) and sad (about 62 %, neutral 20 %
 taught *swapped* on purpose: the smile as "sad", the calm face as "happy". The page can then only
 read them so through the calibration, and the generic net, once back, reads them the other way
 round: a calibration that is not applied, or applied to the wrong face, fails here. (The head's
-probabilities replace the net's, README "Teach it your face".)
+probabilities replace the net's, docs/teach.md "Teach it your face".)
 
 The test drives the segments: before teaching, the generic net's own top label of the face
 (`#overlay[data-faces]`) says which expression is showing, so Record is pressed just after a

@@ -1,4 +1,4 @@
-"""Real-photo features for the calibration head: the data behind README "Teach it your face: how the fit was
+"""Real-photo features for the calibration head: the data behind docs/teach.md "How the fit was
 chosen", shared by tests/parity/test_calibration_photos.py and tests/parity/measure_calibration.py.
 
 Photos (as tests/parity/measure_voting.py, which states each one's source and licence): scikit-image

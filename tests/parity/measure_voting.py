@@ -3,8 +3,8 @@
     PYTHONPATH=py:. .venv/bin/python -m tests.parity.measure_voting [--frames 300] [--seeds 3]
 
 CPython only (TensorFlow/Keras in .venv; about a minute on 2 cores). Nothing here is a test: it
-prints a table (also written to test-results/voting.json and test-results/voting.md) that the
-README's "How the mood is decided" section quotes.
+prints a table (also written to test-results/voting.json and test-results/voting.md) that
+docs/mood.md, "How the mood is decided", quotes.
 
 Streams. Each real face photo below becomes a still-face "clip": ``--frames`` frames at 30 frames/s
 (300 = 10 s), each frame the app's own face crop (moodcam.geometry.crop_around_face, margin 0.1, read

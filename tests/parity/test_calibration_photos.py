@@ -2,8 +2,8 @@
 
 Data: tests/parity/calibration_photos.py (10 photos from scikit-image and matplotlib, sources and licences in
 tests/parity/measure_voting.py; 60 jittered frames each through fer's mini-Xception, the original of the
-shipped graph: its probabilities and the `features` the graph outputs). Figures: README, "Teach it your
-face: how the fit was chosen" (tests/parity/measure_calibration.py prints them).
+shipped graph: its probabilities and the `features` the graph outputs). Figures: docs/teach.md, "How the
+fit was chosen" (tests/parity/measure_calibration.py prints them).
 """
 from __future__ import annotations
 

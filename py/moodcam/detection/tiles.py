@@ -4,7 +4,7 @@ for one pass over the whole frame (issue 12, "a person across a hall").
 One full-range pass letterboxes a 640x480 frame to 192 px: a face narrower than about 44-52 px
 then covers too few input pixels to be found (tests/parity/measure_smallest_face.py). A tile of
 352x272 drawn at 192 px gives every face 1.8x the pixels; with the 2x2 tiles the full-range model
-finds the astronaut's face from 20 px (tests/parity/measure_tiled_pass.py, README "Near and far").
+finds the astronaut's face from 20 px (tests/parity/measure_tiled_pass.py, docs/using.md "Near and far; groups").
 
 The sweep costs nothing per detector run: runs alternate between the whole frame and the next
 tile (whole, tile 0, whole, tile 1, ...), so a tile is seen every 2 x len(tiles) runs and the whole

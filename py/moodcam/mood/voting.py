@@ -16,7 +16,7 @@ Strategies (pick one config dataclass; every threshold is a field; names for vot
     runner-up by at least ``margin`` and its probability is >= ``min_probability``.
 
 The default was chosen by measurement on real emotion-net streams
-(tests/parity/measure_voting.py; the table is in the README, "How the mood is
+(tests/parity/measure_voting.py; the table is in docs/mood.md, "How the mood is
 decided"). Votes only say "confident or not"; how long a label must hold, and
 the bounded fall-back to "can't tell", are the mood state machine's job
 (moodcam.mood.state).

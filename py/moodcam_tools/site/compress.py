@@ -1,7 +1,7 @@
 """Precompressed copies of the site's files: FILE.br (brotli) and FILE.gz (gzip) beside FILE.
 
 `build.py serve` sends them with `Content-Encoding` to browsers that accept them; a static
-host can do the same (see the README). They are never listed in site.json: the browser
+host can do the same (docs/deploying.md). They are never listed in site.json: the browser
 decodes them, so the service worker still sees, checks and caches the real file.
 
 - Every file of at least MIN_SIZE bytes is tried, whatever its type; a copy is kept only

@@ -6,7 +6,7 @@ wire either way). Stored (uncompressed), the same members compress as one stream
 quality 11 sends python_stdlib.zip as 1.49 MB and numpy's wheel as 1.95 MB instead of 3.06 MB,
 and unpacking them in the browser inflates nothing. The precompressed copies (site.compress)
 carry the savings; a host that sends neither those nor compresses on the fly sends the stored
-sizes (README, "Deploying").
+sizes (docs/deploying.md, "Bytes on a first visit").
 """
 from __future__ import annotations
 
