@@ -13,6 +13,10 @@ model (card, converter, licence, source, ...) are kept in ``ModelEntry.details``
 
 Pure Python (stdlib + numpy through ``moodcam.detection``): runs in CPython and
 in Pyodide.
+
+Why one file of over 500 lines: one job, the manifest's schema. Each typed entry is parsed
+by the same strict key checks, and the schema reads whole only when every block of it
+(input, outputs, files, detector, parts, calibration) sits together.
 """
 from __future__ import annotations
 

@@ -22,6 +22,11 @@ business: moodcam.geometry.mirror_boxes / mirror_points at drawing time.
 
 Nothing here reads a clock, imports js/pyodide, or keeps references to the
 arrays passed in.
+
+Why one file of over 500 lines: FrameLogic is one state machine over one frame (plan,
+detections, emotion requests, votes, result) whose steps share the tracker, the schedule and
+the votes; its result types sit beside it so the contract above reads in one place. The
+parts that stand alone (decode, NMS, tracking, voting, the mood) are their own modules.
 """
 
 from __future__ import annotations
