@@ -76,16 +76,34 @@ def route(session: Session, message: object) -> None:
         else:
             keep_setting(session, message)
     elif app is None:
-        return                     # the rest needs a booted app (the page keeps those controls disabled)
+        before_boot(session, message)
     elif isinstance(message, CommandMessage):
         app.controls.on_command(message.name)
     elif isinstance(message, PhotoMessage):
         spawn(app.flow.analyse_photo(message.file, message.name))
+    elif isinstance(message, (TeachMessage, CalibrationMessage)) and app.teach is None:
+        session.ui.notice(TEACH_NEEDS_FACES)
     elif isinstance(message, TeachMessage) and app.teach is not None:
         app.teach.on_teach(message.cmd, list(message.moods), message.name)
     elif isinstance(message, CalibrationMessage) and app.teach is not None:
         app.teach.on_calibration(message.cmd, message.id, message.name, message.file)
 
+
+TEACH_NEEDS_FACES = ("Teach mode reads faces, and a custom detector is running: choose “faces” under Detect "
+                     "to teach it your face.")
+STILL_LOADING = "Still loading the models: {what} once they are ready."
+
+
+def before_boot(session: Session, message: object) -> None:
+    """A message that needs the booted app arrived during start-up: nothing is dropped without a word.
+    A photo is kept (the newest one) and analysed as soon as boot ends."""
+    if isinstance(message, PhotoMessage):
+        session.pending_photo = message
+        session.ui.notice(STILL_LOADING.format(what="the photo will be analysed"))
+    elif isinstance(message, (TeachMessage, CalibrationMessage)):
+        session.ui.notice(STILL_LOADING.format(what="teach mode and calibrations open"))
+    elif isinstance(message, CommandMessage):
+        session.ui.notice(STILL_LOADING.format(what="the camera buttons work"))
 
 def keep_setting(session: Session, message: ControlMessage) -> None:
     """A control changed before boot ended: kept, applied by the mode once it loads."""

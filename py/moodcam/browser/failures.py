@@ -150,7 +150,7 @@ def unknown_model(name: str, available: list[str]) -> Failure:
     return Failure(
         "model-unknown",
         f"There is no model named “{name}” in models/manifest.json.",
-        f"Available: {', '.join(available)}. Choose one under Detect, or open the page with ?model=<name> "
+        f"Available: {short(', '.join(available), 200)}. Choose one under Detect, or open the page with ?model=<name> "
         "(a custom detector is installed with python3 build.py train-detector --install-into models).",
         action=Action.DETECT_FACES,
     )
@@ -160,7 +160,7 @@ def not_a_detector(name: str, task: str, available: list[str]) -> Failure:
     return Failure(
         "model-unknown",
         f"The model “{name}” is not an object detector (its task is {task}).",
-        f"Available detectors: {', '.join(available)}. Choose one under Detect.",
+        f"Available detectors: {short(', '.join(available), 200)}. Choose one under Detect.",
         action=Action.DETECT_FACES,
     )
 
@@ -175,11 +175,25 @@ def backend_unavailable(detail: str) -> Failure:
     )
 
 
+def short(text: str, limit: int = 80) -> str:
+    """A name or detail from outside (a file name, a browser message) cut to fit a sentence."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def photo_unreadable(name: str) -> Failure:
     return Failure(
         "photo",
-        f"The photo {name!r} could not be read as an image.",
+        f"The photo {short(name)!r} could not be read as an image.",
         "Pick a JPEG, PNG or WebP photo.",
+    )
+
+
+def photo_too_large(name: str, width: int, height: int) -> Failure:
+    return Failure(
+        "photo",
+        f"The photo {short(name)!r} ({width}x{height} px) is too large for this browser to scale.",
+        "Pick a smaller photo, or scale it down first (a long side of 4000 px or less is plenty).",
     )
 
 

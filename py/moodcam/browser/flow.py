@@ -47,6 +47,7 @@ class FrameFlow:
         self.hidden = hidden
         self.loop: FrameLoop | None = None        # None while the camera is not running
         self.source = ""                          # "camera" | "photo": what the picture shows
+        self._photo_ticket = 0                    # the newest photo chosen; an older one that decodes later gives way
         self._chain_checked = False
 
     @property
@@ -131,7 +132,14 @@ class FrameFlow:
 
     # == photo ===================================================================================
     async def analyse_photo(self, file: object, name: str) -> None:
+        """Show and analyse a photo. The last photo chosen wins, whichever decodes first."""
+        self._photo_ticket += 1
+        ticket = self._photo_ticket
         decoded = await decode(file, name)
+        if ticket != self._photo_ticket:          # a newer photo was chosen while this one decoded
+            if not isinstance(decoded, Failure):
+                decoded[0].close()
+            return
         if isinstance(decoded, Failure):
             self._status.fail(decoded)
             return

@@ -173,10 +173,14 @@ async def image_bitmap(source: Any) -> Any | None:
         return None
 
 
-async def resized_bitmap(bitmap: Any, width: int, height: int) -> Any:
-    """A new ImageBitmap of `bitmap` at width x height, scaled with the browser's best quality."""
-    return await js.createImageBitmap(bitmap, js_object({"resizeWidth": width, "resizeHeight": height,
-                                                         "resizeQuality": "high"}))
+async def resized_bitmap(bitmap: Any, width: int, height: int) -> Any | None:
+    """A new ImageBitmap of `bitmap` at width x height, scaled with the browser's best quality; None when
+    the browser cannot (out of memory for a huge picture, a detached bitmap)."""
+    try:
+        return await js.createImageBitmap(bitmap, js_object({"resizeWidth": width, "resizeHeight": height,
+                                                             "resizeQuality": "high"}))
+    except JsException:
+        return None
 
 
 # --- Network, storage, devices --------------------------------------------------------------

@@ -39,6 +39,8 @@ async def decode(file: Any, name: str) -> tuple[Any, int, int] | Failure:
     if (sw, sh) != (w, h):
         scaled = await resized_bitmap(bitmap, sw, sh)
         bitmap.close()
+        if scaled is None:
+            return failures.photo_too_large(name, w, h)
         bitmap = scaled
     return bitmap, sw, sh
 

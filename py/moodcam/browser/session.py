@@ -26,7 +26,7 @@ from .failures import Failure
 from .flow import FrameFlow
 from .frames import FrameReader
 from .interop import now_ms, unix_ms
-from .messages import Post, StartMessage
+from .messages import PhotoMessage, Post, StartMessage
 from .model_store import ModelError, ModelStore
 from .modes import FaceMode, FaceViews, Mode, load_custom_mode, load_face_mode, start_models
 from .perf import PerfMeter
@@ -79,6 +79,7 @@ class Session:
                                start.canvases.bars)
         self.hidden = start.hidden
         self.app: App | None = None            # set once boot has succeeded (browser.engine routes by it)
+        self.pending_photo: PhotoMessage | None = None   # chosen during start-up: analysed once boot ends
 
     # == boot ================================================================================
     async def boot(self) -> App | None:
@@ -113,6 +114,10 @@ class Session:
         for name in ("start-stop", "switch-camera"):
             self.ui.prop(name, "disabled", False)
         await app.flow.camera_opened(await opening)
+        photo, self.pending_photo = self.pending_photo, None
+        if photo is not None:
+            self.ui.notice("")
+            self.tasks.spawn(app.flow.analyse_photo(photo.file, photo.name))
         return app
 
     async def _face_mode(self) -> FaceMode:

@@ -31,6 +31,16 @@ from .failures import Failure
 from .messages import Post, UiMessage, check_op
 
 
+# What a notice, an announcement or an error's line may hold: a person reads it, a screen reader says it
+# (a 1 MB label list once became a 750 KB error). Names and details inside are cut before this too.
+MAX_TEXT = 400
+
+
+def bounded(text: str, limit: int = MAX_TEXT) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 class Ui:
     def __init__(self, post: Post) -> None:
         self._post = post
@@ -97,17 +107,17 @@ class Ui:
         self.data("appState", state)
 
     def notice(self, text: str) -> None:
-        self.text("notice", text)
+        self.text("notice", bounded(text))
         self.hidden("notice", not text)
 
     def announce(self, text: str) -> None:
         """Say `text` once through the aria-live region (only call on a change)."""
-        self.text("live", text)
+        self.text("live", bounded(text))
 
     def show_failure(self, failure: Failure) -> None:
         self.el_data("error", "errorCode", failure.code)
-        self.text("error-message", failure.message)
-        self.text("error-fix", failure.fix)
+        self.text("error-message", bounded(failure.message))
+        self.text("error-fix", bounded(failure.fix))
         if failure.action is not None:
             self.text("error-action", failure.action_label)
             self.el_data("error-action", "action", failure.action.value)
