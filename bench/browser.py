@@ -106,6 +106,8 @@ def app_url(base: str, backend: str | None, engine: str, *, cadence: tuple[int, 
         q.append(f"backend={backend}")
     if cadence is not None:
         q += ["clock=raf", f"cadence={cadence[0]}", f"emotion={cadence[1]}"]
+        if cadence == (1, 1):
+            q.append("adapt=0")     # equal work stays equal: the cadence never follows the device here
     if parts:
         q.append("parts=1")
     if engine == "page":

@@ -22,6 +22,9 @@ from __future__ import annotations
 
 from typing import Protocol, Sequence
 
+from dataclasses import replace
+
+from ..cadence import Cadence, CadenceGovernor
 from ..calibration import CalibrationHead
 from ..detection.pipeline import DetectorSpec
 from ..detection.tiles import TileConfig
@@ -55,6 +58,11 @@ class FrameAnalyser(Protocol):
 MAX_FACES = 6        # faces tracked at once, each with its own vote
 
 
+def person_cadence(settings: Settings) -> Cadence:
+    """The cadence the person set: the busiest the governor will run."""
+    return Cadence(settings.detect_every, settings.emotion_every)
+
+
 def logic_config(detector: DetectorSpec, settings: Settings) -> FrameLogicConfig:
     """FrameLogic's knobs from the manifest's detector spec and the person's settings."""
     return FrameLogicConfig(
@@ -75,7 +83,9 @@ class FaceAnalyser:
         self.detect = detect
         self.classify = classify
         self.reader = reader
-        self.logic = FrameLogic(self._config(Settings()))
+        self.settings = Settings()
+        self.governor = CadenceGovernor(person_cadence(self.settings))   # the nets' cadence follows the device
+        self.logic = FrameLogic(self._config(self.settings))
         self.grab_mode = "direct"
         self.calibration: CalibrationHead | None = None     # kept across reset() (new camera, photo)
         self._stages = (Stage("plan", self.plan_frame, "logic_ms"), Stage("grab", self._grab),
@@ -84,9 +94,13 @@ class FaceAnalyser:
 
     def _config(self, settings: Settings) -> FrameLogicConfig:
         entry = self.detect.model.entry
-        return logic_config(entry.detector_spec(min_score=settings.threshold), settings)
+        c = self.governor.current
+        adapted = replace(settings, detect_every=c.detect_every, emotion_every=c.emotion_every)
+        return logic_config(entry.detector_spec(min_score=settings.threshold), adapted)
 
     def reset(self, settings: Settings, start_ms: float) -> None:
+        self.settings = settings
+        self.governor.set_person(person_cadence(settings))
         self.logic = FrameLogic(self._config(settings), start_ms=start_ms)
         self.logic.set_calibration(self.calibration)
         self.grab_mode = settings.grab
@@ -103,8 +117,20 @@ class FaceAnalyser:
         self.logic.set_calibration(head)
 
     def reconfigure(self, settings: Settings) -> None:
+        self.settings = settings
+        self.governor.set_person(person_cadence(settings))
         self.logic.reconfigure(self._config(settings))
         self.grab_mode = settings.grab
+
+    def adapt(self, job: FrameJob, frame_interval_ms: float) -> None:
+        """After a camera frame: its times to the CadenceGovernor; a new cadence from the next frame on."""
+        if not self.settings.adapt:
+            return
+        result, stages = job.result, job.times.by_stage
+        detector_ms = stages.get("detect", 0.0) + stages.get("mesh", 0.0) if result.ran_detector else 0.0
+        emotion_ms = stages.get("emotions", 0.0) if result.emotion_face_ids else 0.0
+        if self.governor.observe(job.times.total_ms, detector_ms, emotion_ms, frame_interval_ms, len(result.faces)):
+            self.logic.reconfigure(self._config(self.settings))
 
     def use_detector(self, detect: DetectorStep, settings: Settings) -> None:
         """Another face detector (near/far range): its spec decodes from the next frame on."""

@@ -124,6 +124,7 @@ class FrameFlow:
                 self.loop.stop()
             self._status.unexpected(error)
             return
+        self.mode.frame_done(job)
         self._on_camera_frame(job)
         if not self._chain_checked:
             self._chain_checked = True

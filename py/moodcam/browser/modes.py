@@ -29,6 +29,7 @@ from .nets import DetectorStep, EmotionStep
 from .parts_mode import FacePartsAnalyser
 from .perf import PerfMeter
 from .present import FaceModeRenderer, Renderer
+from .runner import FrameJob
 from .render import FaceRenderer, Overlay
 from .render_custom import DetectionRenderer
 from .render_mood import BarsRenderer, TimelineRenderer
@@ -64,6 +65,7 @@ class FaceMode:
         self._reader = reader
         self._ui = ui
         self._switching = asyncio.Lock()          # face parts and range switch one at a time
+        self._last_wall_ms: float | None = None
 
     @property
     def labels(self) -> Sequence[str]:
@@ -74,6 +76,14 @@ class FaceMode:
             self.view.bars.toggle(on)
         elif name in ("show_boxes", "show_keypoints"):
             setattr(self.view.faces, name, on)
+
+    def frame_done(self, job: FrameJob) -> None:
+        """A camera frame was shown: the cadence follows the device (moodcam.cadence), the figures say so."""
+        last, self._last_wall_ms = self._last_wall_ms, job.frame.wall_ms
+        self.face.adapt(job, job.frame.wall_ms - last if last is not None else 0.0)
+        governor = self.face.governor
+        self.view.perf.cadence = {"detect_every": governor.current.detect_every,
+                                  "emotion_every": governor.current.emotion_every, "adapted": governor.adapted}
 
     def pause(self, snap: MoodSnapshot | None) -> None:
         """The page was hidden: the mood as it stands, no boxes."""
@@ -134,6 +144,9 @@ class CustomMode:
     def show_setting(self, name: str, on: bool) -> None:
         if name == "show_boxes":
             self._boxes.show_boxes = on
+
+    def frame_done(self, job: FrameJob) -> None:
+        return                                    # every frame runs the one net: nothing to adapt
 
     def pause(self, snap: MoodSnapshot | None) -> None:
         self.renderer.clear()

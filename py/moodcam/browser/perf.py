@@ -84,6 +84,7 @@ class PerfMeter:
         self.fps = 0.0
         self.averages: dict[str, float] = {name: 0.0 for name in FrameTimes.AVERAGED}
         self.detector_fraction = 0.0
+        self.cadence: dict[str, object] = {}            # the nets' cadence now (moodcam.cadence), when a face mode runs
         self.bench: deque[dict] | None = deque(maxlen=BENCH_FRAMES) if bench else None
         self.marks: dict[str, float] = {}
         self._last_ms: float | None = None
@@ -104,7 +105,8 @@ class PerfMeter:
             # frames on which the detector ran (0 outside it), as on the HUD.
             self.bench.append({"t": round(now_ms, 2), **{k: round(v, 3) for k, v in times.as_dict().items()},
                                "detector_fraction": round(self.detector_fraction, 4),
-                               "stages": {k: round(v, 3) for k, v in times.by_stage.items()}})
+                               "stages": {k: round(v, 3) for k, v in times.by_stage.items()},
+                               **self.cadence})
 
     def reset_clock(self) -> None:
         """After a pause: the gap is not a slow frame."""
@@ -118,7 +120,7 @@ class PerfMeter:
         """<html data-perf>: the averages (ms) plus frames and fps."""
         out: dict[str, object] = {k: round(v, 2) for k, v in self.averages.items()}
         out.update(python_ms=out["logic_ms"], frames=self.frames, fps=round(self.fps, 2),
-                   detector_fraction=round(self.detector_fraction, 3), **extra)
+                   detector_fraction=round(self.detector_fraction, 3), cadence=self.cadence, **extra)
         return json.dumps(out)
 
     def bench_json(self, time_origin_ms: float, js_marks: Iterable[Sequence[Any]] | None = None) -> str:

@@ -45,6 +45,7 @@ class Settings:
     model: str = FACES             # "" = faces + mood; else a manifest entry with task object_detection
     range: str = "near"            # see RANGES_OF_VIEW (docs/using.md "Near and far; groups")
     calibration: str = ""          # id of the active calibration (browser.calibrations); "" = the generic net
+    adapt: bool = True             # the nets' cadence follows the device (moodcam.cadence); off: exactly the above
 
     def clamped(self) -> "Settings":
         """Bring every value back into its range (stored JSON may be stale or edited)."""
@@ -66,6 +67,7 @@ class Settings:
             range=self.range if self.range in RANGES_OF_VIEW else "near",
             model=_model_name(self.model),
             calibration=str(self.calibration).strip()[:CALIBRATION_ID_MAX],
+            adapt=bool(self.adapt),
         )
 
     @property
@@ -88,7 +90,7 @@ _TYPES = {f.name: f.type for f in fields(Settings)}
 _URL_NAMES = {"backend": "backend", "clock": "clock", "cadence": "detect_every",
               "emotion": "emotion_every", "threshold": "threshold", "facing": "facing",
               "parts": "show_parts", "meshpoints": "show_mesh_points", "bars": "show_bars", "model": "model", "grab": "grab",
-              "range": "range"}
+              "range": "range", "adapt": "adapt"}
 
 
 def _coerce(name: str, value):
