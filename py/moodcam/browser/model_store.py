@@ -174,7 +174,7 @@ class ModelStore:
         return data
 
     async def build(self, model: LoadedModel) -> None:
-        """(Re)create the GraphModel on the active backend from the verified bytes, then warm it up."""
+        """(Re)create the GraphModel on the active backend from the verified bytes (warmed up on WebGL)."""
         model.dispose()
         mj = model.model_json
         artifacts = json_parse(json.dumps({
@@ -190,7 +190,8 @@ class ModelStore:
         except Exception as error:  # noqa: BLE001 - a broken graph is a failure to show, not a crash
             raise ModelError(failures.model_load(model.name, str(error)[:200])) from None
         model.output_names = [str(n) for n in model.graph.outputNodes]
-        await warm_up(model)
+        if str(tf.getBackend()) == "webgl":
+            await warm_up(model)
 
     async def rebuild_all(self) -> None:
         """Every loaded model on the backend that is active now (after a switch or a lost context)."""
@@ -209,7 +210,10 @@ def _retrieved(task: "asyncio.Future[LoadedModel]") -> None:
 
 
 async def warm_up(model: LoadedModel) -> None:
-    """One inference on zeros: compiles shaders / allocates so the first real frame is not slow."""
+    """One inference on zeros: compiles WebGL's shaders so the first real frame is not slow.
+
+    WebGL only: on wasm there is nothing to compile, and the warm-up was one whole inference per
+    model spent before the first frame (CPU a phone needs for the start, issue 26)."""
     kept = []
     try:
         with tf_scope("warmup"):
