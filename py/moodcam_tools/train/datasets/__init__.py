@@ -15,6 +15,12 @@ encoding is read the same way. Image paths written in annotations (VOC
 ``<filename>``, the CSV ``filename`` column) must stay inside the dataset folder:
 an absolute path elsewhere or a ``..`` that climbs out is rejected for that file.
 
+Hostile files are refused before they cost memory or time, each reported like any bad file: a
+class name must be text of 1 to MAX_CLASS_NAME_CHARS printable characters (an object with another
+is skipped; a names file with one is unusable); a data.yaml with an alias (``*a``) or nested more
+than MAX_YAML_DEPTH deep, or a names file over MAX_NAMES_FILE_BYTES, is unusable; a VOC XML with a
+``<!DOCTYPE`` (whose entities could expand) or over MAX_XML_BYTES is skipped.
+
 Layouts understood (DIR is what ``--data`` points at):
 
 * ``voc``:  ``*.xml`` anywhere under DIR (LabelImg / seed 003); the image is the
@@ -45,13 +51,14 @@ the package: ``from moodcam_tools.train.datasets import load_split``.
 from __future__ import annotations
 
 from .common import (ANNOTATION_WITHOUT_IMAGE, BAD_ANNOTATION, BOX_OUTSIDE, EDGE_TOLERANCE_PX, FORMATS, IMAGE_EXTS,
-                     IMAGE_UNREADABLE, NO_VALID_BOX, PATH_OUTSIDE, REASONS, UNKNOWN_CLASS, ZERO_AREA, DataReport,
-                     Dataset, Problem, Sample)
+                     IMAGE_UNREADABLE, MAX_CLASS_NAME_CHARS, NO_VALID_BOX, PATH_OUTSIDE, REASONS, UNKNOWN_CLASS,
+                     ZERO_AREA, DataReport, Dataset, Problem, Sample, class_name_problem)
 from .csv_format import CSV_COLUMNS
 from .images import DEFAULT_IMAGE_CACHE_MB, ImageCache, read_image
 from .load import VAL_NAMES, load_dataset, load_split, require_samples, split_samples
 from .text import FALLBACK_ENCODINGS, decode_text, read_text
-from .yolo import MAX_CLASS_ID, NAMES_FILES
+from .voc import MAX_XML_BYTES
+from .yolo import MAX_CLASS_ID, MAX_NAMES_FILE_BYTES, MAX_YAML_DEPTH, NAMES_FILES
 from .yolo import _names_from_yaml as _names_from_yaml   # re-exported for its tests, as when this was one module
 
 __all__ = [
@@ -62,5 +69,7 @@ __all__ = [
     "ANNOTATION_WITHOUT_IMAGE", "IMAGE_UNREADABLE", "BOX_OUTSIDE", "ZERO_AREA", "UNKNOWN_CLASS", "BAD_ANNOTATION",
     "NO_VALID_BOX", "PATH_OUTSIDE", "EDGE_TOLERANCE_PX", "IMAGE_EXTS", "CSV_COLUMNS", "VAL_NAMES",
     "FALLBACK_ENCODINGS", "MAX_CLASS_ID", "NAMES_FILES",
+    # the limits hostile files meet
+    "MAX_CLASS_NAME_CHARS", "MAX_NAMES_FILE_BYTES", "MAX_YAML_DEPTH", "MAX_XML_BYTES", "class_name_problem",
 ]
 

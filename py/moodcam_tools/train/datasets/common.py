@@ -31,6 +31,9 @@ REASONS = (ANNOTATION_WITHOUT_IMAGE, IMAGE_UNREADABLE, BOX_OUTSIDE, ZERO_AREA, U
 # Labelling tools write xmax = width (1-based pixels) or round a little past
 # the edge: boxes within this many pixels of the image are clipped, not dropped.
 EDGE_TOLERANCE_PX = 1.0
+# A class name is shown as the box's label in the app and stored in the model's manifest: it must be
+# text a person can read, and short (a crafted file once gave a 226 MB one).
+MAX_CLASS_NAME_CHARS = 100
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,11 +150,41 @@ def _image_candidates(name: str, dirs: list[Path], base: Path) -> Path | None:
     return inside[0]
 
 
+def _shown(value: object, limit: int = 40) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, so a hostile value cannot flood the report."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+
+
+def _kind(value: object) -> str:
+    """What a non-text value is, in words (YAML turns unquoted yes/no into booleans, 3 into a number)."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return "a mapping" if isinstance(value, dict) else f"a {type(value).__name__}"
+
+
+def class_name_problem(name: object) -> str | None:
+    """Why ``name`` cannot be a class name, or None when it can: it must be text (not a number, a
+    true/false or a list), not empty, at most MAX_CLASS_NAME_CHARS characters, with no control
+    characters (a tab or line break would break the labels list and the report)."""
+    if not isinstance(name, str):
+        return f"the class name {_shown(name)} is {_kind(name)}, not text"
+    if not name.strip():
+        return "the class name is empty"
+    if len(name) > MAX_CLASS_NAME_CHARS:
+        return f"the class name {_shown(name)} is longer than {MAX_CLASS_NAME_CHARS} characters"
+    if not name.isprintable():
+        return f"the class name {_shown(name)} holds a control character (a tab, a line break, ...)"
+    return None
+
+
 def _outside_detail(name: str, base: Path) -> str:
     return (f"{name!r} points outside {base}; write the image's path relative to the dataset folder "
             "and keep the image inside it")
-
-
 
 
 class _Checker:
@@ -175,6 +208,11 @@ class _Checker:
         boxes: list[tuple[float, float, float, float]] = []
         labels: list[str] = []
         for name, x1, y1, x2, y2 in objects:
+            problem = class_name_problem(name)
+            if problem is not None:
+                self.report.add(ann_file, BAD_ANNOTATION, f"object at [{x1:g}, {y1:g}, {x2:g}, {y2:g}]: {problem}; "
+                                f"write its class as a name of 1 to {MAX_CLASS_NAME_CHARS} characters")
+                continue
             where = f"{name} [{x1:g}, {y1:g}, {x2:g}, {y2:g}]"
             if self.classes is not None and name not in self.classes:
                 self.report.add(ann_file, UNKNOWN_CLASS, f"{name!r} not in {self.classes}")

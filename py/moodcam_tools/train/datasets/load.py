@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 
 from ...errors import BuildError
-from .common import FORMATS, DataReport, Dataset, Sample
+from .common import FORMATS, MAX_CLASS_NAME_CHARS, DataReport, Dataset, Sample, class_name_problem
 from .csv_format import _load_csv, _load_csv_files
 from .voc import _load_voc
 from .yolo import _load_yolo, _load_yolo_dirs, _yolo_names
@@ -26,6 +26,16 @@ def _check_args(root: Path, fmt: str) -> Path:
     return root
 
 
+def _check_classes(classes: list[str] | None) -> None:
+    """A given class list (--classes) follows the rules every class name in a dataset follows."""
+    for name in classes or []:
+        problem = class_name_problem(name)
+        if problem is not None:
+            raise BuildError(f"the class list: {problem}",
+                             expected=f"class names of 1 to {MAX_CLASS_NAME_CHARS} printable characters",
+                             fix="correct that name in --classes")
+
+
 def _finish(samples: list[Sample], report: DataReport, seen: set[str], classes: list[str] | None) -> Dataset:
     class_names = list(classes) if classes is not None else sorted(seen)
     return Dataset(samples, class_names, report)
@@ -34,6 +44,7 @@ def _finish(samples: list[Sample], report: DataReport, seen: set[str], classes: 
 def load_dataset(root: Path, fmt: str, classes: list[str] | None = None) -> Dataset:
     """Load every annotated image under ``root`` (no split). ``classes``: fixed class list, others reported."""
     root = _check_args(root, fmt)
+    _check_classes(classes)
     samples, report, seen = _LOADERS[fmt](root, classes)
     return _finish(samples, report, seen, classes)
 
@@ -65,6 +76,7 @@ def load_split(root: Path, fmt: str, classes: list[str] | None = None, *, val_fr
                seed: int = 0) -> tuple[Dataset, Dataset, str]:
     """(train, val, how): the given split when the folder has one, else a seeded split of everything."""
     root = _check_args(root, fmt)
+    _check_classes(classes)
     given = _given_split(root, fmt)
     if given is None:
         full = load_dataset(root, fmt, classes)

@@ -7,7 +7,12 @@ from pathlib import Path
 
 from .common import (BAD_ANNOTATION, PATH_OUTSIDE, DataReport, Sample, _Checker, _image_candidates, _outside_detail,
                      _rel)
-from .text import FALLBACK_ENCODINGS, _fallback_note, decode_text
+from .text import FALLBACK_ENCODINGS, _fallback_note, decode_text, read_bytes_limited
+
+# LabelImg writes a few KB an image (~300 bytes an object): 4 MiB is over 10,000 objects, and parses
+# in about half a second into at most ~200 MB, however the elements are nested.
+MAX_XML_BYTES = 4 << 20
+
 
 def _voc_float(node, tag: str) -> float:
     text = node.findtext(tag)
@@ -20,17 +25,44 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([^\"']*)[\"']")
 
 
+class _DoctypeRefused(ValueError):
+    pass
+
+
+class _NoDoctypeBuilder(ET.TreeBuilder):
+    """Refuses a document type declaration as soon as it starts, before its internal subset is read.
+
+    VOC annotations have none, and its entities are how a few hundred bytes expand into megabytes
+    (the "billion laughs": expat stops only at 8 MiB and 100x amplification). Without a DTD only the
+    five predefined entities and character references exist, so nothing can expand.
+    """
+
+    def doctype(self, name, pubid, system):
+        raise _DoctypeRefused("the file declares a document type (<!DOCTYPE ...>), which VOC annotations "
+                              "never have and whose entities could expand without bound; remove that "
+                              "declaration")
+
+
+def _fromstring(source: bytes | str) -> ET.Element:
+    parser = ET.XMLParser(target=_NoDoctypeBuilder())
+    parser.feed(source)
+    return parser.close()
+
+
 def _parse_xml(path: Path, report: DataReport, rel: str) -> ET.Element:
     """The XML's root: its own encoding declaration first; when that fails (an unknown or wrong encoding,
-    a file that is not UTF-8), the text as :func:`decode_text` reads it. Raises ET.ParseError."""
-    data = path.read_bytes()
+    a file that is not UTF-8), the text as :func:`decode_text` reads it. Raises ET.ParseError, or
+    ValueError for a file over MAX_XML_BYTES or one with a DTD."""
+    data = read_bytes_limited(path, MAX_XML_BYTES)
     try:
-        return ET.fromstring(data)
+        return _fromstring(data)
+    except _DoctypeRefused:
+        raise
     except (ET.ParseError, LookupError, ValueError) as error:
         first = error
     text, encoding = decode_text(data)
     try:
-        root = ET.fromstring(_XML_DECLARATION.sub("", text, count=1))
+        root = _fromstring(_XML_DECLARATION.sub("", text, count=1))
     except ET.ParseError:
         if isinstance(first, ET.ParseError):
             raise first from None
