@@ -60,7 +60,16 @@ def parser() -> argparse.ArgumentParser:
                    help="return visits per engine (medians are reported; default 3, --quick 1)")
     p.add_argument("--no-throttle", action="store_true",
                    help="skip the cold-start visits with the page's main thread throttled 4x (a return visit, "
-                        "and a first visit in a fresh profile)")
+                        "and a first visit in a fresh profile). That CDP throttle slows the page's main thread only "
+                        "(Chromium refuses it for workers): not a phone figure; see --phone")
+    p.add_argument("--phone", action="store_true",
+                   help="the phone profile: cold visits (first + return, --cold-repeats rounds) at full speed and "
+                        "with the WHOLE browser (every process and thread) under a cgroup CPU quota, all cold "
+                        "engines in the same run; CPU-seconds to the first answer on every visit (needs root and "
+                        "cgroup v1 cpu,cpuacct; skipped with a word where they are missing)")
+    p.add_argument("--phone-quota", type=float, default=None, metavar="Q",
+                   help="the phone profile's CPU quota in cores (default 0.5, as phone-cpu --quota 0.5: half a core; "
+                        "implies --phone)")
     p.add_argument("--note", default="", help="a note stored with the results (e.g. what else ran on the machine)")
     p.add_argument("--core-frames", type=int, default=2000,
                    help="frames for bench_core.run() inside Pyodide (0 skips it; default 2000)")
@@ -82,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
                    parts_clips=args.parts_clips,
                    pipelines=args.pipelines, cold=not args.no_cold, core_frames=args.core_frames,
                    cold_engines=args.cold_engines, webgl_cold_engines=args.webgl_cold_engines,
-                   cold_throttle=not args.no_throttle, cold_repeats=max(1, args.cold_repeats), note=args.note,
+                   cold_throttle=not args.no_throttle, phone=args.phone or args.phone_quota is not None,
+                   phone_quota=args.phone_quota if args.phone_quota is not None else 0.5, cold_repeats=max(1, args.cold_repeats), note=args.note,
                    ab_rounds=max(0, args.ab_rounds),
                    dist=args.dist.resolve() if args.dist else None, out=args.out.resolve(), keep_raw=args.raw)
     if args.quick:

@@ -17,10 +17,12 @@ from pathlib import Path
 
 from .browser import (ENGINE_MARKS, PAGE_OBSERVER, app_error, app_url, bench_query, engine_scope, launch, log,
                       make_clips, wait_for)
+from .cpu import browser_group, settle, unavailable, visit_cpu
 from .options import Options
+from .phone import CPU_THROTTLE, cold_profiles
 from .site import BenchError, Traffic
 
-CPU_THROTTLE = 4
+__all__ = ["CPU_THROTTLE", "run_all_cold", "run_cold", "one_visit", "peer_visit", "floor_visit"]
 
 
 # Boot phases, in order: (phase, from mark, to mark). Marks: app/engine.js's performance.marks in
@@ -112,7 +114,10 @@ def fresh_page(context, traffic: Traffic, throttle: float | None):
 
 
 def one_visit(context, url: str, engine: str, backend: str, traffic: Traffic, timeout: float,
-              throttle: float | None = None) -> dict:
+              throttle: float | None = None, group=None, on_answer=None) -> dict:
+    """One visit of the app to its first mood. `group`: the browser's cgroup (bench/cpu.py), for the
+    visit's CPU-seconds; `on_answer(page)`: called once the first mood is there (bench/trace.py stops
+    its trace there), before the visit waits for the service worker and the snapshot."""
     entry: dict = {}
     with fresh_page(context, traffic, throttle) as page:
         page.goto(url)
@@ -128,6 +133,8 @@ def one_visit(context, url: str, engine: str, backend: str, traffic: Traffic, ti
                      60.0 if backend == "wasm" else 20.0, "the first mood")
         except BenchError as error:
             entry["error"] = str(error)
+        if on_answer is not None:
+            on_answer(page)
         entry["bytes"] = Traffic.summary(traffic.snapshot())
         got = None
         if page.evaluate("() => document.documentElement.dataset.appState") == "error":
@@ -143,7 +150,8 @@ def one_visit(context, url: str, engine: str, backend: str, traffic: Traffic, ti
         entry["engine"] = page.evaluate("() => document.documentElement.dataset.engine")
         entry["main_thread_long_tasks"] = _long_tasks(page, marks.get("first-mood") or marks.get("page-first-frame"))
         if throttle:
-            entry["cpu_throttle"] = {"rate": throttle, "applies_to": "the page's main thread only"}
+            entry["cpu_throttle"] = {"rate": throttle, "applies_to": "the page's main thread only (not a phone)"}
+        entry["cpu"] = visit_cpu(page, group, marks.get("first-mood"), "first mood")
         entry["controlled_at_first_mood"] = page.evaluate("() => !!(navigator.serviceWorker && "
                                                           "navigator.serviceWorker.controller)")
         if not entry["controlled_at_first_mood"] and "sw=0" not in url:
@@ -194,11 +202,12 @@ def kept_summary(kept: dict) -> dict:
 PEER_FIRST_RESULT = "() => { const r = window.bench.records.find((r) => r.labelled > 0); return r ? r.t_end : null; }"
 
 
-def peer_visit(context, url: str, traffic: Traffic, timeout: float, throttle: float | None = None) -> dict:
+def peer_visit(context, url: str, traffic: Traffic, timeout: float, throttle: float | None = None,
+               group=None, on_answer=None) -> dict:
     """One visit of a peer's bench page: ms from navigation to its first face with an emotion."""
     entry: dict = {}
     if throttle:
-        entry["cpu_throttle"] = {"rate": throttle, "applies_to": "the page's main thread (all of human)"}
+        entry["cpu_throttle"] = {"rate": throttle, "applies_to": "the page's main thread (all of human; not a phone)"}
     with fresh_page(context, traffic, throttle) as page:
         page.goto(url)
         try:
@@ -206,6 +215,8 @@ def peer_visit(context, url: str, traffic: Traffic, timeout: float, throttle: fl
                      "the peer's first face with an emotion")
         except BenchError as error:
             entry["error"] = str(error)
+        if on_answer is not None:
+            on_answer(page)
         if page.evaluate("() => window.bench.state") == "error":
             entry["error"] = page.evaluate("() => window.bench.error")[:300]
         first = page.evaluate(PEER_FIRST_RESULT)
@@ -214,10 +225,12 @@ def peer_visit(context, url: str, traffic: Traffic, timeout: float, throttle: fl
         entry["phases"] = {"models": marks.get("models"), "to_first_mood": first}
         entry["main_thread_long_tasks"] = _long_tasks(page, first)
         entry["bytes"] = Traffic.summary(traffic.snapshot())
+        entry["cpu"] = visit_cpu(page, group, first, "first face with an emotion")
     return entry
 
 
-def floor_visit(context, url: str, traffic: Traffic, timeout: float, throttle: float | None = None) -> dict:
+def floor_visit(context, url: str, traffic: Traffic, timeout: float, throttle: float | None = None,
+                group=None, on_answer=None) -> dict:
     """One visit of the Pyodide floor (bench/pages/pyodide_floor.html): the engine's marks up to numpy
     imported (ms since navigation). On a first visit it waits for the app's service worker (the page
     registers it) and for the snapshot the engine keeps, so the next visit is a return visit as the
@@ -229,6 +242,8 @@ def floor_visit(context, url: str, traffic: Traffic, timeout: float, throttle: f
             wait_for(page, "() => window.bench.state !== 'loading'", timeout, "numpy imported (the Pyodide floor)")
         except BenchError as error:
             entry["error"] = str(error)
+        if on_answer is not None:
+            on_answer(page)
         if page.evaluate("() => window.bench.state") == "error":
             entry["error"] = page.evaluate("() => window.bench.error")[:300]
         entry["bytes"] = Traffic.summary(traffic.snapshot())
@@ -237,7 +252,9 @@ def floor_visit(context, url: str, traffic: Traffic, timeout: float, throttle: f
         entry["phases"] = cold_phases(marks)
         entry["pyodide_from_snapshot"] = marks.get("pyodide-from-snapshot") is not None
         if throttle:
-            entry["cpu_throttle"] = {"rate": throttle, "applies_to": "the page's main thread only (not its worker)"}
+            entry["cpu_throttle"] = {"rate": throttle,
+                                     "applies_to": "the page's main thread only (not its worker; not a phone)"}
+        entry["cpu"] = visit_cpu(page, group, marks.get("numpy-imported"), "numpy imported")
         entry["controlled_by_service_worker"] = page.evaluate("() => !!navigator.serviceWorker.controller")
         if "error" not in entry and not entry["controlled_by_service_worker"]:
             # The page registers the app's service worker once numpy is imported: wait for it, so the
@@ -258,30 +275,54 @@ def floor_visit(context, url: str, traffic: Traffic, timeout: float, throttle: f
     return entry
 
 
+def visit(context, base: str, engine: str, backend: str, traffic: Traffic, timeout: float,
+          rate: float | None = None, group=None, on_answer=None) -> dict:
+    """One cold visit of `engine` (worker, page, human or pyodide-floor) in `context`."""
+    if engine == "human":
+        return peer_visit(context, f"{base}bench/human.html?backend={backend}&mode=default", traffic, timeout, rate,
+                          group, on_answer)
+    if engine == "pyodide-floor":
+        return floor_visit(context, f"{base}bench/pyodide_floor.html", traffic, timeout, rate, group, on_answer)
+    return one_visit(context, app_url(base, backend, engine), engine, backend, traffic, timeout, rate, group,
+                     on_answer)
+
+
+@contextlib.contextmanager
+def measured_browser(clip: Path, backend: str, quota: float | None, cpu: bool = True):
+    """A fresh browser profile in a cgroup of its own (bench/cpu.py; under `quota` of a core if given),
+    settled (idle after its own start-up) before any visit: (context, group or None, what the launch
+    did). Without cgroups (or `cpu` False), a plain launch and group None."""
+    with browser_group(quota, enabled=cpu) as group, launch(webgl=backend == "webgl", camera=clip) as context:
+        browser: dict = {}
+        if group is not None:
+            browser = {"adopted_processes": group.adopt(), "quota_cores": quota, **settle(group)}
+        context.add_init_script(PAGE_OBSERVER)
+        yield context, group, browser
+
+
 def run_cold(server_url: str, traffic: Traffic, clip: Path, backend: str, engine: str, timeout: float,
-             throttle: bool = True, repeats: int = 1) -> dict:
-    """Fresh profile: a first visit (empty HTTP cache, no service worker), then `repeats` return
-    visits in the same profile once the service worker controls the page (its cache), then a return
-    visit with the page's main thread throttled CPU_THROTTLE x; and, in a second fresh profile, a
-    first visit with the main thread throttled CPU_THROTTLE x."""
-    out = {}
-    url = app_url(server_url, backend, engine)
-    profiles = [[("first", None), ("return", None)] + [(f"return_{i}", None) for i in range(2, repeats + 1)]
-                + ([("return_throttled", CPU_THROTTLE)] if throttle else [])]
-    if throttle:
-        profiles.append([("first_throttled", CPU_THROTTLE)])
-    for visits in profiles:
-        with launch(webgl=backend == "webgl", camera=clip) as context:
-            context.add_init_script(PAGE_OBSERVER)
-            for name, rate in visits:
-                if engine == "human":
-                    out[name] = peer_visit(context, f"{server_url}bench/human.html?backend={backend}&mode=default",
-                                           traffic, timeout, rate)
-                elif engine == "pyodide-floor":
-                    out[name] = floor_visit(context, f"{server_url}bench/pyodide_floor.html", traffic, timeout, rate)
-                else:
-                    out[name] = one_visit(context, url, engine, backend, traffic, timeout, rate)
+             throttle: bool = True, repeats: int = 1, phone_quota: float | None = None, cpu: bool = True) -> dict:
+    """Visits in fresh profiles (phone.cold_profiles): a first visit (empty HTTP cache, no service
+    worker), return visits once the service worker controls the page (its cache); with `phone_quota`,
+    rounds of first + return visits at full speed and with the whole browser under the quota; with
+    `throttle`, a return visit and (in a fresh profile) a first visit with the page's main thread
+    throttled CPU_THROTTLE x (page main thread only: not a phone). Each visit records the whole
+    browser's CPU-seconds to its first answer (`cpu`) where cgroups can be used."""
+    out: dict = {}
+    for quota, visits in cold_profiles(repeats, throttle, phone_quota):
+        with measured_browser(clip, backend, quota, cpu) as (context, group, browser):
+            for i, (name, rate) in enumerate(visits):
+                out[name] = visit(context, server_url, engine, backend, traffic, timeout, rate, group)
+                if browser and i == 0:
+                    out[name]["browser"] = browser
     return out
+
+
+def _short(v: dict) -> str:
+    ph = v.get("phases") or {}
+    t = ph.get("to_numpy") if "to_first_mood" not in ph else ph.get("to_first_mood")
+    cpu = (v.get("cpu") or {}).get("cpu_s")
+    return (f"{t / 1000:.2f}s" if t else "?") + (f"/{cpu:.2f}cpu" if cpu is not None else "")
 
 
 def run_all_cold(opts: Options, base: str, traffic: Traffic) -> dict[str, dict]:
@@ -289,19 +330,23 @@ def run_all_cold(opts: Options, base: str, traffic: Traffic) -> dict[str, dict]:
     {backend: {engine: {visit: entry}}}."""
     cold: dict[str, dict] = {}
     clip = make_clips(["one_face"])["one_face"]
+    why = unavailable()
+    if why:
+        log(f"no CPU-seconds and no phone profile: {why}")
+    phone_quota = opts.phone_quota if opts.phone and not why else None
     for backend in opts.backends:
         engines = opts.cold_engines if backend == "wasm" else opts.webgl_cold_engines
         for engine in engines:
             t = time.monotonic()
             try:
                 got = run_cold(base, traffic, clip, backend, engine, min(opts.page_timeout, 120.0),
-                               throttle=opts.cold_throttle, repeats=opts.cold_repeats)
+                               throttle=opts.cold_throttle, repeats=opts.cold_repeats,
+                               phone_quota=phone_quota if backend == "wasm" else None, cpu=not why)
             except Exception as error:  # noqa: BLE001
                 got = {"error": f"{type(error).__name__}: {error}"[:600]}
             cold.setdefault(backend, {})[engine] = got
-            until = "to_numpy" if engine == "pyodide-floor" else "to_first_mood"
-            ph = {c: (v.get("phases") or {}).get(until) for c, v in got.items() if isinstance(v, dict)}
-            log(f"{backend:5s} {engine:6s} cold start to {until[3:].replace('_', ' ')} (ms): "
-                + (json.dumps({k: round(v) if v else v for k, v in ph.items()}) if ph else got.get("error", "?"))
-                + f"  ({time.monotonic() - t:.0f}s)")
+            until = "numpy imported" if engine == "pyodide-floor" else "first mood"
+            log(f"{backend:5s} {engine:6s} cold start to {until} (s, CPU-s): "
+                + (json.dumps({k: _short(v) for k, v in got.items() if isinstance(v, dict)}) if "error" not in got
+                   else got["error"]) + f"  ({time.monotonic() - t:.0f}s)")
     return cold

@@ -40,6 +40,8 @@ class Options:
     cold_engines: list[str] = field(default_factory=lambda: list(COLD_ENGINES))
     webgl_cold_engines: list[str] = field(default_factory=lambda: ["worker"])
     cold_throttle: bool = True
+    phone: bool = False          # cold visits also with the whole browser under a CPU quota (bench/cpu.py)
+    phone_quota: float = 0.5     # ...of this share of one core (phone-cpu --quota 0.5)
     cold_repeats: int = 3
     ab_rounds: int = 3
     note: str = ""

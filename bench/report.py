@@ -251,14 +251,20 @@ COLD_PHASES = ["to_engine", "tfjs", "pyodide_numpy", "pyodide_interpreter", "num
                "wheel",
                "python_start", "models", "first_frame",
                "to_numpy", "to_first_frame", "to_first_mood"]
+MAIN_THREAD_ONLY = "page main thread only 4x slower (CDP throttle; not a phone)"
 VISITS = {"first": "first visit", "return": "return visit",
-          "return_throttled": "return visit, main thread 4x slower",
-          "first_throttled": "first visit, main thread 4x slower (a fresh profile)"}
+          "return_throttled": f"return visit, {MAIN_THREAD_ONLY}",
+          "first_throttled": f"first visit, {MAIN_THREAD_ONLY} (a fresh profile)"}
 
 
 def visit_label(visit: str) -> str:
-    if visit.startswith("return_") and visit[7:].isdigit():
-        return f"return visit #{visit[7:]}"
+    if visit.startswith("phone_"):
+        return visit_label(visit[6:]) + ", whole browser under the CPU quota (phone)"
+    base, _, n = visit.partition("_")
+    if base == "return" and n.isdigit():
+        return f"return visit #{n}"
+    if base == "first" and n.isdigit():
+        return f"first visit #{n} (a fresh profile)"
     return VISITS.get(visit, visit)
 
 
@@ -351,7 +357,7 @@ def cold_table(cold: dict) -> str:
         lines.append("")
         lines.append("To the first mood: " + "; ".join(
             f"{engine}: first visit {_fmt(s['first_visit_s'], 2)} s, return visit {_fmt(s['return_visit_median_s'], 2)} s "
-            f"(median of {s['return_visits']}), main thread 4x slower {_fmt(s['throttled_return_s'], 2)} s (return) / "
+            f"(median of {s['return_visits']}), {MAIN_THREAD_ONLY}: {_fmt(s['throttled_return_s'], 2)} s (return) / "
             f"{_fmt(s.get('throttled_first_visit_s'), 2)} s (first visit); longest "
             f"main-thread task {_fmt(s['longest_main_thread_task_ms'], 0)} ms" for engine, s in summary.items()) + ".")
     if floor:
@@ -361,7 +367,7 @@ def cold_table(cold: dict) -> str:
             "nothing beside it): numpy imported "
             f"{_fmt(floor.get('first_visit_numpy_s'), 2)} s after navigation on a first visit, "
             f"{_fmt(floor.get('return_visit_numpy_median_s'), 2)} s on a return visit (from the kept snapshot), "
-            f"{_fmt(floor.get('throttled_first_visit_numpy_s'), 2)} s on a first visit with the main thread 4x slower. "
+            f"{_fmt(floor.get('throttled_first_visit_numpy_s'), 2)} s on a first visit with the {MAIN_THREAD_ONLY}. "
             f"With the first mood's {floor['first_dwell_s']:.1f} s dwell of votes after it: "
             f"{_fmt(floor.get('first_visit_mood_floor_s'), 2)} s (first visit) / "
             f"{_fmt(floor.get('return_visit_mood_floor_s'), 2)} s (return visit). Our engine can import numpy "
@@ -369,10 +375,11 @@ def cold_table(cold: dict) -> str:
             "of the two, plus the dwell, is as soon as any first mood can come.")
     if any("return_throttled" in v for v in cold.values() if isinstance(v, dict)):
         lines.append("")
-        lines.append("Throttling is Chrome DevTools Protocol `Emulation.setCPUThrottlingRate` (4x): Chromium applies it "
-                     "to the page's main thread only and refuses it for dedicated workers, so with the worker engine "
-                     "Pyodide, TF.js and the frames run at full speed and only the page glue is slowed; with "
-                     "`?worker=0` everything is.")
+        lines.append("The main-thread throttle is Chrome DevTools Protocol `Emulation.setCPUThrottlingRate` (4x): "
+                     "Chromium applies it to the page's main thread only and refuses it for dedicated workers, so "
+                     "with the worker engine Pyodide, TF.js and the frames run at full speed and only the page glue "
+                     "is slowed; with `?worker=0` and human everything is. It is not a phone figure: the phone "
+                     "figures (`--phone`) cut the CPU of the whole browser.")
     return "\n".join(lines)
 
 

@@ -14,9 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import report
+from . import phone, report
 from .browser import launch, log, make_clips, wait_for
 from .cold import run_all_cold
+from .cpu import unavailable
 from .options import APP_DEFAULT_CADENCE, CLIPS, PARTS_PIPELINES, Options
 from .site import REPO, BenchError, assemble, build_dist, peer_versions, serving
 from .steady import run_steady
@@ -96,7 +97,9 @@ def backend_result(opts: Options, backend: str, label: str, steady: dict, cold: 
                    "default_cadence": {"detect_every": APP_DEFAULT_CADENCE[0],
                                        "emotion_every": APP_DEFAULT_CADENCE[1]},
                    "clips": {c: CLIPS[c] for c in r["clips"]}, "pipelines": opts.pipelines,
-                   "parts_clips": parts_clips},
+                   "parts_clips": parts_clips,
+                   "phone_quota_cores": opts.phone_quota if opts.phone else None,
+                   "cpu_seconds": unavailable() or "cgroup v1 cpuacct over the whole browser (bench/cpu.py)"},
         "clips": r["clips"],
         "ratios": {c: report.ratios(p) for c, p in r["clips"].items()},
         "worker_vs_page": r.get("worker_vs_page"),
@@ -110,7 +113,11 @@ def backend_result(opts: Options, backend: str, label: str, steady: dict, cold: 
         st = ours["stages"]
         result["python_share"] = {k: st[k]["median"] for k in (
             "logic_ms", "transfer_ms", "other_ms", "draw_ms", "grab_ms", "total_ms") if k in st}
+    result["cold_start_cpu"] = phone.cpu_summary(cold or {}, opts.phone_quota if opts.phone else None)
     result["table_md"] = report.table(result)
+    cpu_md = phone.cpu_table(result["cold_start_cpu"])
+    if cpu_md:
+        result["table_md"] += "\n\n" + cpu_md
     if opts.keep_raw:
         result["raw"] = raw
     return result
