@@ -22,16 +22,20 @@ rests on the net's reading of the very faces it misreads. To have a mood read, t
 """
 from __future__ import annotations
 
+import json
 import math
+import re
+import reprlib
 from dataclasses import dataclass
 from typing import NoReturn, Sequence
 
 import numpy as np
 
-from .calibration_head import METHODS, CalibrationHead, fit_head
+from .calibration_head import METHODS, CalibrationHead, fit_head, unbounded_output
 
 __all__ = ["CalibrationFormatError", "CalibrationHead", "CalibrationFit", "fit_calibration",
-           "calibrated_probabilities", "calibration_to_json", "calibration_from_json", "FORMAT", "VERSION",
+           "calibrated_probabilities", "calibration_to_json", "calibration_from_json", "calibration_from_text",
+           "FORMAT", "VERSION",
            "DEFAULT_METHOD", "MIN_FRAMES_PER_MOOD", "METHODS", "cross_validated_accuracy"]
 
 FORMAT = "moodcam-calibration"
@@ -40,6 +44,14 @@ DEFAULT_METHOD = "nearest_mean"   # chosen by measurement: docs/teach.md, "How t
 HEAD_WEIGHT = 1.0                 # the head's share against the net's: 1 = replace (measured, see above)
 MIN_FRAMES_PER_MOOD = 5         # fewer cannot be split into folds that each hold every mood
 FOLDS = 5
+# A calibration file nests three deep (the object, "weights", its rows). Deeper files are refused before
+# json.loads, whose recursion a file nested 200,000 deep would exhaust (RecursionError in CPython; in
+# Pyodide it could overflow the wasm stack first).
+MAX_FILE_DEPTH = 8
+SHOWN_CHARS = 60                # a value quoted in a refusal: enough to recognise, never a whole file
+_REPR = reprlib.Repr()                       # (keyword arguments only from Python 3.12)
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict = 3, 4, 4
+_REPR.maxstring = _REPR.maxlong = _REPR.maxother = SHOWN_CHARS
 
 
 class CalibrationFormatError(ValueError):
@@ -127,7 +139,11 @@ def calibrated_probabilities(head: CalibrationHead, generic: np.ndarray, feature
     index = [list(emotion_labels).index(m) for m in head.labels]
     taught = np.zeros_like(g2)                                        # (N, L)
     taught[:, index] = head.predict_proba(f2)                         # (N, K) into the taught columns
-    out = head_weight * taught + (1.0 - head_weight) * g2 / g2.sum(axis=1, keepdims=True)
+    if head_weight == 1.0:
+        out = taught                  # the net's share is 0: its output (all zeros, even) cannot spoil the head's
+    else:
+        total = g2.sum(axis=1, keepdims=True)
+        out = head_weight * taught + (1.0 - head_weight) * g2 / np.where(total > 0, total, 1.0)
     return out[0] if single else out
 
 
@@ -157,40 +173,41 @@ def calibration_from_json(data: object, *, model_sha256: str, feature_size: int,
     if not isinstance(data, dict):
         fail(f"expected a JSON object, found {type(data).__name__}", "choose a file exported by moodcam")
     if data.get("format") != FORMAT:
-        fail(f"format {data.get('format')!r}, expected {FORMAT!r} (not a moodcam calibration)",
+        fail(f"format {_shown(data.get('format'))}, expected {FORMAT!r} (not a moodcam calibration)",
              "choose a file exported by moodcam's teach mode")
     if data.get("version") != VERSION:
-        fail(f"version {data.get('version')!r}, this moodcam reads version {VERSION}",
+        fail(f"version {_shown(data.get('version'))}, this moodcam reads version {VERSION}",
              "use the moodcam that exported it, or teach it anew")
     model = data.get("model")
     if not isinstance(model, dict) or model.get("sha256") != model_sha256:
         found = model.get("sha256") if isinstance(model, dict) else model
-        fail(f"made for another emotion model (sha256 {found!r}, this page's is {model_sha256!r})",
+        fail(f"made for another emotion model (sha256 {_shown(found)}, this page's is {model_sha256!r})",
              "teach it anew with this version of the page")
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
-        fail(f"name {name!r} is not a non-empty text")
+        fail(f"name {_shown(name)} is not a non-empty text")
     labels = data.get("labels")
     if not isinstance(labels, list) or not all(isinstance(m, str) for m in labels) or len(labels) < 2 \
             or len(set(labels)) != len(labels):
-        fail(f"labels {labels!r}: expected a list of at least two different moods")
+        fail(f"labels {_shown(labels)}: expected a list of at least two different moods")
     unknown = [m for m in labels if m not in known]
     if unknown:
-        fail(f"unknown mood(s) {unknown} (moods: {', '.join(known)})")
+        fail(f"unknown mood(s) {_shown(unknown)} (moods: {', '.join(known)})")
     if data.get("method") not in METHODS:
-        fail(f"method {data.get('method')!r}, expected one of {list(METHODS)}")
+        fail(f"method {_shown(data.get('method'))}, expected one of {list(METHODS)}")
     k = len(labels)
     arrays = {}
     for key, shape in (("mean", (feature_size,)), ("scale", (feature_size,)), ("weights", (feature_size, k)),
                        ("bias", (k,))):
-        try:
-            array = np.array(data.get(key), dtype=np.float64)
-        except (TypeError, ValueError):
-            fail(f"{key!r} is not a list of numbers")
-        if array.shape != shape:
-            fail(f"{key!r} has shape {array.shape}, expected {shape} ({feature_size} features, {k} moods)")
+        found = _shape_of(data.get(key), len(shape))
+        if found is None:
+            fail(f"{key!r} is not a list of numbers" if len(shape) == 1 else f"{key!r} is not a list of rows of "
+                 "numbers")
+        if found != shape:
+            fail(f"{key!r} has shape {found}, expected {shape} ({feature_size} features, {k} moods)")
+        array = np.array(_floats(data[key]), dtype=np.float64).reshape(shape)
         if not np.isfinite(array).all():
-            fail(f"{key!r} holds NaN or infinite values")
+            fail(f"{key!r} holds NaN, infinite or too large values")
         arrays[key] = array
     if not (arrays["scale"] > 0).all():
         fail("'scale' holds values <= 0")
@@ -201,15 +218,95 @@ def calibration_from_json(data: object, *, model_sha256: str, feature_size: int,
             accuracies.append(math.nan)
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-            fail(f"{key!r} is {value!r}, expected a number from 0 to 1")
+            fail(f"{key!r} is {_shown(value)}, expected a number from 0 to 1")
         accuracies.append(float(value))
     counts = data.get("counts")
     if not isinstance(counts, dict) or set(counts) != set(labels) \
             or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts.values()):
-        fail(f"counts {counts!r}: expected a frame count for each of {labels}")
+        fail(f"counts {_shown(counts)}: expected a frame count for each of {labels}")
     # Stored in the net's order (as fit_calibration makes them): keeps every head's columns comparable.
     if [m for m in known if m in labels] != labels:
-        fail(f"labels {labels} are not in the emotion net's order {list(known)}")
+        fail(f"labels {_shown(labels)} are not in the emotion net's order {list(known)}")
     head = CalibrationHead(tuple(labels), str(data["method"]), arrays["mean"], arrays["scale"], arrays["weights"],
                            arrays["bias"])
+    overflow = unbounded_output(head)        # finite numbers that still make NaN moods: refused, never stored
+    if overflow:
+        fail(overflow)
     return name.strip(), CalibrationFit(head, accuracies[0], accuracies[1], {m: counts[m] for m in labels})
+
+
+def calibration_from_text(text: str, *, model_sha256: str, feature_size: int,
+                          emotion_labels: Sequence[str] | None = None) -> tuple[str, CalibrationFit]:
+    """A file's text -> (name, fit); every problem, not JSON included, is a CalibrationFormatError."""
+    def fail(problem: str) -> NoReturn:
+        raise CalibrationFormatError(f"not a usable calibration file: {problem}; choose a file exported by "
+                                     "moodcam's teach mode")
+
+    depth = json_depth(text)
+    if depth > MAX_FILE_DEPTH:
+        fail(f"it nests {depth} levels deep, a calibration file only 3")
+    try:
+        data = json.loads(text)
+    except RecursionError:                      # not reached below MAX_FILE_DEPTH; kept as the last word
+        fail("it nests too deep")
+    except ValueError as error:                 # not JSON, or an integer of more digits than Python reads
+        fail(f"it is not JSON ({_cut(str(error))})")
+    return calibration_from_json(data, model_sha256=model_sha256, feature_size=feature_size,
+                                 emotion_labels=emotion_labels)
+
+
+# A string, its closing quote optional: the pattern always matches at a quote, so an unterminated
+# string costs one scan to the end instead of one per later quote (quadratic on a hostile file).
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_OPEN = str.maketrans({"[": "\x01", "{": "\x01", "]": "\xff", "}": "\xff"})   # +1 and -1 as int8
+
+
+def json_depth(text: str) -> int:
+    """How deep a JSON text's arrays and objects nest (brackets inside strings do not count), found
+    without recursion; malformed text gives some number, and json.loads then says what is wrong."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    steps = np.frombuffer(brackets.translate(_OPEN).encode("latin-1"), dtype=np.int8)
+    return int(np.cumsum(steps, dtype=np.int64).max(initial=0))
+
+
+def _shown(value: object) -> str:
+    """A value as quoted in a refusal, cut to SHOWN_CHARS: reprlib looks at a few items of a list and a
+    few levels of nesting only, so a 1 MB list is named, not pasted (nor turned into text first)."""
+    try:
+        return _cut(_REPR.repr(value))
+    except ValueError:                          # an int of more digits than Python writes out
+        return "a number of more digits than can be shown"
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 1] + "…"
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _shape_of(value: object, depth: int) -> tuple[int, ...] | None:
+    """The shape of `value` when it is a regular list, `depth` deep, of JSON numbers; None otherwise
+    (strings such as "1e5", booleans, ragged rows, nulls: numpy would take some of them)."""
+    if depth == 0:
+        return () if _is_number(value) else None
+    if not isinstance(value, list):
+        return None
+    shapes = [_shape_of(item, depth - 1) for item in value]
+    first = shapes[0] if shapes else (0,) * (depth - 1)
+    if first is None or any(shape != first for shape in shapes):
+        return None
+    return (len(value),) + first
+
+
+def _floats(value: object) -> object:
+    """The same nesting with every number a float; an integer beyond float64 (400 digits, say) becomes inf,
+    which the finite check then refuses (float() would raise OverflowError)."""
+    if isinstance(value, list):
+        return [_floats(item) for item in value]
+    try:
+        return float(value)                    # type: ignore[arg-type]
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf    # type: ignore[operator]

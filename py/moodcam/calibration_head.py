@@ -21,13 +21,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CalibrationHead", "METHODS", "fit_head", "standardiser"]
+__all__ = ["CalibrationHead", "METHODS", "fit_head", "standardiser", "unbounded_output", "FEATURE_LIMIT"]
 
 METHODS = ("logistic", "nearest_mean")
 L2_PENALTY = 1e-3          # logistic: weight decay on the weights (not the bias); best of 1e-3..1e-1 (docs/teach.md)
 LOGISTIC_STEPS = 30        # accelerated gradient steps: 120 gave the same held-out accuracy (docs/teach.md)
 TEMPERATURES = np.array([1.0, 2.0, 4.0, 8.0, 16.0, 32.0])   # nearest_mean: candidate softmax sharpness
 _SCALE_FLOOR = 1e-3        # a feature that never moved is scaled by this share of the typical spread
+# The net's features come out of a float32 tensor: a finite one is at most float32's largest value.
+FEATURE_LIMIT = float(np.finfo(np.float32).max)
+# What unbounded_output lets the standardised features and the scores reach. Far above any fit (its
+# scores stay under a few hundred) and 1e8 times below float64's largest value (1.8e308), so no rounding
+# of a sum of D terms can carry a value under it to infinity.
+_SAFE_LIMIT = 1e300
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,6 +80,36 @@ class CalibrationHead:
             raise ValueError(f"features of shape {np.shape(features)}, expected (N, {self.feature_size})")
         p = softmax(self.normalise(x) @ self.weights + self.bias)    # (N, K)
         return p[0] if single else p
+
+
+def unbounded_output(head: CalibrationHead) -> str | None:
+    """What lets this head's output be NaN or infinite for some features the net can give, or None.
+
+    None proves that predict_proba is finite for every finite feature vector with |x_d| <=
+    FEATURE_LIMIT (the net's whole range), by bounding each step of the formula (module docstring):
+      1. |z_d| = |x_d - mean_d| / scale_d <= (FEATURE_LIMIT + |mean_d|) / scale_d, checked <= 1e300:
+         z is finite (a tiny scale, 1e-320 say, fails here);
+      2. u = z * sqrt(D) / max(|z|, 1e-12): |z| is finite (then |u_d| <= sqrt(D)) or, when the
+         squares overflow, +inf (then u = z * 0 = 0); never NaN, as every square is >= 0;
+      3. |score_k| <= sqrt(D) * sum_d |weights_dk| + |bias_k|, checked <= 1e300: scores are finite
+         (weights of 1e308 fail here);
+      4. softmax subtracts the largest score: every exponent is <= 0 and one is 0, so the sum lies
+         in [1, K] and every probability in [0, 1].
+    Checking bounds proves it for all features at once, which a probe set of features cannot.
+    Each bound is computed in float64 from finite numbers: an overflow gives inf, which fails.
+    """
+    sqrt_d = np.sqrt(head.feature_size)
+    with np.errstate(over="ignore", divide="ignore"):
+        z_bound = (FEATURE_LIMIT + np.abs(head.mean)) / head.scale                  # (D,)
+        score_bound = sqrt_d * np.abs(head.weights).sum(axis=0) + np.abs(head.bias)  # (K,)
+    if not (head.scale > 0).all() or not (z_bound <= _SAFE_LIMIT).all():
+        worst = int(np.argmax(np.where(np.isnan(z_bound), np.inf, z_bound)))
+        return (f"'mean' and 'scale' let the standardised features overflow (feature {worst}: mean "
+                f"{head.mean[worst]:.3g}, scale {head.scale[worst]:.3g})")
+    if not (score_bound <= _SAFE_LIMIT).all():
+        return (f"'weights' and 'bias' are large enough for the scores to overflow (up to "
+                f"{float(np.max(score_bound)):.3g}; a fitted head's stay under a few hundred)")
+    return None
 
 
 def standardiser(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
