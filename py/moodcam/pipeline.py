@@ -44,6 +44,7 @@ from .geometry.crop import CropRegion, crop_around_face
 from .mood.labels import EMOTIONS
 from .mood.state import PAUSED, Event, MoodConfig, MoodSnapshot, MoodStateMachine
 from .mood.voting import DEFAULT_VOTING, Vote, Voter, VotingConfig
+from .readings import HEAD_FAILED, CalibrationDropped, ReadingSkipped, reading_problem
 from .schedule import ScheduleConfig, Scheduler
 from .tracking.tracker import FaceTracker, Track, TrackerConfig
 
@@ -181,7 +182,8 @@ class FrameResult:
         "Can't tell, maybe neutral, 54 %"; the current leader in "observing").
         moodcam.mood.presentation.headline(snapshot) writes that line.
     events: what changed this frame (state_changed, mood_changed, guess_changed, face_found,
-        face_lost, paused, resumed), in order.
+        face_lost, paused, resumed; reading_skipped and calibration_dropped from moodcam.readings,
+        for the page to say), in order.
     labels: the class names, in the order of every FaceView.probabilities.
     calibrated: a calibration head was applied to this frame's emotion outputs (set_calibration).
     """
@@ -326,7 +328,10 @@ class FrameLogic:
 
         With a calibration set and features given, the vote sees ``calibrated_probabilities``;
         without features the generic output is voted as it is. Returns the face's new vote, or
-        None when the page was paused meanwhile (the result is stale and ignored).
+        None when the page was paused meanwhile (the result is stale and ignored) or when the
+        reading is unusable (NaN, say: moodcam.readings): that face's vote is skipped this frame
+        and a ReadingSkipped event says why. A head whose output is not finite is switched off
+        (CalibrationDropped) and the generic output is voted instead.
         """
         frame = self._require_frame("submit_emotion")
         if self.paused:
@@ -335,11 +340,13 @@ class FrameLogic:
             raise ValueError(f"no tracked face with id {face_id}; use the ids from emotion_requests() of this frame")
         generic = np.asarray(probabilities, dtype=np.float64)          # (classes,)
         feats = None if features is None else np.asarray(features, dtype=np.float64)   # (D,)
+        problem = reading_problem(generic, feats)
+        if problem is not None:
+            self._pending_events.append(ReadingSkipped(frame.plan.timestamp_ms, face_id, problem))
+            self.scheduler.emotion_ran(face_id, frame.plan.frame_index)   # read on its usual schedule, not more
+            return None
         frame.readings[face_id] = (feats, generic)
-        head = self._calibration
-        voted = generic
-        if head is not None and feats is not None:
-            voted = calibrated_probabilities(head, generic, feats, self.config.emotion_labels)
+        voted = self._calibrated(generic, feats, frame.plan.timestamp_ms)
         voter = self._voters.get(face_id)
         if voter is None:
             voter = self._voters[face_id] = Voter(self.config.voting, self.config.emotion_labels)
@@ -431,6 +438,21 @@ class FrameLogic:
     @property
     def calibration(self) -> CalibrationHead | None:
         return self._calibration
+
+    def _calibrated(self, generic: np.ndarray, features: np.ndarray | None, timestamp_ms: float) -> np.ndarray:
+        """What the vote sees: the head's output, or the generic net's (no head, no features, a failed head)."""
+        head = self._calibration
+        if head is None or features is None:
+            return generic
+        with np.errstate(all="ignore"):          # a failing head is reported below, not warned about
+            voted = calibrated_probabilities(head, generic, features, self.config.emotion_labels)
+        if np.isfinite(voted).all():
+            return voted
+        # Not reached for a head read from a file (calibration_head.unbounded_output proves its output
+        # finite for good readings); a head made some other way still must not stop the camera.
+        self._calibration = None
+        self._pending_events.append(CalibrationDropped(timestamp_ms, HEAD_FAILED))
+        return generic
 
     # -- page visibility ----------------------------------------------------------
     def pause(self, timestamp_ms: float) -> list[Event]:
