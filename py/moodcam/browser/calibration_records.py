@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from ..calibration import CalibrationFit, CalibrationFormatError, calibration_from_json
+from ..calibration import MAX_FILE_DEPTH, CalibrationFit, calibration_from_text, json_depth
 
 NAME_MAX = 40
 GENERIC = "generic net"            # what the HUD and the list say when no calibration is active
@@ -129,24 +129,22 @@ def select_options(records: list[CalibrationRecord]) -> list[list[str]]:
 def record_caption(record: CalibrationRecord, active: bool) -> str:
     """'Anna: happy, neutral; 94 % cross-validated (generic net 41 %), 2026-12-02 10:31 UTC (active)'."""
     try:
+        if json_depth(record.body) > MAX_FILE_DEPTH:      # a stored row is not trusted further than a file
+            raise ValueError("nested too deep")
         data = json.loads(record.body)
         moods = ", ".join(str(m) for m in data.get("labels", []))
         cv, generic = data.get("cv_accuracy"), data.get("generic_accuracy")
         figures = f"; {round(100 * float(cv))} % cross-validated" if isinstance(cv, (int, float)) else ""
         if figures and isinstance(generic, (int, float)) and math.isfinite(generic):
             figures += f" (generic net {round(100 * float(generic))} %)"
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, OverflowError):      # OverflowError: round(inf)
         moods, figures = "unreadable", ""
     return f"{record.name}: {moods}{figures}, {created_text(record.created_ms)}{' (active)' if active else ''}"
 
 
 def read_calibration_file(text: str, *, model_sha256: str, feature_size: int,
                           emotion_labels: Sequence[str]) -> tuple[str, CalibrationFit]:
-    """(name, fit) from a file's text; CalibrationFormatError for anything else (not JSON included)."""
-    try:
-        data = json.loads(text)
-    except ValueError as error:
-        raise CalibrationFormatError(f"not a usable calibration file: it is not JSON ({error}); "
-                                     "choose a file exported by moodcam's teach mode") from None
-    return calibration_from_json(data, model_sha256=model_sha256, feature_size=feature_size,
+    """(name, fit) from a file's text; CalibrationFormatError for anything else (not JSON, nested too
+    deep, numbers too large, a head whose output could overflow: moodcam.calibration says why)."""
+    return calibration_from_text(text, model_sha256=model_sha256, feature_size=feature_size,
                                  emotion_labels=emotion_labels)

@@ -102,6 +102,15 @@ class CalibrationLibrary:
         if not quiet:
             self.say(f"Reading with “{record.name}”." if record else f"Reading with the {GENERIC}.")
 
+    async def switch_off(self, reason: str) -> None:
+        """The active calibration failed while reading (FrameLogic already dropped its head): the generic
+        net from now on, the remembered choice cleared (as if the person had chosen it), and why."""
+        record = self._find(self._active_id())
+        await self.use("", quiet=True)
+        name = f"“{record.name}”" if record else "The calibration"
+        self.say(f"{name} was switched off: {reason}. Reading with the {GENERIC}; you can delete it, or teach "
+                 "it anew.")
+
     async def add(self, name: str, fit: CalibrationFit) -> str | None:
         """Keep a fresh calibration and switch it on; the problem to show when it cannot be kept."""
         sha, _size, _labels = self._model()
@@ -184,7 +193,12 @@ class CalibrationLibrary:
             self.say(f"{file_label} was not imported: {size // 1000} KB is far more than a calibration file "
                      f"(at most {MAX_FILE_BYTES // 1000} KB); choose a file exported by moodcam.")
             return
-        text = str(await file.text())
+        try:
+            text = str(await file.text())
+        except Exception as error:  # noqa: BLE001 - a rejected read (the file moved or went away): name it
+            self.say(f"{file_label} was not imported: it could not be read ({type(error).__name__}); choose it "
+                     "again. Nothing was changed.")
+            return
         sha, size_d, labels = self._model()
         try:
             name, fit = read_calibration_file(text, model_sha256=sha, feature_size=size_d, emotion_labels=labels)

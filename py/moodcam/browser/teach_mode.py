@@ -4,7 +4,10 @@ Builds the TeachPanel (browser.teach_panel) and the CalibrationLibrary (browser.
 once the face mode has loaded, and connects them: the page's "teach" and "calibration"
 messages, every camera frame while teaching (the tracked faces' features, read from the
 frame's FaceViews), the analyser's active head, the HUD line, the setting that remembers
-which calibration is on.
+which calibration is on. Each camera frame's events are read here too: a calibration FrameLogic
+switched off (its output was not finite) is switched off in the library as well, which clears the
+remembered choice, and the person is told why; a skipped reading (NaN from the net) is said in
+#notice (browser.reading_notices).
 """
 from __future__ import annotations
 
@@ -12,10 +15,12 @@ from dataclasses import replace
 from typing import Any, Callable
 
 from ..manifest import ModelEntry
+from ..pipeline import FrameResult
 from .analyser import FaceAnalyser
 from .calibration_store import CalibrationStore
 from .calibrations import CalibrationLibrary
 from .messages import CalibrationCommand, Post, TeachCommand
+from .reading_notices import SkippedReadingNotice, dropped_calibration
 from .runner import FrameJob
 from .settings import KeptSettings
 from .tasks import Tasks
@@ -39,6 +44,8 @@ class TeachMode:
         self._face = face
         self._settings = settings
         self._tasks = tasks
+        self._ui = ui
+        self._skips = SkippedReadingNotice()
         self.library = CalibrationLibrary(ui, CalibrationStore(), model=self._model,
                                           active_id=lambda: settings.current.calibration,
                                           set_active_id=self._remember, apply=face.set_calibration, post=post)
@@ -89,6 +96,16 @@ class TeachMode:
             spawn(lib.import_file(file, name))
 
     def after_frame(self, job: FrameJob) -> None:
-        """A camera frame of a face mode: its faces while the panel is recording."""
+        """A camera frame of a face mode: what its events say, and its faces while the panel is recording."""
+        result = job.result
+        if not isinstance(result, FrameResult):
+            return
+        note = self._skips.update(result.events, job.frame.wall_ms)
+        if note is not None:
+            self._ui.notice(note)
+        reason = dropped_calibration(result.events)
+        if reason is not None:
+            # The same path as choosing "generic net": the analyser, the stored setting and the list follow.
+            self._tasks.spawn(self.library.switch_off(reason))
         if self.panel.open:
-            self.panel.observe(teach_faces(job.result), job.frame.wall_ms)
+            self.panel.observe(teach_faces(result), job.frame.wall_ms)
