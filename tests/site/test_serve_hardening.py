@@ -1,10 +1,12 @@
 """The server holds up: idle clients, caching headers only where they are true, sound certificates.
+(Hostile clients, malformed paths and the connection cap: test_serve_clients.py.)
 
 These run on a small site made in a temporary folder, so they need no built dist/.
 """
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -33,10 +35,16 @@ def site(tmp_path) -> Path:
                       "vendor/pyodide-0.27.7/pyodide.js": "// pyodide",
                       "vendor/pyodide-0.27.7/pyodide-lock.json": "{}",
                       "vendor/pyodide-0.27.7/moodcam-0.1.0-py3-none-any.whl": "PK",
+                      # rewritten by the build (stored, with bytecode): not as Pyodide published them
+                      "vendor/pyodide-0.27.7/python_stdlib.zip": "PK stored",
+                      "vendor/pyodide-0.27.7/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl": "PK stored",
                       "vendor/tfjs-4.22.0/tf.min.js": "// tf",
                       "vendor/unversioned.js": "// no version in the name"}.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
+    # What `build.py site` writes: the files shipped as their release published them.
+    (root / "site.json").write_text(json.dumps({"immutable": ["vendor/pyodide-0.27.7/pyodide.js",
+                                                               "vendor/tfjs-4.22.0/tf.min.js"]}))
     return root
 
 
@@ -135,7 +143,7 @@ def test_idle_connection_is_dropped_after_the_timeout(site, tmp_path, https):
         assert status == 200
 
 
-# --- caching headers: immutable only for files whose name carries their version ------------------
+# --- caching headers: immutable only for files shipped as their versioned release published them ---
 
 def test_versioned_files_are_immutable(site):
     with serving(site) as server:
@@ -158,8 +166,10 @@ def test_versioned_files_are_immutable(site):
     ("/vendor/%2e%2e/index.html", 400),
     ("/vendor/pyodide-0.27.7/pyodide-lock.json", 200),    # written by the build: may change in place
     ("/vendor/pyodide-0.27.7/moodcam-0.1.0-py3-none-any.whl", 200),   # rebuilt without a version bump
+    ("/vendor/pyodide-0.27.7/python_stdlib.zip", 200),    # rewritten by the build, in a versioned folder
+    ("/vendor/pyodide-0.27.7/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl", 200),
     ("/vendor/unversioned.js", 200),
-    ("/vendor/pyodide-0.27.7/", 200),                     # a folder listing
+    ("/vendor/pyodide-0.27.7/", 404),                     # a folder: never listed
     ("/", 200),
     ("/app/boot.js", 200),
 ])
@@ -169,6 +179,24 @@ def test_everything_else_is_revalidated(site, path, status):
         assert got == status, path
         assert headers["Cache-Control"] == "no-cache", path
         assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+def test_files_the_build_rewrites_stay_revalidated_on_304(site):
+    """A browser without the service worker in control (?sw=0, plain http on a LAN) must see a
+    rebuilt python_stdlib.zip or numpy wheel, or Pyodide's sha256 check fails on every reload."""
+    with serving(site) as server:
+        for path in ("/vendor/pyodide-0.27.7/python_stdlib.zip",
+                     "/vendor/pyodide-0.27.7/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"):
+            _, headers = _request(server.url, path)
+            status, headers = _request(server.url, path, headers={"If-Modified-Since": headers["Last-Modified"]})
+            assert status == 304 and headers["Cache-Control"] == "no-cache", path
+
+
+def test_without_site_json_nothing_is_immutable(site):
+    (site / "site.json").unlink()
+    with serving(site) as server:
+        status, headers = _request(server.url, "/vendor/pyodide-0.27.7/pyodide.js")
+        assert status == 200 and headers["Cache-Control"] == "no-cache"
 
 
 def test_dot_segments_never_reach_a_file(site):

@@ -3,13 +3,20 @@
 - `application/wasm` so browsers can stream-compile Pyodide and TF.js wasm.
 - COOP `same-origin` + COEP `require-corp` (+ CORP) so the page is
   cross-origin isolated and TF.js may use threaded wasm (SharedArrayBuffer).
-- Caching: a file served 200/304 from a folder whose name carries its version
-  (`vendor/pyodide-0.27.7/`, `vendor/tfjs-4.22.0/`) is `immutable`, except
-  what the build writes there itself (`pyodide-lock.json`, a moodcam wheel).
-  Everything else (the page, the app code, the moodcam wheel, models, errors)
-  is revalidated on every load (`no-cache`, answered with 304 when unchanged)
-  so a rebuild is seen at once. A raw path with `.` or `..` segments is
-  refused (400), never mapped to a file.
+- Caching: a file the build shipped byte for byte as its versioned release published
+  it (site.json's "immutable": `pyodide.asm.wasm`, TF.js's files...) is `immutable`
+  when served 200/304. Everything else is revalidated on every load (`no-cache`,
+  answered with 304 when unchanged) so a rebuild is seen at once: the page, the app
+  code, models, errors, and every file the build writes or rewrites even inside a
+  versioned folder (`pyodide-lock.json`, `python_stdlib.zip`, the repacked wheels).
+  A site without that list (no site.json) has nothing immutable.
+- Paths: one that is not an absolute path, has `.` or `..` segments, is not UTF-8 once
+  percent-decoded, or holds a control character or backslash (`/index.html%00.js`) is
+  refused (400), never mapped to a file. No folder is listed: a folder without
+  index.html is 404.
+- Content-Security-Policy: every answer carries the policy of index.html's <meta> tag.
+  A worker takes its policy from its own script's response, not from the page, so
+  without the header app/worker.js (where every fetch happens) would have none.
 - Precompressed copies (`build.py site` writes FILE.br / FILE.gz beside files they
   shrink): a GET or HEAD of FILE from a client whose Accept-Encoding allows it gets
   the copy's bytes with `Content-Encoding: br` (preferred) or `gzip`, FILE's own
@@ -18,10 +25,16 @@
   whole file, 200). The copies are not files of the site: asking for FILE.br or
   FILE.gz by name is answered 404.
 - Connections: each gets its own thread, and the TLS handshake (`--https`)
-  happens there too, so one idle or slow client never stalls the others; a
-  connection idle for 30 s is closed.
+  happens there too, so one idle or slow client never stalls the others. A
+  client has 30 s in all, not per read, from connecting (or from the end of the
+  last answer) to the last byte of its request's headers, and each answer must
+  be sent within 300 s. At most 32 connections are served at once; 8 more get
+  503 with Retry-After (after their request is read, under a 2 s deadline), and
+  any beyond those are closed at once, so no client can make threads without end
+  (site.connections).
 - `--https`: a self-signed leaf certificate (CA:FALSE, serverAuth) for the
-  address shown, remade when missing, broken, mismatched or near its end.
+  address shown, remade when missing, broken, mismatched or near its end
+  (site.certificates).
 
 Used by `build.py serve` and by the browser tests, so tests exercise the same
 headers a person gets.
@@ -32,20 +45,24 @@ import contextlib
 import datetime
 import email.utils
 import functools
+import html.parser
 import http.server
+import io
 import ipaddress
+import json
 import os
-import re
-import shutil
 import socket
 import ssl
 import subprocess
 import threading
 import urllib.parse
 from pathlib import Path
+from typing import Any, Callable, TypeVar
 
 from ..errors import BuildError
+from .certificates import certificate_problem, self_signed_certificate  # noqa: F401 - serve's API too
 from .compress import SUFFIXES, is_precompressed_copy
+from .connections import REFUSE, Connection, Deadline, DeadlineReader, DeadlineWriter, Slots
 
 EXTRA_TYPES = {
     ".wasm": "application/wasm",
@@ -58,23 +75,106 @@ EXTRA_TYPES = {
     ".webmanifest": "application/manifest+json",
     ".svg": "image/svg+xml",
 }
-
-
-# A folder whose name carries its version (vendor/pyodide-0.27.7/, vendor/tfjs-4.22.0/): a file
-# in it never changes under the same URL, except these, which the build writes itself.
-VERSIONED_FILE = re.compile(r"^/vendor/[A-Za-z0-9_.+-]+-\d+(?:\.\d+)+/[^/]+$")
-BUILT_FILES = re.compile(r"^(pyodide-lock\.json|moodcam-.*)$")
+IMMUTABLE = "public, max-age=31536000, immutable"
+RETRY_AFTER_S = 2        # what a client over the connection cap is told to wait
+REFUSAL_S = 2.0          # how long a client over the cap has to send the request it is refused
 
 
 def has_dot_segments(url_path: str) -> bool:
     return any(segment in (".", "..") for segment in url_path.split("/"))
 
 
-def is_immutable(url_path: str) -> bool:
-    """True for a (decoded, query-less) URL path that names a file in a versioned vendor folder."""
-    if has_dot_segments(url_path) or "//" in url_path or "\\" in url_path:
+def path_problem(raw_path: str) -> str | None:
+    """Why a request's raw path (as sent, query included) names no file we could serve; None if it may."""
+    path = raw_path.split("?", 1)[0].split("#", 1)[0]
+    if not path.startswith("/"):
+        return "not an absolute path"
+    try:
+        decoded = urllib.parse.unquote_to_bytes(path).decode("utf-8")
+    except UnicodeDecodeError:
+        return "not UTF-8 once percent-decoded"
+    if any(ord(char) < 32 or ord(char) == 127 for char in decoded):
+        return "a control character (such as %00) in the path"
+    if "\\" in decoded:
+        return "a backslash in the path"
+    if has_dot_segments(decoded):
+        return "path with . or .. segments"
+    return None
+
+
+def is_immutable(url_path: str, immutable: frozenset[str]) -> bool:
+    """True for a (decoded, query-less) URL path that names a file site.json lists as "immutable"."""
+    if not url_path.startswith("/") or has_dot_segments(url_path) or "//" in url_path:
         return False
-    return bool(VERSIONED_FILE.match(url_path)) and not BUILT_FILES.match(url_path.rsplit("/", 1)[-1])
+    return url_path[1:] in immutable
+
+
+def immutable_paths(site_json: str | None) -> frozenset[str]:
+    """site.json's "immutable" list (paths relative to the site root); empty when absent or unreadable."""
+    try:
+        listed = json.loads(site_json or "{}").get("immutable", [])
+    except (ValueError, AttributeError):
+        return frozenset()
+    return frozenset(path for path in listed if isinstance(path, str)) if isinstance(listed, list) else frozenset()
+
+
+class _MetaPolicyFinder(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.policy: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name.lower(): value or "" for name, value in attrs}
+        if (self.policy is None and tag == "meta"
+                and values.get("http-equiv", "").lower() == "content-security-policy"):
+            self.policy = " ".join(values.get("content", "").split()) or None
+
+
+def meta_content_security_policy(page: str | None) -> str | None:
+    """The policy of the first `<meta http-equiv="Content-Security-Policy">` in a page, whitespace folded."""
+    finder = _MetaPolicyFinder()
+    finder.feed(page or "")
+    finder.close()
+    return finder.policy
+
+
+T = TypeVar("T")
+
+
+class SiteDeclarations:
+    """What the served site says about how to serve it, read again whenever its file changes
+    (a rebuild swaps dist/ in place): site.json's "immutable" list, index.html's policy."""
+
+    def __init__(self, root: Path):
+        self._root = root
+        self._cache: dict[str, tuple[tuple[int, int, int], Any]] = {}
+        self._lock = threading.Lock()
+
+    def _derived(self, name: str, parse: Callable[[str | None], T]) -> T:
+        path = self._root / name
+        try:
+            stat = path.stat()
+        except OSError:
+            return parse(None)
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            cached = self._cache.get(name)
+            if cached is not None and cached[0] == key:
+                return cached[1]
+        try:
+            text: str | None = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = None
+        value = parse(text)
+        with self._lock:
+            self._cache[name] = (key, value)
+        return value
+
+    def immutable(self) -> frozenset[str]:
+        return self._derived("site.json", immutable_paths)
+
+    def content_security_policy(self) -> str | None:
+        return self._derived("index.html", meta_content_security_policy)
 
 
 def accepted_encodings(header: str | None) -> list[str]:
@@ -109,24 +209,52 @@ class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **EXTRA_TYPES}
     protocol_version = "HTTP/1.1"
 
+    def __init__(self, *args, connection: Connection | None = None, **kwargs):
+        # SiteServer passes its connection's deadline; a handler made some other way gets its own.
+        self._connection = connection or Connection(Deadline(30.0), over_capacity=False)
+        self._requests_begun = 0
+        super().__init__(*args, **kwargs)
+
     def setup(self) -> None:
-        super().setup()
-        # An idle or slow client gets its own thread and, after this many seconds, is dropped. Set on
-        # the socket here, not through the class-wide `timeout` that StreamRequestHandler.setup reads.
-        timeout = getattr(self.server, "connection_timeout", None)
-        if timeout is not None:
-            self.connection.settimeout(timeout)
+        # Not StreamRequestHandler.setup: its socket files give each read the whole timeout again.
+        self.connection = self.request
+        self.rfile = io.BufferedReader(DeadlineReader(self.connection, self._connection.deadline))
+        self.wfile = DeadlineWriter(self.connection, self._connection.deadline)
+
+    def handle_one_request(self) -> None:
+        # The first request shares the deadline that started at connect (and covered the TLS
+        # handshake); each later one on a kept-alive connection gets the whole time again.
+        if self._requests_begun:
+            self._connection.deadline.restart(getattr(self.server, "connection_timeout", 30.0))
+        self._requests_begun += 1
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        self._vary = False   # per request: a kept-alive connection reuses this handler
+        parsed = super().parse_request()
+        if self._connection.over_capacity:   # read it (so closing sends no reset), then refuse it
+            if parsed:
+                self.send_error(503, "Busy", "The server is serving as many connections as it may: "
+                                             f"retry in {RETRY_AFTER_S} s.")
+            return False
+        self._connection.deadline.restart(getattr(self.server, "response_timeout", 300.0))
+        return parsed
 
     def send_head(self):
-        if has_dot_segments(self._url_path()):
-            # Browsers resolve . and .. themselves; a raw one is refused, never mapped to a file.
-            self.send_error(400, "path with . or .. segments")
+        problem = path_problem(self.path)
+        if problem is not None:
+            # Browsers resolve . and .. and encode what they send; anything else is refused, never mapped.
+            self.send_error(400, problem)
             return None
         fs_path = self.translate_path(self.path)   # keeps a trailing slash
-        if os.path.isdir(fs_path) and self._url_path().endswith("/"):
-            fs_path = os.path.join(fs_path, "index.html")
+        if os.path.isdir(fs_path):
+            if not os.path.isfile(os.path.join(fs_path, "index.html")):
+                self.send_error(404, "File not found")   # no listing, and no redirect to one
+                return None
+            if self._url_path().endswith("/"):
+                fs_path = os.path.join(fs_path, "index.html")
         if fs_path.endswith("/") or not os.path.isfile(fs_path):
-            return super().send_head()   # redirects, listings, 404 as before
+            return super().send_head()   # the redirect to a folder's slash, 404 as before
         path = Path(fs_path)
         if is_precompressed_copy(path):
             self.send_error(404, "File not found")
@@ -140,6 +268,11 @@ class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
             if coding in copies:
                 return self._send_copy(copies[coding], coding, self.guess_type(str(path)))
         return super().send_head()   # identity, with Vary
+
+    def list_directory(self, path):
+        """Never a listing (send_head already answers 404 for a folder without index.html)."""
+        self.send_error(404, "File not found")
+        return None
 
     def _send_copy(self, copy: Path, coding: str, ctype: str):
         """What SimpleHTTPRequestHandler.send_head does for a file, for a precompressed copy."""
@@ -176,10 +309,6 @@ class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
         modified = datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).replace(microsecond=0)
         return modified <= since
 
-    def parse_request(self) -> bool:
-        self._vary = False   # per request: a kept-alive connection reuses this handler
-        return super().parse_request()
-
     def send_response(self, code: int, message: str | None = None) -> None:
         self._status = code
         super().send_response(code, message)
@@ -189,11 +318,18 @@ class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
         self.send_header("Cross-Origin-Resource-Policy", "same-origin")
         self.send_header("X-Content-Type-Options", "nosniff")
+        declarations: SiteDeclarations | None = getattr(self.server, "declarations", None)
+        policy = declarations.content_security_policy() if declarations else None
+        if policy:   # for the page, and for each worker, which takes its policy from its own script
+            self.send_header("Content-Security-Policy", policy)
         if getattr(self, "_vary", False):
             self.send_header("Vary", "Accept-Encoding")
         status = getattr(self, "_status", None)
-        if status in (200, 304) and is_immutable(self._url_path()):
-            self.send_header("Cache-Control", "public, max-age=31536000, immutable")
+        if status == 503:
+            self.send_header("Retry-After", str(RETRY_AFTER_S))
+        immutable = declarations.immutable() if declarations else frozenset()
+        if status in (200, 304) and is_immutable(self._url_path(), immutable):
+            self.send_header("Cache-Control", IMMUTABLE)
         else:
             self.send_header("Cache-Control", "no-cache")
         super().end_headers()
@@ -210,35 +346,61 @@ class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
 
 
 class SiteServer(http.server.ThreadingHTTPServer):
-    """One thread per connection. With `ssl_context`, the TLS handshake happens in that thread
-    under `connection_timeout`, never in accept(): a client that connects and says nothing
-    (or speaks plain http to the https port) holds only its own thread, and only for a while."""
+    """One thread per connection, up to `max_connections` at once (site.connections.Slots). With
+    `ssl_context`, the TLS handshake happens in that thread under the connection's deadline, never
+    in accept(): a client that connects and says nothing (or speaks plain http to the https port)
+    holds only its own thread, and only for a while."""
 
     daemon_threads = True
     allow_reuse_address = True
 
     def __init__(self, root: Path, host: str, port: int, *, quiet: bool = False,
-                 ssl_context: ssl.SSLContext | None = None, connection_timeout: float = 30.0):
+                 ssl_context: ssl.SSLContext | None = None, connection_timeout: float = 30.0,
+                 response_timeout: float = 300.0, max_connections: int = 32, max_refused: int = 8):
         if not (root / "index.html").is_file():
             raise BuildError(f"{root} holds no index.html, so there is no site to serve",
                              fix="run `python3 build.py site` first (or `build.py serve` without --no-build)")
         handler = functools.partial(SiteRequestHandler, directory=str(root))
         self.quiet = quiet
         self.ssl_context = ssl_context
-        self.connection_timeout = connection_timeout
+        self.connection_timeout = connection_timeout   # connect (or last answer) to the request's last header
+        self.response_timeout = response_timeout       # first to last byte of an answer
+        self.slots = Slots(max_connections, max_refused)
+        self.declarations = SiteDeclarations(Path(root))
         super().__init__((host, port), handler)
 
-    def finish_request(self, request, client_address) -> None:
-        request.settimeout(self.connection_timeout)
+    def process_request(self, request, client_address) -> None:
+        """ThreadingMixIn's, with a cap: over it, answered 503 while refusal slots last, else closed."""
+        kind = self.slots.claim()
+        if kind is None:
+            self.shutdown_request(request)
+            return
+        threading.Thread(target=self._serve_connection, args=(request, client_address, kind),
+                         name="moodcam-connection", daemon=True).start()
+
+    def _serve_connection(self, request, client_address, kind: str) -> None:
+        try:
+            self.finish_request(request, client_address, over_capacity=kind == REFUSE)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+            self.slots.release(kind)
+
+    def finish_request(self, request, client_address, *, over_capacity: bool = False) -> None:
+        seconds = min(self.connection_timeout, REFUSAL_S) if over_capacity else self.connection_timeout
+        connection = Connection(Deadline(seconds), over_capacity)
+        make_handler: Any = self.RequestHandlerClass   # typeshed's type takes no `connection`
+        request.settimeout(seconds)
         if self.ssl_context is None:
-            super().finish_request(request, client_address)
+            make_handler(request, client_address, self, connection=connection)
             return
         try:
-            tls = self.ssl_context.wrap_socket(request, server_side=True)   # handshake, under the timeout
+            tls = self.ssl_context.wrap_socket(request, server_side=True)   # one call: bounded as a whole
         except (OSError, ssl.SSLError):   # idle, not TLS, or the certificate refused: drop this one only
             return
         try:
-            super().finish_request(tls, client_address)
+            make_handler(tls, client_address, self, connection=connection)
         finally:
             self.shutdown_request(tls)
 
@@ -252,11 +414,9 @@ class SiteServer(http.server.ThreadingHTTPServer):
 
 
 @contextlib.contextmanager
-def serving(root: Path, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True,
-            ssl_context: ssl.SSLContext | None = None, connection_timeout: float = 30.0):
-    """Serve `root` in a background thread for the duration of the block (tests)."""
-    server = SiteServer(Path(root), host, port, quiet=quiet, ssl_context=ssl_context,
-                        connection_timeout=connection_timeout)
+def serving(root: Path, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True, **options):
+    """Serve `root` in a background thread for the duration of the block (tests); `options` as SiteServer's."""
+    server = SiteServer(Path(root), host, port, quiet=quiet, **options)
     thread = threading.Thread(target=server.serve_forever, name="moodcam-site", daemon=True)
     thread.start()
     try:
@@ -281,77 +441,6 @@ def lan_address() -> str:
             if ip.version == 4 and ip.is_private and not ip.is_loopback:
                 return address
     return "127.0.0.1"
-
-
-CERT_DAYS = 30
-RENEW_DAYS = 7   # a certificate closer than this to its end is replaced, so a session never sees it expire
-
-
-def _openssl(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["openssl", *args], capture_output=True, text=True)
-
-
-def _name_entry(address: str) -> str:
-    """`IP:` for an address, `DNS:` for a name such as localhost (openssl refuses IP:localhost)."""
-    try:
-        return f"IP:{ipaddress.ip_address(address)}"
-    except ValueError:
-        return f"DNS:{address}"
-
-
-def certificate_problem(cert: Path, key: Path, address: str) -> str | None:
-    """Why the pair cannot be reused for `address` (None when it can)."""
-    if not (cert.is_file() and key.is_file()):
-        return "missing"
-    try:
-        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key)
-    except (ssl.SSLError, OSError) as error:
-        return f"unreadable or mismatched ({error})"
-    if _openssl("x509", "-in", str(cert), "-noout", "-checkend", str(RENEW_DAYS * 86400)).returncode != 0:
-        return f"expired or expiring within {RENEW_DAYS} days"
-    ext = _openssl("x509", "-in", str(cert), "-noout", "-ext",
-                   "basicConstraints,extendedKeyUsage,subjectAltName").stdout
-    if "CA:FALSE" not in ext or "TLS Web Server Authentication" not in ext:
-        return "not a server certificate (CA:TRUE or no serverAuth)"
-    entries = {part.strip() for line in ext.splitlines() for part in line.split(",")}
-    if _name_entry(address).replace("IP:", "IP Address:") not in entries:
-        return f"not issued for {address}"
-    return None
-
-
-def self_signed_certificate(cert_dir: Path, address: str) -> tuple[Path, Path]:
-    """Create, or reuse when still sound, a self-signed server certificate for `address` with openssl.
-
-    A pair is made afresh when either file is missing, unreadable or they do not match, when the
-    certificate expires within RENEW_DAYS, or when it is not a leaf server certificate for `address`.
-    """
-    cert_dir.mkdir(parents=True, exist_ok=True)
-    cert, key = cert_dir / f"moodcam-{address}.crt", cert_dir / f"moodcam-{address}.key"
-    if shutil.which("openssl") is None:
-        raise BuildError("`serve --https` needs the openssl command to make and check its certificate",
-                         fix="install it (`apt-get install openssl`) or serve plain http on localhost")
-    if certificate_problem(cert, key, address) is None:
-        return cert, key
-    names = ",".join(dict.fromkeys([_name_entry(address), "DNS:localhost", "IP:127.0.0.1"]))
-    new_cert, new_key = cert.with_name(cert.name + ".new"), key.with_name(key.name + ".new")
-    result = _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", str(CERT_DAYS),
-                      "-subj", "/CN=moodcam local",
-                      "-addext", f"subjectAltName={names}",
-                      "-addext", "basicConstraints=critical,CA:FALSE",
-                      "-addext", "keyUsage=critical,digitalSignature,keyEncipherment",
-                      "-addext", "extendedKeyUsage=serverAuth",
-                      "-keyout", str(new_key), "-out", str(new_cert))
-    if result.returncode != 0 or certificate_problem(new_cert, new_key, address) is not None:
-        new_cert.unlink(missing_ok=True)
-        new_key.unlink(missing_ok=True)
-        lines = [line for line in result.stderr.splitlines() if line.strip(".+*- \n")]   # no progress dots
-        tail = "\n".join(lines[-3:])
-        raise BuildError(f"openssl could not make a certificate for {address}" + (f":\n{tail}" if tail else ""),
-                         fix="pass --host with an IP address or a plain host name")
-    new_key.chmod(0o600)
-    new_key.replace(key)
-    new_cert.replace(cert)
-    return cert, key
 
 
 def serve_forever(root: Path, host: str, port: int, *, https: bool, cert_dir: Path) -> None:
