@@ -4,7 +4,8 @@
       index.html, app/            the page and its thin JS/CSS (copied as is)
       sw.js                       app/sw.js at the root, so its scope covers the page, with the
                                   site version written in (its cache is named after it)
-      site.json                   versions, entry paths, the sha256 of every file, site_version
+      site.json                   versions, entry paths, the sha256 of every file, site_version,
+                                  and which files may be cached as immutable (published_as_is)
       vendor/pyodide-0.27.7/      Pyodide core + verified wheels + a lock of exactly those; numpy's
                                   and the standard library's start-up modules as bytecode (pyc.py)
       vendor/tfjs-4.22.0/         TF.js and its wasm backend (+ .wasm binaries)
@@ -32,7 +33,8 @@ from ..fsutil import sha256_file, staged_directory
 from ..paths import REPO
 from .compress import Compressed, precompress
 from .npm import ensure_node_modules
-from .pyodide_dist import PYODIDE_VERSION, assemble_pyodide, replace_wheel
+from .pyodide_dist import (CORE_FILES, PYODIDE_VERSION, TEST_WHEELS, assemble_pyodide, load_official_lock,
+                           replace_wheel)
 from .pyc import compile_sources, package_import_bytecode, stdlib_start_bytecode, with_bytecode
 from .wheel import build_wheel, project_metadata
 
@@ -133,6 +135,28 @@ def on_demand_files(files: dict[str, str], pyodide_dir: str) -> list[str]:
     return sorted(path for path in files if not needed_at_start(path))
 
 
+def published_sha256s(node_modules: Path, pyodide_dir: str, tfjs_dir: str) -> dict[str, str]:
+    """The sha256 of each file as its release publishes it, by the site path it ships under:
+    Pyodide's runtime files (npm), the wheels of the official lock, the pinned test wheels,
+    TF.js's files (npm)."""
+    published = {pyodide_dir + name: sha256_file(node_modules / "pyodide" / name) for name in CORE_FILES}
+    for entry in load_official_lock(node_modules)["packages"].values():
+        published[pyodide_dir + entry["file_name"]] = entry["sha256"]
+    for wheel in TEST_WHEELS:
+        published[pyodide_dir + wheel.file_name] = wheel.sha256
+    for source, name in TFJS_FILES.items():
+        published[tfjs_dir + name] = sha256_file(node_modules / source)
+    return published
+
+
+def published_as_is(files: dict[str, str], published: dict[str, str]) -> list[str]:
+    """site.json's "immutable": the files shipped byte for byte as their release published them,
+    sorted. Only these never change under their URL (their folder names carry the release's
+    version); a file the build writes or rewrites (the lock, python_stdlib.zip and the wheels
+    repacked stored, numpy's with bytecode) may change with any build, so it is revalidated."""
+    return sorted(path for path, sha256 in files.items() if published.get(path) == sha256)
+
+
 # Pyodide packages shipped with their start-up imports as bytecode (site.pyc).
 BYTECODE_PACKAGES = ("numpy",)
 # Members of those wheels that nothing loads at run time: type stubs, C headers, static libraries
@@ -206,6 +230,7 @@ def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO,
             "models": "models/",
             "files": files,
             "on_demand": on_demand_files(files, pyodide_dir),
+            "immutable": published_as_is(files, published_sha256s(node_modules, pyodide_dir, tfjs_dir)),
         }
         (stage / "site.json").write_text(json.dumps(site, indent=1, sort_keys=True) + "\n")
         # Last, so site.json and the stamped sw.js get copies too.
