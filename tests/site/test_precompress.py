@@ -136,6 +136,8 @@ def _fetch(server, path: str, accept: str | None, method: str = "GET",
 @pytest.fixture
 def served(tmp_path):
     root = _make_site(tmp_path / "site")
+    # What the build publishes as never rewritten (site.json "immutable"): the server caches only these for a year.
+    (root / "site.json").write_text('{"immutable": ["vendor/lib-1.0/lib.wasm"]}')
     precompress(root, cache=tmp_path / "cache")
     with serving(root) as server:
         yield root, server
