@@ -1,7 +1,8 @@
 """`build.py site`: assemble the static folder that any static host can serve.
 
     dist/
-      index.html, app/            the page and its thin JS/CSS (copied as is)
+      index.html, app/            the page and its thin JS/CSS (copied as is), and the web app
+                                  manifest with its icons (app/icons/, drawn by icons.py)
       sw.js                       app/sw.js at the root, so its scope covers the page, with the
                                   site version written in (its cache is named after it)
       site.json                   versions, entry paths, the sha256 of every file, site_version,
@@ -32,6 +33,7 @@ from ..errors import BuildError
 from ..fsutil import sha256_file, staged_directory
 from ..paths import REPO
 from .compress import Compressed, precompress
+from .icons import write_icons
 from .npm import ensure_node_modules
 from .pyodide_dist import (CORE_FILES, PYODIDE_VERSION, TEST_WHEELS, assemble_pyodide, load_official_lock,
                            replace_wheel)
@@ -201,6 +203,8 @@ def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO,
         # sw.js goes to the root only (an unstamped copy under app/ would be a second, stale worker).
         shutil.copytree(repo / "app", stage / "app",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".DS_Store", "sw.js"))
+        if (stage / "app" / "manifest.webmanifest").is_file():
+            write_icons(stage / "app" / "manifest.webmanifest")   # listed in site.json: precached
         has_sw = (repo / "app" / "sw.js").is_file()
         if has_sw:
             shutil.copyfile(repo / "app" / "sw.js", stage / "sw.js")
