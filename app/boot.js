@@ -139,8 +139,9 @@
     page = window.moodcamPage.createPage(send, camera);
     // The picture shows while the engine starts (Python asks for the same camera, and gets it).
     camera.openEarly(params.get("facing") || storedFacing(start.stored) || "user");
-    window.moodcam = Object.assign(window.moodcam || {}, { query: page.query });
-    // For tests and the console: tensors, proxies, Python objects, timings (a Promise of JSON).
+    window.moodcam = Object.assign(window.moodcam || {}, { query: page.query, stats: page.stats });
+    // For tests and the console: tensors, proxies, Python objects, timings (a Promise of JSON);
+    // moodcam.stats() the same as an object, with the browser's measure of the whole page.
     window.moodcamDiagnostics = () => page.query("diagnostics");
     await new Promise((resolve) => setTimeout(resolve, 0));
 

@@ -54,6 +54,57 @@
     },
   };
 
+  // The browser's offer to install the app (Chromium's beforeinstallprompt, once the manifest,
+  // icons and service worker qualify): kept and shown as the "Install app" button, which asks.
+  function offerInstall() {
+    const button = $("install-app");
+    let offer = null;
+    window.addEventListener("beforeinstallprompt", (event) => {
+      event.preventDefault();           // our button rather than the browser's own banner
+      offer = event;
+      button.hidden = false;
+    });
+    button.addEventListener("click", () => {
+      const chosen = offer;
+      offer = null;
+      button.hidden = true;
+      if (chosen) chosen.prompt().catch((error) => console.warn("moodcam: install prompt failed:", error));
+    });
+    window.addEventListener("appinstalled", () => { offer = null; button.hidden = true; });
+  }
+  offerInstall();
+
+  // The whole page's memory as the browser measures it: this page, the engine's worker and their
+  // wasm memories. Only on a cross-origin-isolated page, and Chromium answers at its next garbage
+  // collection (up to about 20 s later).
+  const AGENT_MEMORY = typeof performance.measureUserAgentSpecificMemory === "function" && self.crossOriginIsolated;
+  async function agentMemory() {
+    if (!AGENT_MEMORY) {
+      return { agentBytes: null, agentNote: "not measured: needs measureUserAgentSpecificMemory on a cross-origin-isolated page" };
+    }
+    try {
+      return { agentBytes: (await performance.measureUserAgentSpecificMemory()).bytes, agentNote: "" };
+    } catch (error) {
+      return { agentBytes: null, agentNote: `not measured: ${String(error.message || error).slice(0, 200)}` };
+    }
+  }
+
+  // The HUD's "all memory" row, read every AGENT_EVERY_MS while the figures show (the engine's
+  // own rows come from Python).
+  const AGENT_EVERY_MS = 30000;
+  function watchAgentMemory() {
+    const row = $("hud-agent-memory");
+    if (!AGENT_MEMORY) return void (row.textContent = "not measured here");
+    const measure = async () => {
+      if (!$("hud").hidden && document.visibilityState === "visible" && root.dataset.appState === "running") {
+        const { agentBytes } = await agentMemory();
+        if (agentBytes !== null) row.textContent = `${(agentBytes / 1e6).toFixed(1)} MB`;
+      }
+      setTimeout(measure, AGENT_EVERY_MS);
+    };
+    setTimeout(measure, AGENT_EVERY_MS / 3);
+  }
+
   function apply(ops) {
     for (const [op, ...args] of ops) {
       const fn = OPS[op];
@@ -139,6 +190,14 @@
       });
     }
 
+    // moodcam.stats(): one object, the engine's diagnostics (tensors, Python heap, wasm memories:
+    // py/moodcam/browser/queries.py says what each is) and the page's agentBytes / agentNote.
+    async function stats() {
+      const [engine, agent] = await Promise.all([query("diagnostics").then(JSON.parse), agentMemory()]);
+      return Object.assign(engine, agent);
+    }
+    watchAgentMemory();
+
     function receive(message) {
       switch (message.type) {
         case "ui": return apply(message.ops);
@@ -177,7 +236,7 @@
       }
     }
 
-    return { receive, query };
+    return { receive, query, stats };
   }
 
   window.moodcamPage = { createPage, apply };

@@ -1,4 +1,5 @@
-"""Drawing the face mode: overlay (boxes, key points, labels), mood frame, face list, HUD.
+"""Drawing the face mode: overlay (boxes, key points, labels), mood frame, face list, HUD
+(timings every HUD_EVERY_MS, the engine's memory every MEMORY_EVERY_MS: queries.MemoryFigures).
 
 The overlay canvas is an OffscreenCanvas handed to the engine (or the page's own
 canvas on the fallback path); everything else reaches the page as ui ops, sent
@@ -17,10 +18,25 @@ from ..mood.presentation import OKABE_ITO, PRESENTATIONS, headline, presentation
 from ..mood.state import CANT_TELL, OBSERVING
 from ..pipeline import FrameResult
 from .perf import PerfMeter
+from .queries import MemoryFigures, memory_figures
 from .render_mood import name_of
 from .ui import Ui
 
 HUD_EVERY_MS = 250.0
+MEMORY_EVERY_MS = 1000.0
+
+
+def megabytes(count: int) -> str:
+    return f"{count / 1e6:.1f} MB"
+
+
+def memory_texts(m: MemoryFigures) -> list[tuple[str, str]]:
+    """The HUD's memory rows: TF.js tensors and bytes; the Python heap; Pyodide's and TF.js's wasm
+    memories. (The page adds the whole page's total: app/page.js.)"""
+    return [("hud-tensors", f"{m.tensors} · {megabytes(m.tensor_bytes)}"),
+            ("hud-python-heap", megabytes(m.python_heap_bytes) if m.python_heap_bytes else "–"),
+            ("hud-python-wasm", megabytes(m.pyodide_wasm_bytes)),
+            ("hud-tfjs-wasm", megabytes(m.tfjs_wasm_bytes) if m.tfjs_wasm_bytes else "not started")]
 
 
 def face_caption(face, index: int) -> str:
@@ -92,6 +108,7 @@ class FaceRenderer:
         self.show_keypoints = show_keypoints
         self._mood_key: tuple = ()
         self._hud_at = -1e9
+        self._memory_at = -1e9
 
     def show(self, result: FrameResult, size: tuple[int, int], mirrored: bool) -> None:
         self.show_mood(result.mood)
@@ -170,3 +187,7 @@ class FaceRenderer:
         ui.text("hud-emotion", f"{a['emotion_ms']:.1f}" if a["emotion_ms"] else "–")
         ui.text("hud-python", f"{a['logic_ms']:.1f}")          # FrameLogic only (perf.FrameTimes)
         ui.text("hud-grab", f"{a['grab_ms']:.1f}" if a["grab_ms"] else "–")
+        if force or now_ms - self._memory_at >= MEMORY_EVERY_MS:
+            self._memory_at = now_ms
+            for element_id, text in memory_texts(memory_figures()):
+                ui.text(element_id, text)
