@@ -18,7 +18,7 @@ from ..mood.presentation import OKABE_ITO, PRESENTATIONS, headline, presentation
 from ..mood.state import CANT_TELL, OBSERVING
 from ..pipeline import FrameResult
 from .perf import PerfMeter
-from .queries import MemoryFigures, memory_figures
+from .memory import MemoryFigures, memory_figures
 from .render_mood import name_of
 from .ui import Ui
 
