@@ -92,9 +92,12 @@
   // refuses a snapshot of another build); one that fails to load is deleted and remade.
   // Only the worker engine uses snapshots; `?snapshot=0` turns them off for a visit.
   const SNAPSHOT_PREFIX = "pyodide-snapshot-";
-  // After Python starts: well out of the way of the first moments of use (it costs a second
-  // interpreter start on the other core); a return visit comes later anyway.
-  const SNAPSHOT_DELAY_MS = 15000;
+  // When: Python decides (moodcam.browser.snapshot_timing: once the first answer has settled and
+  // the device keeps up, or when the page is hidden) and calls moodcam.keepSnapshot(); at the
+  // latest SNAPSHOT_LATEST_MS after Python starts, so a page whose camera never opens gets one
+  // too. Making it costs a second interpreter start: on a slow device the first minute's frames
+  // need that CPU (issue 26).
+  const SNAPSHOT_LATEST_MS = 60000;
 
   function snapshotPlace(base, site) {
     const files = site.files || {};
@@ -142,7 +145,10 @@
   }
 
   function makeSnapshotLater(base, site, place, pyodide) {
-    setTimeout(() => {
+    let asked = false;
+    const make = () => {
+      if (asked) return;
+      asked = true;
       // The standard-library modules this start imported (Python decides which qualify:
       // moodcam.browser.preload); the snapshot maker imports them before taking the snapshot,
       // so a return visit restores them instead of importing them on its critical path.
@@ -164,7 +170,9 @@
       };
       worker.postMessage({ indexURL: base + site.pyodide, cache: place.cache, url: place.url,
                            prefix: SNAPSHOT_PREFIX, imports });
-    }, SNAPSHOT_DELAY_MS);
+    };
+    scope.moodcam = Object.assign(scope.moodcam || {}, { keepSnapshot: make });
+    setTimeout(make, SNAPSHOT_LATEST_MS);
   }
 
   // A promise that settles once this thread has run the tasks queued so far: loadPyodide's

@@ -33,7 +33,7 @@ def test_return_visit_restores_the_interpreter_and_a_damaged_snapshot_is_replace
     with open_app(server, camera=cameras("astronaut"), query="?backend=wasm&bench=1") as app:
         first = visit(app, "first visit")
         assert "pyodide-from-snapshot" not in first and "pyodide-runtime" in first
-        app.wait_for(lambda s: "snapshot-kept" in engine_marks(s), 90, "a snapshot kept in Cache Storage")
+        app.wait_for(lambda s: "snapshot-kept" in engine_marks(s), 150, "a snapshot kept in Cache Storage")
         [name] = app.page.evaluate(SNAPSHOTS)
         # It holds the standard-library modules this start imported (moodcam.browser.preload),
         # loadPackage's, numpy's and moodcam's, without the ones that live outside the wasm memory.
@@ -61,7 +61,7 @@ def test_return_visit_restores_the_interpreter_and_a_damaged_snapshot_is_replace
         third = visit(app, "visit with a damaged snapshot")
         assert "pyodide-from-snapshot" not in third
         assert any("snapshot did not load" in line for line in app.console), app.console[-5:]
-        app.wait_for(lambda s: "snapshot-kept" in engine_marks(s), 90, "the snapshot remade")
+        app.wait_for(lambda s: "snapshot-kept" in engine_marks(s), 150, "the snapshot remade")
         size = app.page.evaluate("""async (name) => {
             const cache = await caches.open(name);
             const [request] = await cache.keys();

@@ -66,6 +66,8 @@ def route(session: Session, message: object) -> None:
         session.post(answer(session, message))
     elif isinstance(message, VisibilityMessage):
         session.hidden = message.hidden
+        if message.hidden:
+            session.page_hidden()
         if app is not None:
             spawn(app.flow.visibility(message.hidden))
     elif isinstance(message, CommandMessage) and message.name is Command.ACTION and message.action is not None:

@@ -55,6 +55,16 @@ def in_worker() -> bool:
     return not hasattr(js, "document")
 
 
+def keep_snapshot() -> bool:
+    """Ask app/engine.js to make and keep the Pyodide snapshot for the next visit now (it does so once,
+    and only when this start had none to restore). False where the engine offers no snapshot."""
+    keep = getattr(getattr(js, "moodcam", None), "keepSnapshot", None)
+    if keep is None:
+        return False
+    keep()
+    return True
+
+
 def wasm_heap_bytes() -> int:
     """Size of Pyodide's WebAssembly heap (HEAP8.length); 0 where app/ did not expose moodcam.pyodide."""
     pyodide_js = getattr(getattr(js, "moodcam", None), "pyodide", None)

@@ -17,6 +17,7 @@ import asyncio
 from dataclasses import dataclass
 
 from ..manifest import Manifest
+from ..mood.state import MOOD
 from ..mood.timeline import MoodTimeline
 from .backend_switch import BackendStarter, BackendSwitch
 from .camera import CameraSession, stream_patience_s
@@ -25,7 +26,7 @@ from .custom_mode import model_options
 from .failures import Failure
 from .flow import FrameFlow
 from .frames import FrameReader
-from .interop import now_ms, unix_ms
+from .interop import keep_snapshot, now_ms, unix_ms
 from .messages import PhotoMessage, Post, StartMessage
 from .model_store import ModelError, ModelStore
 from .modes import FaceMode, FaceViews, Mode, load_custom_mode, load_face_mode, start_models
@@ -37,10 +38,15 @@ from .render_mood import TimelineRenderer
 from .render_parts import PartsRenderer
 from .runner import FrameJob, FrameRunner
 from .settings import FACES, STORAGE_KEY, KeptSettings, SettingsStore
+from .snapshot_timing import SnapshotTiming
 from .status import AppStatus
 from .tasks import Tasks
 from .teach_mode import TeachMode
 from .ui import Ui
+
+
+# The frame rate at which the device counts as keeping up (SnapshotTiming: a snapshot can be made).
+KEEPING_UP_FPS = 15.0
 
 
 @dataclass
@@ -80,6 +86,7 @@ class Session:
         self.hidden = start.hidden
         self.app: App | None = None            # set once boot has succeeded (browser.engine routes by it)
         self.pending_photo: PhotoMessage | None = None   # chosen during start-up: analysed once boot ends
+        self.snapshot_timing = SnapshotTiming(now_ms())  # when the next visit's snapshot is made
 
     # == boot ================================================================================
     async def boot(self) -> App | None:
@@ -163,5 +170,16 @@ class Session:
 
     def _camera_frame_done(self, job: FrameJob) -> None:
         app = self.app
-        if app is not None and app.teach is not None:
+        if app is None:
+            return
+        if app.teach is not None:
             app.teach.after_frame(job)
+        mode = app.mode
+        answered = job.result.mood.state if isinstance(mode, FaceMode) else MOOD   # a custom detector answers at once
+        keeping_up = self.perf.fps >= KEEPING_UP_FPS and not (isinstance(mode, FaceMode) and mode.face.governor.adapted)
+        if self.snapshot_timing.after_frame(job.frame.wall_ms, answered, keeping_up):
+            keep_snapshot()
+
+    def page_hidden(self) -> None:
+        if self.snapshot_timing.page_hidden():
+            keep_snapshot()
