@@ -136,7 +136,8 @@
       return page.receive(message);
     };
     const camera = window.moodcamCamera.createCamera($("video"), send);
-    page = window.moodcamPage.createPage(send, camera);
+    const video = window.moodcamVideo.createVideoDecoder($("video-decoder"), send);
+    page = window.moodcamPage.createPage(send, camera, video);
     // The picture shows while the engine starts (Python asks for the same camera, and gets it).
     camera.openEarly(params.get("facing") || storedFacing(start.stored) || "user");
     window.moodcam = Object.assign(window.moodcam || {}, { query: page.query, stats: page.stats });

@@ -46,6 +46,37 @@
         return li;
       }));
     },
+    table: (id, head, rows) => {
+      // A report's table (moodcam.browser.video_view): header cells, then rows of texts or strips.
+      const table = $(id);
+      if (!table) return;
+      const cell = (tag, value) => {
+        const node = document.createElement(tag);
+        if (typeof value === "string") { node.textContent = value; return node; }
+        const strip = Object.assign(document.createElement("div"), { className: "strip" });
+        strip.setAttribute("aria-hidden", "true");
+        for (const [from, to, colour, label] of value.spans) {
+          const span = Object.assign(document.createElement("span"), { title: label });
+          span.style.left = `${(100 * from).toFixed(2)}%`;
+          span.style.width = `${Math.max(0.2, 100 * (to - from)).toFixed(2)}%`;
+          span.style.backgroundColor = colour;
+          strip.append(span);
+        }
+        node.append(strip, Object.assign(document.createElement("span"), { className: "sr-only", textContent: value.text }));
+        return node;
+      };
+      const headRow = document.createElement("tr");
+      headRow.append(...head.map((text) => Object.assign(cell("th", text), { scope: "col" })));
+      const body = document.createElement("tbody");
+      body.append(...rows.map((row) => {
+        const tr = document.createElement("tr");
+        tr.append(...row.map((value, i) => (i === 0 ? Object.assign(cell("th", value), { scope: "row" }) : cell("td", value))));
+        return tr;
+      }));
+      const thead = document.createElement("thead");
+      thead.append(headRow);
+      table.replaceChildren(thead, body);
+    },
     progress: (fraction, text) => {
       const bar = $("load-progress");
       bar.value = Math.round(Math.max(0, Math.min(1, fraction)) * 100);
@@ -113,7 +144,7 @@
     }
   }
 
-  function createPage(send, camera) {
+  function createPage(send, camera, video) {
     const CONTROLS = [
       // [element id, event, what the engine is told]
       ["cadence", "input", (e) => ["detect_every", Number(e.target.value)]],
@@ -139,6 +170,10 @@
     $("start-stop").addEventListener("click", () => send({ type: "command", name: "start-stop" }));
     $("switch-camera").addEventListener("click", () => send({ type: "command", name: "switch-camera" }));
     $("save-session").addEventListener("click", () => send({ type: "command", name: "save-session" }));
+    $("video-cancel").addEventListener("click", () => send({ type: "command", name: "video-cancel" }));
+    $("video-export-csv").addEventListener("click", () => send({ type: "command", name: "video-export-csv" }));
+    $("video-export-summary").addEventListener("click", () => send({ type: "command", name: "video-export-summary" }));
+    $("video-export-json").addEventListener("click", () => send({ type: "command", name: "video-export-json" }));
     $("error-action").addEventListener("click", (e) =>
       send({ type: "command", name: "action", action: e.currentTarget.dataset.action || "" }));
 
@@ -168,13 +203,21 @@
       photo(e.target.files && e.target.files[0]);
       e.target.value = "";
     });
+    // A video file goes to the engine as it is (read on this device, never uploaded); Python decides.
+    const videoFile = (file) => { if (file) send({ type: "video", event: "chosen", file, name: file.name || "video" }); };
+    $("video-file").addEventListener("change", (e) => {
+      videoFile(e.target.files && e.target.files[0]);
+      e.target.value = "";
+    });
     const view = $("view");
     view.addEventListener("dragover", (e) => { e.preventDefault(); view.classList.add("dragging"); });
     view.addEventListener("dragleave", () => view.classList.remove("dragging"));
     view.addEventListener("drop", (e) => {
       e.preventDefault();
       view.classList.remove("dragging");
-      photo(e.dataTransfer && e.dataTransfer.files[0]);
+      const file = e.dataTransfer && e.dataTransfer.files[0];
+      if (file && String(file.type).startsWith("video/")) videoFile(file);
+      else photo(file);
     });
     document.addEventListener("visibilitychange", () =>
       send({ type: "visibility", hidden: document.visibilityState === "hidden" }));
@@ -206,6 +249,7 @@
           if (message.cmd === "close") return camera.close();
           if (message.cmd === "frame") return camera.frame();
           return undefined;
+        case "video": return video.receive(message);
         case "store":
           try { localStorage.setItem(message.key, message.value); } catch (_) { /* storage off: not kept */ }
           return undefined;

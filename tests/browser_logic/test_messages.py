@@ -20,6 +20,8 @@ from moodcam.browser.messages import (
     FrameMessage, GoCommand, Navigate, OpenCamera, PageMessageType, PhotoMessage, PickPhoto, Query, QueryMessage,
     Reload, ReplyMessage, RequestFrame, StartMessage, StoreMessage, TeachCommand, TeachMessage, Transport, UiMessage,
     UiOp, VisibilityMessage, check_op, parse_page_message)
+from moodcam.browser.video_messages import (CloseVideo, OpenVideo, RequestVideoFrame, VideoCommand, VideoError,
+                                            VideoEvent, VideoMessage)
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "app"
@@ -44,6 +46,10 @@ def values(enum: type[Enum]) -> set[str]:
      {"type": "download", "name": "moodcam-session-1.csv", "mime": "text/csv", "text": "t,mood\n"}),
     (ReplyMessage(7, "{}"), {"type": "reply", "id": 7, "json": "{}"}),
     (FatalMessage("wheel", "sha256 differs"), {"type": "fatal", "code": "wheel", "detail": "sha256 differs"}),
+    (OpenVideo(2, "FILE"), {"type": "video", "cmd": "open", "id": 2, "file": "FILE"}),
+    (RequestVideoFrame(2, 0.5, 640, 480), {"type": "video", "cmd": "frame", "id": 2, "time": 0.5, "width": 640,
+                                           "height": 480}),
+    (CloseVideo(), {"type": "video", "cmd": "close"}),
 ])
 def test_each_builder_gives_the_dict_the_page_reads(message, expected):
     built = message.to_dict()
@@ -55,8 +61,9 @@ def test_each_builder_gives_the_dict_the_page_reads(message, expected):
 def test_every_engine_message_type_has_a_builder():
     builders = (UiMessage([]), OpenCamera("user", "video"), CloseCamera(), RequestFrame(), StoreMessage("k", "v"),
                 Reload(), Navigate(""), PickPhoto(), DownloadMessage("", "", ""), ReplyMessage(0, ""),
-                FatalMessage("", ""))
+                FatalMessage("", ""), OpenVideo(1, None), RequestVideoFrame(1, 0.0, 1, 1), CloseVideo())
     assert {b.to_dict()["type"] for b in builders} == values(EngineMessageType)
+    assert {b.to_dict()["cmd"] for b in builders[-3:]} == values(VideoCommand)
     assert {b.to_dict()["cmd"] for b in builders[1:4]} == values(CameraCommand)
     assert {b.to_dict()["cmd"] for b in builders[5:8]} == values(GoCommand)
 
@@ -110,13 +117,25 @@ SENT = [
      CalibrationMessage(CalibrationCommand.RENAME, "c1", "Me")),
     ({"type": "calibration", "cmd": "import", "id": "c1", "file": FILE, "name": "me.json"},
      CalibrationMessage(CalibrationCommand.IMPORT, "c1", "me.json", FILE)),
+    ({"type": "command", "name": "video-cancel"}, CommandMessage(Command.VIDEO_CANCEL)),
+    ({"type": "command", "name": "video-export-csv"}, CommandMessage(Command.VIDEO_EXPORT_CSV)),
+    ({"type": "command", "name": "video-export-summary"}, CommandMessage(Command.VIDEO_EXPORT_SUMMARY)),
+    ({"type": "command", "name": "video-export-json"}, CommandMessage(Command.VIDEO_EXPORT_JSON)),
+    ({"type": "video", "event": "chosen", "file": FILE, "name": "talk.mp4"},
+     VideoMessage(VideoEvent.CHOSEN, file=FILE, name="talk.mp4")),
+    ({"type": "video", "event": "loaded", "id": 1, "duration": 12.5, "width": 640, "height": 480},
+     VideoMessage(VideoEvent.LOADED, id=1, duration=12.5, width=640, height=480)),
+    ({"type": "video", "event": "frame", "id": 1, "bitmap": BITMAP, "time": 0.1, "width": 640, "height": 480},
+     VideoMessage(VideoEvent.FRAME, id=1, bitmap=BITMAP, time=0.1, width=640, height=480)),
+    ({"type": "video", "event": "failed", "id": 1, "error": {"name": "decode", "message": ""}, "time": 3.0},
+     VideoMessage(VideoEvent.FAILED, id=1, time=3.0, error=VideoError("decode", ""))),
 ]
 
 
 def as_page_dict(message) -> dict:
     """The dict the page would send for a parsed message (nested dataclasses as dicts, tuples as lists)."""
     def plain(value):
-        if isinstance(value, (CameraError, Canvases)):
+        if isinstance(value, (CameraError, Canvases, VideoError)):
             return {f.name: getattr(value, f.name) for f in fields(value)}
         return list(value) if isinstance(value, tuple) else value
     return {"type": message.type, **{f.name: plain(getattr(message, f.name)) for f in fields(message)}}
@@ -137,6 +156,7 @@ def test_every_page_message_type_and_sub_command_is_covered_above():
     assert {s["type"] for s in sent} == values(PageMessageType)
     assert {s["event"] for s in sent if s["type"] == "camera"} == values(CameraEvent)
     assert {s["name"] for s in sent if s["type"] == "command"} == values(Command)
+    assert {s["event"] for s in sent if s["type"] == "video"} == values(VideoEvent)
 
 
 def test_js_values_are_converted_where_the_engine_converts_them():
@@ -194,14 +214,16 @@ def handled_in_case(page: str, case: str) -> set[str]:
 
 def disagreements(src: dict[str, str]) -> list[str]:
     """Every name one side uses and the other does not know (empty when the page and the engine agree)."""
-    page, engine, boot, camera = src["page.js"], src["engine.js"], src["boot.js"], src["camera.js"]
-    page_side = page + boot + camera
+    page, engine, boot, camera, video = src["page.js"], src["engine.js"], src["boot.js"], src["camera.js"], src["video.js"]
+    page_side = page + boot + camera + video
     ops_block = page[page.index("const OPS = {"):page.index("function apply(")]
     found = {
         # page -> engine: the types the page sends; app/engine.js takes "start", Python the rest
         "page sends": (literals(r'\btype: "([\w-]+)"', page_side), values(PageMessageType)),
         "app/engine.js handles": (literals(r'message\.type === "([\w-]+)"', engine), {PageMessageType.START.value}),
         "camera events": (literals(r'\bevent: "([\w-]+)"', camera), values(CameraEvent)),
+        "video events": (literals(r'\bevent: "([\w-]+)"', video + page), values(VideoEvent)),
+        "video commands": (literals(r'message\.cmd === "([\w-]+)"', video), values(VideoCommand)),
         "commands": (literals(r'type: "command", name: "([\w-]+)"', page), values(Command)),
         "teach commands": (literals(r'\bteach\("([\w-]+)"', page), values(TeachCommand)),
         "calibration commands": (literals(r'\bcalibration\("([\w-]+)"', page), values(CalibrationCommand)),
@@ -241,6 +263,9 @@ def test_the_page_and_the_engine_agree_on_every_message():
     ("page.js", 'calibration("export")', 'calibration("download")', "calibration commands"),
     ("page.js", '    legend: ', '    key: ', "ui ops applied"),
     ("camera.js", 'event: "ended"', 'event: "stopped"', "camera events"),
+    ("video.js", 'event: "loaded"', 'event: "ready"', "video events"),
+    ("video.js", 'message.cmd === "frame"', 'message.cmd === "seek"', "video commands"),
+    ("page.js", 'case "video":', 'case "film":', "page handles"),
     ("boot.js", 'message.type === "fatal"', 'message.type === "died"', "page handles"),
     ("boot.js", 'type: "start"', 'type: "boot"', "page sends"),
     ("boot.js", 'appState === "error"', 'appState === "broken"', "app states: unknown to Python ['broken']"),

@@ -16,11 +16,15 @@ from typing import Any, Callable
 from .failures import Action, crashed
 from .interop import js_object, now_ms
 from .messages import (CalibrationMessage, CameraMessage, Command, CommandMessage, ControlMessage, EngineMessage,
-                       FrameMessage, PhotoMessage, QueryMessage, StartMessage, TeachMessage, VisibilityMessage,
-                       parse_page_message)
+                       FrameMessage, PhotoMessage, QueryMessage, StartMessage, TeachMessage, VideoMessage,
+                       VisibilityMessage, parse_page_message)
 from .queries import answer
 from .session import Session
 from .settings import coerce
+from .video_messages import VideoEvent
+
+VIDEO_COMMANDS = {Command.VIDEO_EXPORT_CSV: "csv", Command.VIDEO_EXPORT_SUMMARY: "summary",
+                  Command.VIDEO_EXPORT_JSON: "json"}
 
 
 def start(start_message: Any, post_js: Any) -> Callable[[Any], None]:
@@ -29,7 +33,7 @@ def start(start_message: Any, post_js: Any) -> Callable[[Any], None]:
 
     start = parse_page_message(start_message)
     if not isinstance(start, StartMessage):
-        raise ValueError(f"the engine's first message must be a start message, not {start.type.value!r}")
+        raise ValueError(f"the engine's first message must be a start message, not {str(start.type)!r}")
     session = Session(start, post)
     session.perf.mark("engine-start", now_ms())
 
@@ -79,6 +83,15 @@ def route(session: Session, message: object) -> None:
             keep_setting(session, message)
     elif app is None:
         before_boot(session, message)
+    elif isinstance(message, VideoMessage):
+        if message.event is VideoEvent.CHOSEN:
+            spawn(app.video.choose(message.file, message.name))
+        else:
+            app.video.on_message(message)
+    elif isinstance(message, CommandMessage) and message.name is Command.VIDEO_CANCEL:
+        app.video.cancel()
+    elif isinstance(message, CommandMessage) and message.name in VIDEO_COMMANDS:
+        app.video.export(VIDEO_COMMANDS[message.name])
     elif isinstance(message, CommandMessage):
         app.controls.on_command(message.name)
     elif isinstance(message, PhotoMessage):
@@ -104,6 +117,11 @@ def before_boot(session: Session, message: object) -> None:
         session.ui.notice(STILL_LOADING.format(what="the photo will be analysed"))
     elif isinstance(message, (TeachMessage, CalibrationMessage)):
         session.ui.notice(STILL_LOADING.format(what="teach mode and calibrations open"))
+    elif isinstance(message, VideoMessage):
+        if message.bitmap is not None:
+            message.bitmap.close()
+        if message.event is VideoEvent.CHOSEN:
+            session.ui.notice(STILL_LOADING.format(what="choose the video again"))
     elif isinstance(message, CommandMessage):
         session.ui.notice(STILL_LOADING.format(what="the camera buttons work"))
 

@@ -229,3 +229,14 @@ def webgl_fallback_note(reason: str) -> str:
 
 def context_lost_note() -> str:
     return "The graphics context was lost; moodcam recovered on the wasm backend (CPU)."
+
+
+def video_unreadable(name: str, mime: str, error: str) -> Failure:
+    """A chosen video this browser cannot open or decode (not a video, or a codec it lacks)."""
+    kind = f"a {mime} file" if mime else "a file of unknown type"
+    return Failure(
+        "video",
+        f"The video {short(name)!r} ({kind}) could not be decoded by this browser ({error or 'no reason given'}).",
+        "Choose an H.264 MP4 or a VP8/VP9 WebM video; convert others first, for example "
+        "ffmpeg -i input.mov -c:v libx264 -pix_fmt yuv420p output.mp4.",
+    )

@@ -14,12 +14,13 @@ Page -> engine
 | camera       | event: opened {width, height, facing, transport, frames, clock, cameras} / failed {error {name, message}} / ended / frame-failed {error} | what the camera did |
 | frame        | bitmap, width, height                                       | one camera frame (transport "bitmap") |
 | control      | name (a Settings field), value                              | a control changed |
-| command      | name: start-stop / switch-camera / save-session / action (+ action: an Action value) | a button |
+| command      | name: start-stop / switch-camera / save-session / video-cancel / video-export-csv / -summary / -json / action (+ action: an Action value) | a button |
 | photo        | file, name                                                  | analyse this photo |
 | visibility   | hidden                                                      | the page was hidden / shown |
 | query        | id, what: diagnostics / bench                               | figures for tests and bench/ |
 | teach        | cmd: start {moods} / record / cancel / accept {name} / discard | teach mode (browser.teach_panel) |
 | calibration  | cmd: use {id} / rename {id, name} / delete {id} / export {id} / import {file, name} | stored calibrations (browser.calibrations); id "" = the generic net |
+| video        | event: chosen {file, name} / loaded / frame / failed (browser.video_messages) | a video file to analyse, and its decoded frames |
 
 Engine -> page
 ==============
@@ -27,6 +28,7 @@ Engine -> page
 |---------|-------------------------------------------------|---------|
 | ui      | ops: [[op, ...args], ...]  (UI_OPS below)        | DOM patches, applied in order |
 | camera  | cmd: open {facing, clock} / close / frame         | open or close the camera; send one frame |
+| video   | cmd: open {id, file} / frame {id, time, width, height} / close | decode a video file's frames (browser.video_messages) |
 | store   | key, value                                       | keep in localStorage |
 | go      | cmd: reload / navigate {href} / pick-photo        | what only the page can do |
 | download | name, mime, text                                | save a file made on this device (Save session) |
@@ -42,12 +44,15 @@ stream) stay opaque (`Any`); plain data (site, params, stored, moods) is convert
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum, StrEnum
-from typing import Any, ClassVar, TypeVar
+from enum import StrEnum
+from typing import Any, ClassVar
 
 from .failures import Action
+from .message_fields import field as _field, member as _member, plain_dict as _plain_dict
+from .message_fields import required as _required, to_py as _to_py
+from .video_messages import VIDEO, CloseVideo, OpenVideo, RequestVideoFrame, VideoMessage, parse_video
 
 
 # == the names ====================================================================================
@@ -62,6 +67,7 @@ class PageMessageType(StrEnum):
     QUERY = "query"
     TEACH = "teach"
     CALIBRATION = "calibration"
+    VIDEO = VIDEO
 
 
 class EngineMessageType(StrEnum):
@@ -72,12 +78,17 @@ class EngineMessageType(StrEnum):
     DOWNLOAD = "download"
     REPLY = "reply"
     FATAL = "fatal"
+    VIDEO = VIDEO
 
 
 class Command(StrEnum):     # the page's buttons; ACTION carries a failures.Action
     START_STOP = "start-stop"
     SWITCH_CAMERA = "switch-camera"
     SAVE_SESSION = "save-session"
+    VIDEO_CANCEL = "video-cancel"                  # the video's buttons (browser.video)
+    VIDEO_EXPORT_CSV = "video-export-csv"
+    VIDEO_EXPORT_SUMMARY = "video-export-summary"
+    VIDEO_EXPORT_JSON = "video-export-json"
     ACTION = "action"
 
 
@@ -147,6 +158,7 @@ class UiOp(StrEnum):
     OPTIONS = "options"
     LEGEND = "legend"
     PROGRESS = "progress"
+    TABLE = "table"
 
 
 # op -> its arguments (app/page.js applies them; ids are element ids).
@@ -163,6 +175,9 @@ UI_OPS: dict[UiOp, tuple[str, ...]] = {
     UiOp.OPTIONS: ("id", "options", "selected"),  # a <select>'s options: [[value, text], ...]
     UiOp.LEGEND: ("id", "entries"),               # face-parts legend: [{name, label, color}]
     UiOp.PROGRESS: ("fraction", "text"),          # the loading bar (also sent by app/engine.js)
+    # A table's head and body: head [text, ...], rows [[cell, ...], ...]; a cell is a text or a
+    # strip {"text": what a screen reader says, "spans": [[from, to (0..1), colour, label], ...]}.
+    UiOp.TABLE: ("id", "head", "rows"),
 }
 
 
@@ -269,7 +284,7 @@ class FatalMessage:  # built by app/engine.js when the engine cannot boot (named
 
 
 EngineMessage = (UiMessage | OpenCamera | CloseCamera | RequestFrame | StoreMessage | Reload | Navigate | PickPhoto
-                 | DownloadMessage | ReplyMessage | FatalMessage)
+                 | DownloadMessage | ReplyMessage | FatalMessage | OpenVideo | RequestVideoFrame | CloseVideo)
 Post = Callable[[EngineMessage], None]
 
 
@@ -376,48 +391,10 @@ class CalibrationMessage:
 
 
 PageMessage = (StartMessage | CameraMessage | FrameMessage | ControlMessage | CommandMessage | PhotoMessage
-               | VisibilityMessage | QueryMessage | TeachMessage | CalibrationMessage)
+               | VisibilityMessage | QueryMessage | TeachMessage | CalibrationMessage | VideoMessage)
 
 
 # == the parser ===================================================================================
-_MISSING: Any = object()
-E = TypeVar("E", bound=Enum)
-
-
-def _field(message: Any, name: str, default: Any = None) -> Any:
-    """message[name] (a dict) or message.name (a JsProxy: an undefined property is an AttributeError);
-    `default` for a missing field or a null one."""
-    value = message.get(name, default) if isinstance(message, Mapping) else getattr(message, name, default)
-    return default if value is None else value
-
-
-def _required(message: Any, name: str, kind: str) -> Any:
-    value = _field(message, name, _MISSING)
-    if value is _MISSING:
-        raise ValueError(f"a {kind!r} message from the page lacks {name!r}")
-    return value
-
-
-def _member(enum: type[E], value: Any, what: str) -> E:
-    if isinstance(value, Enum):     # str() of a (str, Enum) member, e.g. failures.Action, is its qualified name
-        value = value.value
-    try:
-        return enum(str(value))
-    except ValueError:
-        known = ", ".join(str(member.value) for member in enum)
-        raise ValueError(f"unknown {what} {str(value)!r}; known: {known}") from None
-
-
-def _to_py(value: Any) -> Any:
-    """A JS object or array as a dict or list (a JsProxy's to_py); Python values unchanged."""
-    return value.to_py() if hasattr(value, "to_py") else value
-
-
-def _plain_dict(value: Any) -> dict:
-    # As the engine always read params and stored: absent or empty -> {}.
-    return dict(_to_py(value)) if value else {}
-
-
 def _start(m: Any) -> StartMessage:
     found = _required(m, "canvases", "start")
     canvases = Canvases(*(_field(found, name) for name in ("overlay", "still", "bars", "timeline")))
@@ -483,7 +460,7 @@ _PARSERS: dict[PageMessageType, Callable[[Any], PageMessage]] = {
     PageMessageType.START: _start, PageMessageType.CAMERA: _camera, PageMessageType.FRAME: _frame,
     PageMessageType.CONTROL: _control, PageMessageType.COMMAND: _command, PageMessageType.PHOTO: _photo,
     PageMessageType.VISIBILITY: _visibility, PageMessageType.QUERY: _query, PageMessageType.TEACH: _teach,
-    PageMessageType.CALIBRATION: _calibration,
+    PageMessageType.CALIBRATION: _calibration, PageMessageType.VIDEO: parse_video,
 }
 
 

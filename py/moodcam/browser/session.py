@@ -5,7 +5,8 @@ the collaborators that need a loaded mode, each with the narrow parts it uses:
   from the start   Ui, Tasks, AppStatus, KeptSettings, ModelStore, PerfMeter, FrameRunner,
                    CameraSession, PhotoMode, the face views (parts legend, timeline)
   after boot       App: the Mode (its analyser and renderer), FrameFlow (camera and photo
-                   frames through the runner), BackendSwitch, Controls, TeachMode (face mode)
+                   frames through the runner), BackendSwitch, Controls, TeachMode (face mode),
+                   VideoFlow (a video file's frames through the same runner)
 
 Nothing is None after boot: messages that need the app wait for it (browser.engine routes
 them), and a boot that fails leaves only what can still help (the error's Action).
@@ -43,6 +44,8 @@ from .status import AppStatus
 from .tasks import Tasks
 from .teach_mode import TeachMode
 from .ui import Ui
+from .video import VideoFlow, sampling_from
+from .video_view import VideoView
 
 
 # The frame rate at which the device counts as keeping up (SnapshotTiming: a snapshot can be made).
@@ -57,6 +60,7 @@ class App:
     controls: Controls
     backend: BackendSwitch
     teach: TeachMode | None          # the face mode's; a custom detector has none
+    video: VideoFlow                 # a video file's analysis (browser.video)
 
 
 class Session:
@@ -158,7 +162,10 @@ class Session:
             teach = TeachMode(mode.face, settings, ui, self.post, tasks, lambda: flow.camera_running)
             await teach.boot()             # the remembered calibration is on before the first frame
         self.actions = Actions(settings, self.post, self.start.href, lambda: tasks.spawn(flow.start_camera()))
-        self.app = App(mode, flow, controls, switch, teach)
+        video = VideoFlow(flow=flow, post=self.post, ui=ui, status=self.status, view=VideoView(ui),
+                          sampling=sampling_from(self.start.params), settings=lambda: settings.current,
+                          models=lambda: model_versions(mode), backend=lambda: self.starter.name)
+        self.app = App(mode, flow, controls, switch, teach, video)
         return self.app
 
     # == what may happen before boot ends =======================================================
@@ -183,3 +190,10 @@ class Session:
     def page_hidden(self) -> None:
         if self.snapshot_timing.page_hidden():
             keep_snapshot()
+
+
+def model_versions(mode: Mode) -> dict:
+    """The nets a video's report was made with: name -> the first 16 hex digits of its files' sha256."""
+    face = getattr(mode, "face", None)
+    steps = (face.detect, face.classify) if face is not None else ()
+    return {step.model.name: step.model.entry.model_sha256[:16] for step in steps}

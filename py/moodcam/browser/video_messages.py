@@ -1,0 +1,105 @@
+"""The video file's messages (issue 28), page <-> engine; browser.messages names them with the rest.
+
+The engine decides everything: which media times to ask for, at what pace, when to stop. The
+page (app/video.js) only decodes: it opens the file in a hidden <video> from an object URL (the
+file never leaves the device), seeks to each time it is asked for and answers with the decoded
+frame as a transferred ImageBitmap, scaled to the size asked for.
+
+| direction     | fields                                                                  | meaning |
+|---------------|-------------------------------------------------------------------------|---------|
+| page -> engine | event: chosen {file, name}                                              | analyse this video file |
+| page -> engine | event: loaded {id, duration (s), width, height}                         | the file opened (its metadata) |
+| page -> engine | event: frame {id, bitmap, time (s, the frame's own media time), width, height} | one decoded frame |
+| page -> engine | event: failed {id, error {name, message}, time}                         | it cannot open, seek or decode (time: where) |
+| engine -> page | cmd: open {id, file}                                                    | open this file (id numbers the analysis) |
+| engine -> page | cmd: frame {id, time, width, height}                                     | the frame at media time `time`, at this size |
+| engine -> page | cmd: close                                                              | let the file go |
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from .message_fields import field, member, required
+
+
+class VideoEvent(StrEnum):
+    CHOSEN = "chosen"
+    LOADED = "loaded"
+    FRAME = "frame"
+    FAILED = "failed"
+
+
+class VideoCommand(StrEnum):
+    OPEN = "open"
+    FRAME = "frame"
+    CLOSE = "close"
+
+
+VIDEO = "video"     # the message type, both ways (PageMessageType.VIDEO, EngineMessageType.VIDEO)
+
+
+@dataclass(frozen=True)
+class VideoError:
+    name: str          # a MediaError's kind ("decode", "not-supported", ...) or a DOMException name
+    message: str
+
+
+@dataclass(frozen=True)
+class VideoMessage:
+    type: ClassVar[str] = VIDEO
+    event: VideoEvent
+    id: int = 0
+    file: Any = None        # CHOSEN: a File
+    name: str = ""          # CHOSEN: the file's name
+    duration: float = 0.0   # LOADED: seconds
+    width: int = 0          # LOADED: the video's size; FRAME: the bitmap's
+    height: int = 0
+    bitmap: Any = None      # FRAME: an ImageBitmap, whoever takes it closes it
+    time: float = 0.0       # FRAME: the frame's media time (s); FAILED: where it failed
+    error: VideoError | None = None
+
+
+def parse_video(m: Any) -> VideoMessage:
+    event = member(VideoEvent, required(m, "event", VIDEO), "video event")
+    error = field(m, "error")
+    if event is VideoEvent.CHOSEN:
+        required(m, "file", VIDEO)
+    if event is VideoEvent.FRAME:
+        required(m, "bitmap", VIDEO)
+    return VideoMessage(
+        event, id=int(field(m, "id", 0)), file=field(m, "file"), name=str(field(m, "name", "")),
+        duration=float(field(m, "duration", 0.0)), width=int(field(m, "width", 0)), height=int(field(m, "height", 0)),
+        bitmap=field(m, "bitmap"), time=float(field(m, "time", 0.0)),
+        error=None if error is None else VideoError(str(field(error, "name", "")), str(field(error, "message", ""))))
+
+
+def _message(cmd: VideoCommand, **fields: Any) -> dict:
+    return {"type": VIDEO, "cmd": cmd.value, **fields}
+
+
+@dataclass(frozen=True)
+class OpenVideo:
+    id: int
+    file: Any
+
+    def to_dict(self) -> dict:
+        return _message(VideoCommand.OPEN, id=self.id, file=self.file)
+
+
+@dataclass(frozen=True)
+class RequestVideoFrame:
+    id: int
+    time: float             # seconds
+    width: int              # the size to scale the frame to (browser.photo.scaled_size)
+    height: int
+
+    def to_dict(self) -> dict:
+        return _message(VideoCommand.FRAME, id=self.id, time=self.time, width=self.width, height=self.height)
+
+
+@dataclass(frozen=True)
+class CloseVideo:
+    def to_dict(self) -> dict:
+        return _message(VideoCommand.CLOSE)
