@@ -23,10 +23,16 @@ business: moodcam.geometry.mirror_boxes / mirror_points at drawing time.
 Nothing here reads a clock, imports js/pyodide, or keeps references to the
 arrays passed in.
 
-Why one file of over 500 lines: FrameLogic is one state machine over one frame (plan,
-detections, emotion requests, votes, result) whose steps share the tracker, the schedule and
-the votes; its result types sit beside it so the contract above reads in one place. The
-parts that stand alone (decode, NMS, tracking, voting, the mood) are their own modules.
+The second look (moodcam.second_look): with ``config.second_look`` set, a new face the near
+model could not vouch for (small, or found by a tile run) is neither shown, read nor voted until
+it is confirmed; between (a) and (b):
+
+    for req in logic.confirm_requests():        # the near detector on req.region, letterboxed req.letterbox
+        logic.submit_confirmation(req.face_id, regressors, classificators)
+
+The contract's types (FrameLogicConfig, FramePlan, EmotionRequest, FaceView, FrameResult) live in
+moodcam.frame_types; the
+parts that stand alone (decode, NMS, tracking, voting, the group's mood) are their own modules.
 """
 
 from __future__ import annotations
@@ -36,185 +42,22 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .detection.letterbox import Letterbox
-from .detection.pipeline import BLAZEFACE_SHORT_RANGE_SPEC, DetectorSpec, FaceDetectorPostprocess
+from .detection.pipeline import FaceDetectorPostprocess
 from .detection.result import Detections
-from .detection.tiles import DetectorSweep, Tile, TileConfig, from_tile
+from .detection.tiles import DetectorSweep, Tile, from_tile
 from .calibration import CalibrationHead, calibrated_probabilities
-from .geometry.crop import CropRegion, crop_around_face
-from .mood.labels import EMOTIONS
-from .mood.state import PAUSED, Event, MoodConfig, MoodSnapshot, MoodStateMachine
-from .mood.voting import DEFAULT_VOTING, Vote, Voter, VotingConfig
+from .frame_types import EmotionRequest, FaceView, FrameLogicConfig, FramePlan, FrameResult
+from .geometry.crop import crop_around_face
+from .mood.group import group_vote
+from .mood.state import PAUSED, Event, MoodStateMachine
+from .mood.voting import Vote, Voter
 from .readings import HEAD_FAILED, CalibrationDropped, ReadingSkipped, reading_problem
-from .schedule import ScheduleConfig, Scheduler
-from .tracking.tracker import FaceTracker, Track, TrackerConfig
+from .schedule import Scheduler
+from .second_look import LookRequest, SecondLook, looked_score, with_min_score
+from .tracking.tracker import FaceTracker, Track
 
-__all__ = ["FrameLogicConfig", "FramePlan", "EmotionRequest", "FaceView", "FrameResult", "FrameLogic"]
-
-
-@dataclass(frozen=True)
-class FrameLogicConfig:
-    """Every knob of the per-frame logic, with the app's defaults."""
-
-    detector: DetectorSpec = BLAZEFACE_SHORT_RANGE_SPEC
-    schedule: ScheduleConfig = ScheduleConfig()
-    tracker: TrackerConfig = TrackerConfig()
-    voting: VotingConfig = DEFAULT_VOTING   # measured: docs/mood.md, "How the mood is decided"
-    mood: MoodConfig = MoodConfig()
-    emotion_labels: tuple[str, ...] = EMOTIONS
-    emotion_input_size: int = 64          # the fer model's 64 x 64 input
-    crop_margin: float = 0.1              # extra room around the face box, fraction of its long side
-    rotate_crops: bool = False            # level the eyes (needs tf.image.transform instead of cropAndResize)
-    round_letterbox: bool = False         # whole-pixel letterbox offsets (see Letterbox.fit)
-    # Faces narrower than this (source pixels) are tracked, drawn and counted, but not read
-    # ("too far to read" on the page): measured (tests/parity/measure_readable_face.py), a face
-    # the net reads firmly at full size keeps its label in >= 97 % of frames from 44 px up, and
-    # Grace Hopper's drops to 62 % at 40 px; below it the reading is a guess.
-    min_readable_face_px: float = 44.0
-    # A tile sweep (moodcam.detection.tiles): detector runs alternate between the whole frame and
-    # one tile of it, for faces too small for one pass. None: every run sees the whole frame.
-    tiles: TileConfig | None = None
-
-
-@dataclass(frozen=True)
-class FramePlan:
-    """What the browser should run this frame."""
-
-    frame_index: int
-    timestamp_ms: float
-    run_detector: bool
-    letterbox: Letterbox  # how to draw the frame into the detector input (scale, padding)
-    paused: bool = False  # the page is hidden: run nothing (submissions are ignored)
-    # With a tile sweep, the part of the frame this detector run looks at (None: the whole
-    # frame) and its own letterbox (the tile -> the detector input).
-    tile: Tile | None = None
-    tile_letterbox: Letterbox | None = None
-
-    @property
-    def detector_letterbox(self) -> Letterbox:
-        """How to draw the detector input: the tile's letterbox on a tile run, else the frame's."""
-        return self.tile_letterbox if self.tile_letterbox is not None else self.letterbox
-
-
-@dataclass(frozen=True)
-class EmotionRequest:
-    """Crop one tracked face for the emotion net.
-
-    crop: the region in frame pixels (see moodcam.geometry.crop).
-    box: [y1, x1, y2, x2] for tf.image.cropAndResize at ``size`` x ``size``;
-        None when the crop is rotated.
-    transform: the 8 numbers for tf.image.transform (output -> frame pixel),
-        valid for rotated and unrotated crops, output ``size`` x ``size``.
-    """
-
-    face_id: int
-    crop: CropRegion
-    size: int
-    box: tuple[float, float, float, float] | None
-    transform: tuple[float, ...]
-
-    def to_dict(self) -> dict:
-        return {"face_id": self.face_id, "size": self.size, "box": None if self.box is None else list(self.box),
-                "transform": list(self.transform), "rotation": self.crop.rotation}
-
-
-@dataclass(frozen=True)
-class FaceView:
-    """One face as the UI draws it (source pixels).
-
-    id: the track id (stable while the face is tracked).
-    box: (4,) xyxy; keypoints: (K, 2); score: the detector's score.
-    label: this face's accepted (confident) label from its vote; None while uncertain.
-        This is the per-frame vote; the page's mood is ``FrameResult.mood`` (dwell, bound).
-    probability: the vote's probability (0 before the first emotion run).
-    top_label: raw argmax of the latest emotion output (None before the first run).
-    primary: the largest face (drawn first in lists; it breaks ties in the group's mood).
-    readable: False when the face is narrower than ``min_readable_face_px``: no emotion is
-        read for it ("too far to read"), it still counts as a face.
-    probabilities: the smoothed probability vector, one float per class in
-        ``FrameResult.labels`` order (7 for the fer net), for bars; None before the
-        face's first emotion run. It is the voting strategy's own smoothing (see moodcam.mood.voting).
-    leading_label / leading_probability: argmax of ``probabilities`` and its value
-        (None / 0.0 before the first emotion run).
-    features: (D,) the emotion net's penultimate features from THIS frame's run on the face
-        (None when the net did not read it this frame, or gave no features); teach mode
-        collects these. Not part of to_dict (it stays in Python).
-    net_probabilities: (classes,) the generic net's own output of this frame's run (before
-        any calibration), None when the net did not read the face this frame.
-    """
-
-    id: int
-    box: np.ndarray              # (4,) xyxy
-    keypoints: np.ndarray        # (K, 2)
-    score: float
-    label: str | None            # accepted label; None while uncertain
-    probability: float           # the vote's probability (0 before the first emotion run)
-    top_label: str | None        # raw argmax of the latest emotion output
-    primary: bool                # the largest face
-    probabilities: tuple[float, ...] | None = None   # smoothed, in FrameResult.labels order; None before any run
-    leading_label: str | None = None          # argmax of probabilities
-    leading_probability: float = 0.0          # its value
-    readable: bool = True                     # wide enough to read its expression
-    features: np.ndarray | None = None        # (D,) this frame's features; None if not read this frame
-    net_probabilities: np.ndarray | None = None   # (classes,) this frame's generic output, uncalibrated
-
-    @property
-    def uncertain(self) -> bool:
-        return self.label is None
-
-    def to_dict(self) -> dict:
-        return {"id": self.id, "box": self.box.tolist(), "keypoints": self.keypoints.tolist(),
-                "score": self.score, "label": self.label, "uncertain": self.uncertain,
-                "probability": self.probability, "top_label": self.top_label, "primary": self.primary,
-                "probabilities": None if self.probabilities is None else list(self.probabilities),
-                "leading_label": self.leading_label,
-                "leading_probability": self.leading_probability, "readable": self.readable}
-
-
-@dataclass(frozen=True)
-class FrameResult:
-    """What one frame produced.
-
-    faces: every tracked face (FaceView), the primary one flagged.
-    mood: the page's mood (MoodSnapshot): ``state`` is one of "starting", "no_face",
-        "observing", "mood", "cant_tell", "paused"; ``mood`` the committed label in "mood";
-        ``leading_label`` / ``leading_probability`` the label to name and the primary face's
-        smoothed probability of it (the mood in "mood"; the guess in "cant_tell", as in
-        "Can't tell, maybe neutral, 54 %"; the current leader in "observing").
-        moodcam.mood.presentation.headline(snapshot) writes that line.
-    events: what changed this frame (state_changed, mood_changed, guess_changed, face_found,
-        face_lost, paused, resumed; reading_skipped and calibration_dropped from moodcam.readings,
-        for the page to say), in order.
-    labels: the class names, in the order of every FaceView.probabilities.
-    calibrated: a calibration head was applied to this frame's emotion outputs (set_calibration).
-    """
-
-    frame_index: int
-    timestamp_ms: float
-    faces: tuple[FaceView, ...]
-    mood: MoodSnapshot
-    events: tuple[Event, ...]
-    ran_detector: bool
-    emotion_face_ids: tuple[int, ...]
-    labels: tuple[str, ...] = EMOTIONS
-    calibrated: bool = False
-
-    def to_dict(self) -> dict:
-        """Plain dicts/lists/floats, for ``pyodide.ffi.to_js(..., dict_converter=Object.fromEntries)``."""
-        return {
-            "frame_index": self.frame_index,
-            "timestamp_ms": self.timestamp_ms,
-            "faces": [f.to_dict() for f in self.faces],
-            "state": self.mood.state,
-            "mood": self.mood.mood,
-            "state_since_ms": self.mood.since_ms,
-            "leading_label": self.mood.leading_label,
-            "leading_probability": self.mood.leading_probability,
-            "labels": list(self.labels),
-            "events": [e.to_dict() for e in self.events],
-            "ran_detector": self.ran_detector,
-            "emotion_face_ids": list(self.emotion_face_ids),
-            "calibrated": self.calibrated,
-        }
+__all__ = ["FrameLogicConfig", "FramePlan", "EmotionRequest", "FaceView", "FrameResult", "FrameLogic",
+           "LookRequest"]
 
 
 @dataclass
@@ -245,6 +88,9 @@ class FrameLogic:
         self._pending_events: list[Event] = []
         self._pending_config: FrameLogicConfig | None = None
         self._calibration: CalibrationHead | None = None
+        self._second_look: SecondLook | None = None
+        self._look_postprocess: FaceDetectorPostprocess | None = None
+        self._use_second_look(config)
 
     # -- the per-frame protocol ------------------------------------------------
     def begin_frame(self, timestamp_ms: float, frame_width: float, frame_height: float) -> FramePlan:
@@ -286,9 +132,10 @@ class FrameLogic:
         if self.paused:
             # A late result from before the page was hidden: faces will be stale on return.
             return det
-        _, dropped = self.tracker.update(det, plan.timestamp_ms, covers)
+        created, dropped = self.tracker.update(det, plan.timestamp_ms, covers)
         for track in dropped:
             self._forget(track.id)
+        self._admit(created, plan.tile is not None)
         self.scheduler.detector_ran(frame.plan.frame_index)
         frame.ran_detector = True
         frame.requests = None  # tracks changed: recompute the crops
@@ -306,9 +153,10 @@ class FrameLogic:
         frame = self._require_frame("submit_faces")
         if self.paused:
             return
-        _, dropped = self.tracker.update(detections, frame.plan.timestamp_ms)
+        created, dropped = self.tracker.update(detections, frame.plan.timestamp_ms)
         for track in dropped:
             self._forget(track.id)
+        self._admit(created, False)
         frame.requests = None  # tracks changed: recompute the crops
 
     def emotion_requests(self) -> tuple[EmotionRequest, ...]:
@@ -317,10 +165,40 @@ class FrameLogic:
         if self.paused:
             return ()
         if frame.requests is None:
-            tracks = {t.id: t for t in self.tracker.tracks if self._readable(t)}
+            tracks = {t.id: t for t in self._counted_tracks() if self._readable(t)}
             due = self.scheduler.emotion_due(frame.plan.frame_index, tracks.keys())
             frame.requests = tuple(self._request(tracks[fid], frame.plan.letterbox.source_size) for fid in due)
         return frame.requests
+
+    def confirm_requests(self) -> tuple[LookRequest, ...]:
+        """Second looks due this frame (config.second_look): new faces the near model has not vouched for."""
+        frame = self._require_frame("confirm_requests")
+        if self.paused or self._second_look is None:
+            return ()
+        boxes = {t.id: t.box for t in self.tracker.tracks}
+        return self._second_look.requests(boxes, frame.plan.letterbox.source_size, self.config.round_letterbox)
+
+    def submit_confirmation(self, face_id: int, raw_boxes, raw_scores) -> bool | None:
+        """The near detector's raw outputs on a LookRequest's region. True: the face is confirmed and
+        counts from now on (never looked at again); False: refused, its track dropped (and a face
+        found in the same place soon after is refused without a look). None: stale (paused, gone)."""
+        frame = self._require_frame("submit_confirmation")
+        look, post = self._second_look, self._look_postprocess
+        track = self.tracker.get(face_id)
+        if self.paused or look is None or post is None or track is None or look.confirmed(face_id):
+            return None
+        request = next((r for r in self.confirm_requests() if r.face_id == face_id), None)
+        if request is None:
+            return None
+        det = post(raw_boxes, raw_scores, request.letterbox)
+        shift = np.array([request.region.x, request.region.y] * 2, dtype=np.float32)
+        score = looked_score(track.box, det.boxes + shift, det.scores)
+        if look.decide(face_id, track.box, score, frame.plan.timestamp_ms):
+            frame.requests = None            # a new face to read
+            return True
+        self.tracker.remove(face_id)
+        self._forget(face_id)
+        return False
 
     def submit_emotion(self, face_id: int, probabilities, features=None) -> Vote | None:
         """(c) The emotion net's probabilities for one face (in ``emotion_labels`` order), and its
@@ -362,7 +240,7 @@ class FrameLogic:
         # No time-only expiry between detector runs: tracks are dropped by the tracker after
         # missed detector runs (and a minimum time), so slow frames do not lose a face that is
         # still there (the scheduler runs the detector every N frames while faces are tracked).
-        tracks = self.tracker.tracks
+        tracks = self._counted_tracks()         # a face still waiting for its second look is not shown
         primary = self._primary(tracks)
         candidate, scores = self._group_vote(tracks)
         events = self._pending_events + self.state.update(t, bool(tracks), candidate, scores)
@@ -415,6 +293,8 @@ class FrameLogic:
             self._tile_letterboxes.clear()
         if config.tiles != old.tiles:
             self.sweep = DetectorSweep(config.tiles) if config.tiles is not None else None
+        if config.second_look != old.second_look or config.look_detector != old.look_detector:
+            self._use_second_look(config)
         self.tracker.config = config.tracker
         self.scheduler.config = config.schedule
         self.state.config = config.mood
@@ -511,6 +391,31 @@ class FrameLogic:
     def _forget(self, face_id: int) -> None:
         self._voters.pop(face_id, None)
         self.scheduler.forget(face_id)
+        if self._second_look is not None:
+            self._second_look.forget(face_id)
+
+    def _use_second_look(self, config: FrameLogicConfig) -> None:
+        """Start (or stop) second looks; faces tracked so far count as confirmed."""
+        look = config.second_look
+        self._second_look = None if look is None else SecondLook(look, config.look_detector.input_size)
+        self._look_postprocess = (None if look is None
+                                  else FaceDetectorPostprocess(with_min_score(config.look_detector, look.threshold)))
+
+    def _admit(self, created: list[Track], from_tile: bool) -> None:
+        """New tracks: the second look says which wait for it; one refused here a moment ago is dropped."""
+        look = self._second_look
+        if look is None or self._frame is None:
+            return
+        size, now = self._frame.plan.letterbox.source_size, self._frame.plan.timestamp_ms
+        for track in created:
+            if not look.admit(track.id, track.box, size, from_tile, now):
+                self.tracker.remove(track.id)
+
+    def _counted_tracks(self) -> tuple[Track, ...]:
+        """The tracks that are faces: shown, read and voted (a track waiting for its look is none of these)."""
+        look = self._second_look
+        tracks = self.tracker.tracks
+        return tracks if look is None else tuple(t for t in tracks if look.confirmed(t.id))
 
     def _tile_letterbox(self, tile: Tile | None) -> Letterbox | None:
         if tile is None:
@@ -526,31 +431,13 @@ class FrameLogic:
         return float(track.box[2] - track.box[0]) >= self.config.min_readable_face_px
 
     def _group_vote(self, tracks: tuple[Track, ...]) -> tuple[str | None, dict[str, float]]:
-        """The group's mood candidate and the scores behind it.
-
-        The rule: the label most faces agree on (each face's own confident vote); ties go to
-        the label of the largest face among them. With no confident face, no candidate, and
-        the largest face's smoothed scores (its leading guess). One face: that face's vote.
-        """
-        votes = []                      # (label, area, scores) of faces with a vote
-        for t in sorted(tracks, key=lambda t: -t.area):
-            if not self._readable(t):
-                continue
+        """The group's mood from the readable faces' votes (moodcam.mood.group.group_vote)."""
+        votes = []
+        for t in tracks:
             voter = self._voters.get(t.id)
-            if voter is not None and voter.current is not None:
+            if self._readable(t) and voter is not None and voter.current is not None:
                 votes.append((voter.current.label, t.area, dict(zip(voter.labels, voter.current.smoothed))))
-        if not votes:
-            return None, {}
-        counts: dict[str, int] = {}
-        for label, _, _ in votes:
-            if label is not None:
-                counts[label] = counts.get(label, 0) + 1
-        if not counts:
-            return None, votes[0][2]
-        most = max(counts.values())
-        # votes are largest-first: the first label with the top count is the largest face's.
-        label = next(lab for lab, _, _ in votes if lab is not None and counts[lab] == most)
-        return label, next(sc for lab, _, sc in votes if lab == label)
+        return group_vote(votes)
 
     @staticmethod
     def _primary(tracks: tuple[Track, ...]) -> Track | None:

@@ -36,8 +36,14 @@ class SecondLookConfig:
     frame may run (the rest wait, unseen, for the next frame)."""
 
     reliable_fraction: float = 0.15
-    context: float = 2.0
+    # Measured on tests/fixtures/small_faces.py (tests/parity/measure_second_look.py, docs/using.md):
+    # contexts 2-4 x thresholds 0.3-0.8; 4x and 0.5 kept 60 of the far range's 61 true faces and
+    # refused every false one it was given (the nearest false scored 0.40, the lowest true kept 0.54).
+    context: float = 4.0
     threshold: float = 0.5
+    # Narrower than this (fraction of the long side: 20 px in 640x480) is below the far range's
+    # reach: the only candidates there were flags and badges (15-19 px); refused without a look.
+    min_face_fraction: float = 20 / 640
     max_per_frame: int = 2
     refused_memory_ms: float = 3000.0
     refused_iou: float = 0.3
@@ -49,6 +55,10 @@ class SecondLookConfig:
             raise ValueError(f"context must be >= 1, got {self.context}")
         if self.max_per_frame < 1:
             raise ValueError(f"max_per_frame must be >= 1, got {self.max_per_frame}")
+
+    def too_small(self, box, frame_width: float, frame_height: float) -> bool:
+        b = np.asarray(box, dtype=np.float64).reshape(4)
+        return bool(b[2] - b[0] < self.min_face_fraction * max(frame_width, frame_height))
 
     def needs_look(self, box, frame_width: float, frame_height: float, from_tile: bool) -> bool:
         """A candidate the near model could not vouch for: found by a tile, or narrower than its line."""
@@ -110,6 +120,8 @@ class SecondLook:
         b = np.asarray(box, dtype=np.float64).reshape(4)
         if not self.config.needs_look(b, *frame_size, from_tile):
             return True
+        if self.config.too_small(b, *frame_size):
+            return False
         self._refused = [(rb, until) for rb, until in self._refused if until > now_ms]
         if self._refused and iou_matrix(b[None], np.array([rb for rb, _ in self._refused])).max() > self.config.refused_iou:
             return False
@@ -126,7 +138,7 @@ class SecondLook:
     def requests(self, boxes: dict[int, np.ndarray], frame_size: tuple[float, float],
                  round_padding: bool) -> tuple[LookRequest, ...]:
         """Looks for this frame, oldest waiting first, at most max_per_frame. boxes: id -> current box."""
-        out = []
+        out: list[LookRequest] = []
         for face_id in self._waiting:
             if face_id in boxes and len(out) < self.config.max_per_frame:
                 region = look_region(boxes[face_id], *frame_size, self.config.context)

@@ -11,10 +11,13 @@ One face-mode frame (FrameLogic's protocol, moodcam.pipeline), a stage each:
   3. detect     if plan.run_detector: DetectorStep on plan.tile (the whole frame unless the far
                 range's tile sweep picked a tile), letterboxed -> submit_detections (the
                 decoding is the manifest entry's DetectorSpec)
-  4. emotions   for each emotion request (a tracked face due): EmotionStep on its crop ->
+  4. confirm    with a second look on (the far range, moodcam.second_look): for each new face
+                the near model has not vouched for, the near DetectorStep on a square crop around
+                it -> submit_confirmation (confirmed: it counts from now on; refused: dropped)
+  5. emotions   for each emotion request (a tracked face due): EmotionStep on its crop ->
                 submit_emotion (probabilities and features in one read; with a calibration
                 set, FrameLogic votes on the calibrated probabilities)
-  5. result     end_frame -> FrameResult, every position in source pixels (the renderer
+  6. result     end_frame -> FrameResult, every position in source pixels (the renderer
                 mirrors a selfie picture when it draws)                    (logic_ms)
 A frame where no net runs reads no pixels.
 """
@@ -26,10 +29,11 @@ from dataclasses import replace
 
 from ..cadence import Cadence, CadenceGovernor
 from ..calibration import CalibrationHead
-from ..detection.pipeline import DetectorSpec
+from ..detection.pipeline import BLAZEFACE_SHORT_RANGE_SPEC, DetectorSpec
 from ..detection.tiles import TileConfig
 from ..pipeline import FrameLogic, FrameLogicConfig
 from ..schedule import ScheduleConfig
+from ..second_look import SecondLookConfig
 from ..tracking.tracker import TrackerConfig
 from .frames import FrameReader
 from .interop import tf, tf_scope
@@ -63,8 +67,11 @@ def person_cadence(settings: Settings) -> Cadence:
     return Cadence(settings.detect_every, settings.emotion_every)
 
 
-def logic_config(detector: DetectorSpec, settings: Settings) -> FrameLogicConfig:
-    """FrameLogic's knobs from the manifest's detector spec and the person's settings."""
+def logic_config(detector: DetectorSpec, settings: Settings, look: DetectorSpec | None = None) -> FrameLogicConfig:
+    """FrameLogic's knobs from the manifest's detector spec and the person's settings. `look`: the near
+    model's spec, for the second look on the far range's small and tile-found faces."""
+    far = settings.range == "far"
+    second_look = SecondLookConfig() if far and look is not None else None
     return FrameLogicConfig(
         detector=detector,
         schedule=ScheduleConfig(detector_every_n_frames=settings.detect_every,
@@ -74,13 +81,18 @@ def logic_config(detector: DetectorSpec, settings: Settings) -> FrameLogicConfig
         round_letterbox=True,
         # Far range sweeps 2x2 tiles too (moodcam.detection.tiles): faces across a room, at no
         # extra runs (docs/using.md "Near and far; groups"). The parts mode's FaceMesh stage ignores the tiles.
-        tiles=TileConfig() if settings.range == "far" else None,
+        tiles=TileConfig() if far else None,
+        # Each such face is confirmed by the near model before it counts (docs/using.md: measured).
+        second_look=second_look,
+        look_detector=look if look is not None else BLAZEFACE_SHORT_RANGE_SPEC,
     )
 
 
 class FaceAnalyser:
-    def __init__(self, detect: DetectorStep, classify: EmotionStep, reader: FrameReader) -> None:
+    def __init__(self, detect: DetectorStep, classify: EmotionStep, reader: FrameReader,
+                 look: DetectorStep | None = None) -> None:
         self.detect = detect
+        self.look = look          # the near detector, for second looks (None: every face counts at once)
         self.classify = classify
         self.reader = reader
         self.settings = Settings()
@@ -89,14 +101,16 @@ class FaceAnalyser:
         self.grab_mode = "direct"
         self.calibration: CalibrationHead | None = None     # kept across reset() (new camera, photo)
         self._stages = (Stage("plan", self.plan_frame, "logic_ms"), Stage("grab", self._grab),
-                        Stage("detect", self._detect), Stage("emotions", self.emotions),
+                        Stage("detect", self._detect), Stage("confirm", self._confirm),
+                        Stage("emotions", self.emotions),
                         Stage("result", self.result, "logic_ms"))
 
     def _config(self, settings: Settings) -> FrameLogicConfig:
         entry = self.detect.model.entry
         c = self.governor.current
         adapted = replace(settings, detect_every=c.detect_every, emotion_every=c.emotion_every)
-        return logic_config(entry.detector_spec(min_score=settings.threshold), adapted)
+        look = None if self.look is None else self.look.model.entry.detector_spec()
+        return logic_config(entry.detector_spec(min_score=settings.threshold), adapted, look)
 
     def reset(self, settings: Settings, start_ms: float) -> None:
         self.settings = settings
@@ -132,9 +146,11 @@ class FaceAnalyser:
         if self.governor.observe(job.times.total_ms, detector_ms, emotion_ms, frame_interval_ms, len(result.faces)):
             self.logic.reconfigure(self._config(self.settings))
 
-    def use_detector(self, detect: DetectorStep, settings: Settings) -> None:
-        """Another face detector (near/far range): its spec decodes from the next frame on."""
+    def use_detector(self, detect: DetectorStep, settings: Settings, look: DetectorStep | None = None) -> None:
+        """Another face detector (near/far range): its spec decodes from the next frame on. `look`: the
+        near detector for second looks (kept when None)."""
         self.detect = detect
+        self.look = look or self.look
         self.reconfigure(settings)
 
     def grab_work_frame(self, job: FrameJob):
@@ -164,6 +180,20 @@ class FaceAnalyser:
                                           plan.tile)
         with Clock(job.times)("logic_ms"):
             self.logic.submit_detections(boxes, scores)
+
+    async def _confirm(self, job: FrameJob) -> None:
+        """Second looks: the near detector on a crop around each new face that waits for one."""
+        clock = Clock(job.times)
+        with clock("logic_ms"):
+            requests = self.logic.confirm_requests()
+        f, look = job.frame, self.look
+        if look is None:
+            return
+        for request in requests:
+            boxes, scores = await look(job.times, request.letterbox, f.image, f.width, f.height, job.work,
+                                       request.region)
+            with clock("logic_ms"):
+                self.logic.submit_confirmation(request.face_id, boxes, scores)
 
     async def emotions(self, job: FrameJob) -> None:
         """Every face due: crops -> emotion net -> submit_emotion (the face-parts mode shares it)."""

@@ -51,7 +51,8 @@ def start_models(settings: Settings) -> tuple[str, ...]:
     if settings.custom_model:
         return (settings.model,)
     mesh = (MESH,) if settings.show_parts or settings.show_mesh_points else ()
-    return (DETECTORS[settings.range], EMOTION) + mesh
+    look = (DETECTORS["near"],) if settings.range == "far" else ()     # the far range's second looks
+    return (DETECTORS[settings.range], EMOTION) + look + mesh
 
 
 class FaceMode:
@@ -130,7 +131,11 @@ class FaceMode:
             except ModelError as error:
                 self._ui.notice(f"The {settings.range}-range detector is unavailable: {error.failure.message}")
                 return
-            self.face.use_detector(DetectorStep(model, self._reader), settings)
+            look = None
+            if settings.range == "far" and self.face.look is None:
+                (near,) = await self._models.load(DETECTORS["near"])     # second looks (moodcam.second_look)
+                look = DetectorStep(near, self._reader)
+            self.face.use_detector(DetectorStep(model, self._reader), settings, look)
             self._ui.notice("")
             self._ui.data("range", settings.range)
 
@@ -170,8 +175,12 @@ async def load_face_mode(models: ModelStore, reader: FrameReader, views: FaceVie
     ui = views.ui
     ui.data("mode", "faces")
     ui.progress(0.72, "Loading the face and emotion models…")
-    detector, emotion = await models.load(DETECTORS[settings.range], EMOTION)
-    face = FaceAnalyser(DetectorStep(detector, reader), EmotionStep(emotion, reader), reader)
+    # The near model always: the detector at near range, the second look's at far range.
+    names = (DETECTORS[settings.range], EMOTION) + ((DETECTORS["near"],) if settings.range == "far" else ())
+    detector, emotion, *near = await models.load(*names)
+    detect = DetectorStep(detector, reader)
+    look = DetectorStep(near[0], reader) if near else detect
+    face = FaceAnalyser(detect, EmotionStep(emotion, reader), reader, look)
     faces = FaceRenderer(views.overlay, ui, show_boxes=settings.show_boxes, show_keypoints=settings.show_keypoints)
     bars = BarsRenderer(views.bars_canvas, ui, face.classify.labels, settings.show_bars)
     renderer = FaceModeRenderer(faces, views.parts, bars, views.perf, views.timeline, views.timeline_view)

@@ -133,6 +133,13 @@ class FaceTracker:
                 return t
         return None
 
+    def remove(self, track_id: int) -> Track | None:
+        """Drop one track now (a face the second look refused); returns it, or None if unknown."""
+        track = self.get(track_id)
+        if track is not None:
+            self._tracks.remove(track)
+        return track
+
     def reset(self) -> None:
         """Forget every track (ids keep increasing, so an old id is never reused)."""
         self._tracks = []
