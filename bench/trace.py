@@ -7,14 +7,14 @@ A CDP Tracing session on the browser target (Playwright's `new_browser_cdp_sessi
 visit from before its navigation to its first answer (ours: the first mood; human: its first face
 with an emotion; the Pyodide floor: numpy imported), with the categories below: the page, the
 engine's dedicated worker, V8's background compile threads, the GPU, network and other processes,
-and V8's CPU profiler's samples on the JS threads. A return visit follows an untraced first visit in
+and (`--samples`) V8's CPU profiler's samples on the JS threads. A return visit follows an untraced first visit in
 the same profile (which waits for the service worker and the snapshot, as bench/cold.py's do). The
 browser runs in the bench's cgroup (bench/cpu.py; `--phone`: under the CPU quota), so the visit's
 cgroup CPU-seconds stand beside the traced ones (tracing costs CPU of its own).
 
 The raw trace goes to build/bench/traces/ (gzip; not committed: tens of MB); a compact summary
 (bench/trace_summary.py: per thread, per kind of work, per phase window) to
-bench/results/<date>-trace-<engine>-<visit>[-phone].json, and its markdown table to stdout.
+bench/results/<date>-trace-<engine>-<visit>[-phone][-samples].json, and its markdown table to stdout.
 """
 from __future__ import annotations
 
@@ -41,10 +41,14 @@ from bench.cpu import unavailable  # noqa: E402
 from bench.options import COLD_ENGINES  # noqa: E402
 from bench.site import BenchError, assemble, build_dist, serving  # noqa: E402
 
+# The default set: its tracing cost is within the visits' spread (a worker return visit: 3.19 CPU-s traced,
+# 3.32-3.90 untraced). --samples adds V8's sampling profiler (about 5000 samples/s on the JS threads; +1.4
+# CPU-s on that visit) to split JS entry points into Python, TF.js and glue; --detailed adds V8's
+# per-function compile events and wasm's per-unit ones (over 100 000 more events).
 CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "toplevel", "blink", "blink.user_timing",
-              "loading", "v8", "v8.execute", "v8.wasm", "disabled-by-default-v8.wasm.detailed",
-              "disabled-by-default-v8.compile", "disabled-by-default-v8.gc", "disabled-by-default-v8.cpu_profiler",
-              "__metadata"]
+              "loading", "v8", "v8.execute", "v8.wasm", "disabled-by-default-v8.gc", "__metadata"]
+DETAILED = ["disabled-by-default-v8.compile", "disabled-by-default-v8.wasm.detailed"]
+SAMPLES = "disabled-by-default-v8.cpu_profiler"
 ANSWER_MARK = {"worker": "first-mood", "page": "first-mood", "human": "first-result",
                "pyodide-floor": "numpy-imported"}
 
@@ -90,7 +94,8 @@ class Tracer:
         self.data = data
 
 
-def traced_visit(base: str, engine: str, kind: str, quota: float | None, raw: Path) -> tuple[dict, dict, bytes]:
+def traced_visit(base: str, engine: str, kind: str, quota: float | None, raw: Path,
+                 categories: list[str]) -> tuple[dict, dict, bytes]:
     """(the traced visit's entry as bench/cold.py records it, the tracer's notes, the raw trace)."""
     clip = make_clips(["one_face"])["one_face"]
     from bench.site import Traffic
@@ -103,7 +108,7 @@ def traced_visit(base: str, engine: str, kind: str, quota: float | None, raw: Pa
             if first.get("error"):
                 raise BenchError(f"the first visit failed: {first['error']}")
             log("first visit done (untraced); tracing the return visit")
-        tracer = Tracer(context, CATEGORIES)
+        tracer = Tracer(context, categories)
         tracer.start()
         entry = visit(context, base, engine, "wasm", traffic, timeout, group=group,
                       on_answer=lambda page: tracer.stop(page, raw))
@@ -126,12 +131,28 @@ def summarise_visit(entry: dict, data: bytes, engine: str, base: str) -> dict:
     summary = trace_summary.summarise(events, nav[0], answer, marks, page_pid=nav[1])
     threads = {(e.get("pid"), e.get("tid")) for e in events if e.get("ph") == "M" and e.get("name") == "thread_name"
                and e["args"]["name"] == "DedicatedWorker thread"}
+    cache = [e for e in events if str(e.get("name", "")).startswith("v8.wasm.") and "ache" in e["name"]]
     summary["checks"] = {"worker_threads": len(threads),
                          "worker_events": sum(1 for e in events if (e.get("pid"), e.get("tid")) in threads),
                          "wasm_compile_events": sum(1 for e in events if str(e.get("name", "")).startswith("wasm.")
-                                                    and "Compil" in e["name"])}
+                                                    and "Compil" in e["name"]),
+                         # V8's wasm code cache: made (cachedModule, with its size) and read (moduleCacheHit)
+                         "wasm_code_cache": [[e["name"][8:], (e.get("args") or {}).get("producedCacheSize")
+                                              or (e.get("args") or {}).get("url")] for e in cache]}
     summary["cgroup_cpu_s"] = (entry.get("cpu") or {}).get("cpu_s")
     return summary
+
+
+def resummarise(path: Path) -> None:
+    """Sums a summary's raw trace again (after a change to bench/trace_summary.py), in place."""
+    result = json.loads(path.read_text())
+    data = gzip.open(REPO / result["raw_trace"]["path"]).read()
+    entry = {"marks_ms": result["visit_marks_ms"], "cpu": result["visit_cpu"]}
+    summary = summarise_visit(entry, data, result["engine"], "http://host/")
+    result.update(summary)
+    result["table_md"] = trace_summary.table(summary, result["table_md"].split("\n", 1)[0])
+    path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    log(f"summed {result['raw_trace']['path']} again into {path}")
 
 
 def run(args) -> Path:
@@ -141,23 +162,26 @@ def run(args) -> Path:
     if why:
         log(f"no cgroup CPU-seconds{' and no phone quota' if quota else ''}: {why}")
         quota = None
-    name = f"{date}-trace-{args.engine}-{args.visit}" + ("-phone" if quota else "") + (f"-{args.label}" if args.label else "")
+    name = (f"{date}-trace-{args.engine}-{args.visit}" + ("-phone" if quota else "") + ("-samples" if args.samples else "")
+            + (f"-{args.label}" if args.label else ""))
+    categories = CATEGORIES + ([SAMPLES] if args.samples else []) + (DETAILED if args.detailed else [])
     raw = REPO / "build" / "bench" / "traces" / f"{name}.json.gz"
     load_start = os.getloadavg()
     dist = args.dist.resolve() if args.dist else build_dist(REPO / "build" / "bench" / "dist")
     work = Path(tempfile.mkdtemp(prefix="moodcam-trace-"))
     with serving(assemble(dist, work / "site")) as (server, _traffic):
-        entry, saved, data = traced_visit(server.url, args.engine, args.visit, quota, raw)
+        entry, saved, data = traced_visit(server.url, args.engine, args.visit, quota, raw, categories)
         summary = summarise_visit(entry, data, args.engine, server.url)
     import shutil
 
     shutil.rmtree(work, ignore_errors=True)
     saved["path"] = str(Path(saved["path"]).relative_to(REPO))
     result = {"format": "moodcam-trace/1", "date": date, "engine": args.engine, "visit": args.visit,
-              "phone_quota_cores": quota, "categories": CATEGORIES, "raw_trace": saved,
+              "phone_quota_cores": quota, "categories": categories, "raw_trace": saved,
               "machine": {"cpus": os.cpu_count(), "loadavg_start": load_start, "loadavg_end": os.getloadavg(),
                           "note": args.note or "shared machine"},
               "visit_cpu": entry.get("cpu"), "visit_phases_ms": entry.get("phases"), "browser": entry.get("browser"),
+              "visit_marks_ms": entry.get("marks_ms"),
               **summary}
     result["table_md"] = trace_summary.table(summary, f"### {args.engine}, {args.visit} visit"
                                              + (f", whole browser at {quota} of a core" if quota else ", full speed")
@@ -177,10 +201,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--visit", choices=["first", "return"], default="return")
     p.add_argument("--phone", action="store_true", help="the whole browser under the CPU quota (bench/cpu.py)")
     p.add_argument("--phone-quota", type=float, default=None, metavar="Q", help="the quota in cores (default 0.5)")
+    p.add_argument("--detailed", action="store_true",
+                   help="add V8's per-function compile and wasm's per-unit events (many more events, more overhead)")
+    p.add_argument("--samples", action="store_true", help="add V8's sampling profiler: JS entry points split into "
+                   "Python, TF.js, Pyodide's glue, moodcam's JS (costs about 1.4 CPU-s more on a return visit)")
     p.add_argument("--dist", type=Path, default=None, help="a built site (default: build into build/bench/dist)")
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="folder for the summary JSON")
     p.add_argument("--label", default="", help="added to the file names")
     p.add_argument("--note", default="", help="stored with the summary (what else ran on the machine)")
+    p.add_argument("--resummarise", nargs="+", type=Path, metavar="SUMMARY",
+                   help="sum these summaries' raw traces (build/bench/traces) again, in place, and exit")
     p.add_argument("--diff", nargs=2, type=Path, metavar=("OURS", "FLOOR"),
                    help="print the per-kind difference of two summaries and exit")
     return p
@@ -191,6 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.diff:
         a, b = (json.loads(p.read_text()) for p in args.diff)
         print(trace_summary.diff_table(a, b, (f"{a['engine']} {a['visit']}", f"{b['engine']} {b['visit']}")))
+        return 0
+    if args.resummarise:
+        for path in args.resummarise:
+            resummarise(path)
         return 0
     try:
         run(args)

@@ -27,6 +27,10 @@ PROCESS_LABELS = {"Browser": "browser process", "GPU Process": "GPU process",
                   "Service: video_capture.mojom.VideoCaptureService": "video capture service (the fake camera)"}
 PAGE = "page renderer"
 OTHER_RENDERER = "other renderers (the browser's own WebUI pages)"
+PYTHON_ENTERED = "Python runtime, entered through pyodide.asm.js (wasm + glue; --samples splits it)"
+JS_RUN = "JS run (callbacks, promise continuations)"
+# ...on a dedicated worker of the page (the engine's, the floor's): Python, Pyodide's glue, TF.js
+ENGINE_RUN = "worker: JS + wasm run (Python, Pyodide's glue, TF.js; --samples splits it)"
 NUMPY_ASYNC = "modules compiled from bytes, async (numpy's shared libraries)"
 SMALL_WASM = 4096   # bytes: smaller modules compiled from bytes are Emscripten's JS-function adapters
 
@@ -156,9 +160,11 @@ def own_kind(node: Node, inherited: str) -> str:
         return f"script: {basename(url)} (compile + top-level run)" if url else (inherited or "JS parse/compile (V8)")
     if name in EXECUTION:
         url = url_of(node.args)
-        if inherited.startswith(("script:", "JS run")):
+        if inherited.startswith(("script:", "JS run", "Python")):
             return inherited
-        return f"JS run: {basename(url)}" if url else "JS run (callbacks, promise continuations)"
+        if basename(url) == "pyodide.asm.js":
+            return PYTHON_ENTERED
+        return f"JS run: {basename(url)}" if url else JS_RUN
     if name.startswith(("V8.GC", "MajorGC", "MinorGC", "BlinkGC", "CppGC", "V8.GCScavenger")) or ".gc" in cat:
         return "GC (V8 and Blink)"
     if name.startswith(("V8.Parse", "V8.PreParse", "V8.Compile", "V8.FlushBytecode")):
@@ -302,6 +308,7 @@ def summarise(events: list[dict], nav_ts: float, answer_ms: float, marks: dict[s
     sampled = 0
     for key, nodes in complete_events(events).items():
         label, whole = _thread_label(key[0], threads.get(key, "?"), processes, page_pid)
+        engine_thread = label == f"{PAGE}: DedicatedWorker thread"
         times, kinds = samples.get(key, ([], []))
         for root in build_trees(nodes):
             if root.end <= start or root.ts >= end:
@@ -324,6 +331,8 @@ def summarise(events: list[dict], nav_ts: float, answer_ms: float, marks: dict[s
                     kind = "other work in tasks (not instrumented)"
                     unclassified[node.name] += node.self_cpu * inside / wall
                 for part, cpu in _split(node, kind):
+                    if part == JS_RUN and engine_thread:
+                        part = ENGINE_RUN
                     cpu_in = cpu * inside / wall
                     per_thread[label] += cpu_in
                     per_kind[part] += cpu_in
@@ -352,12 +361,15 @@ def _split(node: Node, kind: str) -> list[tuple[str, float]]:
 
 
 def navigation(events: Iterable[dict], url: str) -> tuple[float, int] | None:
-    """(trace time of the page's navigationStart to `url`, the renderer's pid): the last one."""
+    """(trace time of the page's navigationStart to `url`, the renderer's pid): the last one. URLs
+    are compared from their path on (the server's port differs from run to run)."""
+    path = url.split("/", 3)[-1]
     found = None
     for e in events:
         if e.get("name") == "navigationStart":
             data = (e.get("args") or {}).get("data") or {}
-            if data.get("documentLoaderURL") == url and data.get("isOutermostMainFrame", True):
+            loader = str(data.get("documentLoaderURL") or "")
+            if loader.startswith("http") and loader.split("/", 3)[-1] == path and data.get("isOutermostMainFrame", True):
                 found = (e["ts"], e["pid"])
     return found
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.trace_summary import diff_table, navigation, own_kind, phase_windows, sample_kind, summarise, table, Node
+from bench.trace_summary import (ENGINE_RUN, JS_RUN, Node, diff_table, navigation, own_kind, phase_windows, sample_kind,
+                                 summarise, table)
 
 K = 1000   # µs per unit below: the summary drops entries under 0.5 ms
 
@@ -96,6 +97,7 @@ def test_kinds_of_work():
     assert kind("V8.GC_MARK_COMPACTOR") == "GC (V8 and Blink)"
     assert kind("Receive mojo message") == "IPC (mojo) and task dispatch"
     assert kind("ThreadControllerImpl::RunTask") == ""
+    assert kind("FunctionCall", data={"url": "http://x/pyodide.asm.js"}).startswith("Python runtime, entered")
 
 
 def test_sample_kinds_take_the_leaf_most_frame_with_a_url():
@@ -110,3 +112,11 @@ def test_sample_kinds_take_the_leaf_most_frame_with_a_url():
 def test_phase_windows_skip_marks_outside_the_visit():
     assert phase_windows({"a": 100.0, "late": 5000.0, "none": None}, 1000.0) == [  # type: ignore[dict-item]
         ("navigation → a", 0.0, 100.0), ("a → answer", 100.0, 1000.0)]
+
+
+def test_js_runs_on_a_worker_of_the_page_are_the_engines():
+    events = [meta(1, None, "process_name", "Renderer"), meta(1, 10, "thread_name", "DedicatedWorker thread"),
+              meta(1, 12, "thread_name", "CrRendererMain"),
+              x(1, 10, 0, 1000, 800, "RunMicrotasks"), x(1, 12, 0, 1000, 600, "RunMicrotasks")]
+    kinds = summarise(events, 0.0, 1000.0, page_pid=1)["kinds"]
+    assert kinds[ENGINE_RUN] == pytest.approx(0.8) and kinds[JS_RUN] == pytest.approx(0.6)
