@@ -243,7 +243,10 @@ class FrameLogic:
         tracks = self._counted_tracks()         # a face still waiting for its second look is not shown
         primary = self._primary(tracks)
         candidate, scores = self._group_vote(tracks)
-        events = self._pending_events + self.state.update(t, bool(tracks), candidate, scores)
+        # Only a face it can read gives the page a mood: faces all too far to read are, for the
+        # mood, no face (the page says "too far to read: come closer", browser.captions).
+        readable = any(self._readable(track) for track in tracks)
+        events = self._pending_events + self.state.update(t, readable, candidate, scores)
         self._pending_events = []
         faces = tuple(self._view(track, track is primary, frame.readings.get(track.id)) for track in tracks)
         self._frame = None

@@ -168,3 +168,16 @@ def test_a_candidate_under_20_px_is_refused_without_a_look():
     detect(lg, 0.0, [300.0, 200.0, 316.0, 216.0])       # 16 px: the flags and badges of the fixtures
     assert lg.confirm_requests() == () and lg.tracker.tracks == ()
     assert lg.end_frame().faces == ()
+
+
+def test_a_group_all_too_far_to_read_gets_no_mood_though_every_face_is_shown():
+    # The photo: four faces 38-42 px, all confirmed, none readable (44 px line).
+    boxes = [[100.0 + 90 * i, 200.0, 138.0 + 90 * i + i, 238.0 + i] for i in range(4)]
+    lg = logic()
+    for i in range(90):
+        detect(lg, i * 33.0, *boxes)
+        look(lg, 4.0)
+        assert lg.emotion_requests() == ()
+        result = lg.end_frame()
+    assert len(result.faces) == 4 and not any(f.readable for f in result.faces)
+    assert result.mood.mood is None and result.mood.state == "no_face"

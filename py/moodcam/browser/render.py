@@ -19,6 +19,7 @@ from ..mood.state import CANT_TELL, OBSERVING
 from ..pipeline import FrameResult
 from .perf import PerfMeter
 from .memory import MemoryFigures, memory_figures
+from .captions import TOO_FAR, TOO_FAR_PROMPT, Rect, face_caption, place_tags, too_far_to_read
 from .render_mood import name_of
 from .ui import Ui
 
@@ -37,19 +38,6 @@ def memory_texts(m: MemoryFigures) -> list[tuple[str, str]]:
             ("hud-python-heap", megabytes(m.python_heap_bytes) if m.python_heap_bytes else "–"),
             ("hud-python-wasm", megabytes(m.pyodide_wasm_bytes)),
             ("hud-tfjs-wasm", megabytes(m.tfjs_wasm_bytes) if m.tfjs_wasm_bytes else "not started")]
-
-
-def face_caption(face, index: int) -> str:
-    """'Face 1: Happy 93%' / 'Face 2: maybe happy' / 'Face 3: reading…' / 'Face 4: too far to read'."""
-    if not getattr(face, "readable", True):
-        return f"Face {index}: too far to read"
-    if face.label is not None:
-        name = PRESENTATIONS[face.label].name if face.label in PRESENTATIONS else face.label
-        return f"Face {index}: {name} {round(100 * face.probability)}%"
-    if face.top_label is not None:
-        name = PRESENTATIONS[face.top_label].name if face.top_label in PRESENTATIONS else face.top_label
-        return f"Face {index}: maybe {name.lower()}"
-    return f"Face {index}: reading…"
 
 
 class Overlay:
@@ -81,18 +69,25 @@ class Overlay:
         ctx.strokeStyle = colour
         ctx.strokeRect(x0, y0, x1 - x0, y1 - y0)
 
+    def tag_size(self, text: str, line: float) -> tuple[float, float]:
+        """(width, height) of a caption drawn at this line width."""
+        self.ctx.font = f"bold {round(line * 7)}px system-ui, sans-serif"
+        return float(self.ctx.measureText(text).width) + line * 2, line * 9
+
     def tag(self, text: str, x0: float, y0: float, line: float) -> None:
-        """A white-on-black caption above (x0, y0), or just inside when at the top edge."""
+        """A caption above (x0, y0), or just inside when at the top edge (one box: nothing to avoid)."""
+        w, h = self.tag_size(text, line)
+        self.caption(text, (max(0.0, min(x0, self.size[0] - w)), y0 - h if y0 - h >= 0 else y0, w, h), line)
+
+    def caption(self, text: str, rect: Rect, line: float) -> None:
+        """A white-on-black caption in rect (x, y, width, height): see place_tags."""
         ctx = self.ctx
+        x, y, w, h = rect
         ctx.font = f"bold {round(line * 7)}px system-ui, sans-serif"
-        tag_h = line * 9
-        tag_w = float(ctx.measureText(text).width) + line * 2
-        ty = y0 - tag_h if y0 - tag_h >= 0 else y0
-        x0 = max(0.0, min(x0, self.size[0] - tag_w))          # keep the whole caption on the picture
         ctx.fillStyle = "#000000"
-        ctx.fillRect(x0, ty, tag_w, tag_h)
+        ctx.fillRect(x, y, w, h)
         ctx.fillStyle = "#FFFFFF"
-        ctx.fillText(text, x0 + line, ty + tag_h - line * 2)
+        ctx.fillText(text, x + line, y + h - line * 2)
 
 
 def shown_boxes(boxes: np.ndarray, width: float, mirrored: bool) -> np.ndarray:
@@ -111,21 +106,26 @@ class FaceRenderer:
         self._memory_at = -1e9
 
     def show(self, result: FrameResult, size: tuple[int, int], mirrored: bool) -> None:
-        self.show_mood(result.mood)
-        line = self.overlay.begin(*size)
         faces = result.faces
+        self.show_mood(result.mood, too_far_to_read(faces))
+        line = self.overlay.begin(*size)
         source = np.array([f.box for f in faces], dtype=float).reshape(-1, 4)
         drawn = shown_boxes(source, size[0], mirrored)
-        several = len(faces) > 1
-        for i, (face, box) in enumerate(zip(faces, drawn), start=1):
+        captions = [face_caption(face, i) for i, face in enumerate(faces, start=1)]
+        tags: list[Rect] = []
+        if self.show_boxes and len(faces) > 1:
+            sizes = [self.overlay.tag_size(text, line) for text in captions]
+            tags = place_tags(drawn, sizes, (float(size[0]), float(size[1])))
+        self.ui.el_data("overlay", "captions", json.dumps([[round(v, 1) for v in r] for r in tags]))
+        for face, box in zip(faces, drawn):
             colour = PRESENTATIONS[face.label].color if face.label in PRESENTATIONS else OKABE_ITO["sky_blue"]
             if self.show_boxes:
                 self.overlay.box(box, colour, line)
-                if several:
-                    self.overlay.tag(face_caption(face, i), float(box[0]), float(box[1]), line)
             if self.show_keypoints:
                 points = np.asarray(face.keypoints, dtype=float)
                 self._points(mirror_points(points, size[0]) if mirrored else points, line)
+        for caption, rect in zip(captions, tags):         # last: no box or point covers a caption
+            self.overlay.caption(caption, rect, line)
         self._faces(faces, source, drawn)
 
     def _points(self, points: np.ndarray, line: float) -> None:
@@ -152,18 +152,22 @@ class FaceRenderer:
         self.ui.el_data("overlay", "faces", "[]")
         self.ui.el_data("overlay", "parts", "")
 
-    def show_mood(self, snap) -> None:
+    def show_mood(self, snap, too_far: bool = False) -> None:
         """Mood frame colour, label, prompt and announcement for a MoodSnapshot.
 
         While observing, the first votes give a provisional "leaning happy"; in "can't tell"
-        the label carries the leading guess and its probability (moodcam.mood.presentation.headline)."""
+        the label carries the leading guess and its probability (moodcam.mood.presentation.headline).
+        too_far: faces are there, none readable: no mood (FrameLogic gives none), and why."""
         p = presentation_for(snap)
         words = headline(snap)
         if snap.state == OBSERVING and snap.leading_label is not None:
             words = f"{p.name}, leaning {name_of(snap.leading_label).lower()}"
+        if too_far:
+            words = TOO_FAR
         self.ui.text("mood-label", f"{p.symbol} {words}")
         self.ui.data("leading", snap.leading_label or "")
-        key = (snap.state, snap.mood, snap.leading_label if snap.state == CANT_TELL else None)
+        self.ui.data("tooFar", "1" if too_far else "")
+        key = (snap.state, snap.mood, snap.leading_label if snap.state == CANT_TELL else None, too_far)
         if key == self._mood_key:
             return
         first = not self._mood_key
@@ -171,7 +175,7 @@ class FaceRenderer:
         self.ui.data("moodState", snap.state)
         self.ui.data("mood", snap.mood or "")
         self.ui.style("stage", "--mood-colour", p.color)
-        self.ui.text("prompt", p.prompt)
+        self.ui.text("prompt", TOO_FAR_PROMPT if too_far else p.prompt)
         if not first:          # announce real changes once (not the first "Starting"), for screen readers
             self.ui.announce(f"Mood: {words}. {p.prompt}")
 
