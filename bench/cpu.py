@@ -195,7 +195,12 @@ def browser_group(quota: float | None, enabled: bool = True):
     if not enabled or unavailable():
         yield None
         return
-    group = BrowserGroup(quota)
+    try:
+        group = BrowserGroup(quota)
+    except OSError as error:   # e.g. a read-only cgroup mount that still looked writable
+        print(f"[bench] no cgroup for this browser ({error}): no CPU-seconds, no quota", flush=True)
+        yield None
+        return
     try:
         yield group
     finally:
