@@ -2,12 +2,11 @@
 // Python decides which media times to analyse, the pace, progress, cancel and the report
 // ("video" messages, moodcam.browser.video_messages); this file only opens the file in a hidden
 // <video> from an object URL (the file never leaves the device), seeks, and hands back each
-// decoded frame as a transferred ImageBitmap with its own media time.
+// decoded frame as a transferred ImageBitmap with its media time.
 "use strict";
 
 (function () {
   const SEEK_PATIENCE_MS = 10000;     // a seek that never ends (a truncated file): reported as failed
-  const FRAME_PATIENCE_MS = 250;      // requestVideoFrameCallback's word on the frame shown, if it comes
 
   function mediaError(video) {
     const e = video.error;
@@ -19,7 +18,6 @@
     let url = null;
     let id = 0;
     let chain = Promise.resolve();       // one request at a time, in the order asked
-    let frameCallbacks = true;           // false once a seek went by without requestVideoFrameCallback
 
     function close() {
       id = 0;
@@ -60,15 +58,19 @@
              width: video.videoWidth, height: video.videoHeight });
     }
 
+    function picture(width, height) {
+      // The frame shown after "seeked", as an ImageBitmap (made off this thread, transferred),
+      // scaled here only when a smaller size is asked for (a huge video, as photos are). Reading
+      // the pixels on this thread instead (a canvas's getImageData) cost 46-70 ms of main-thread
+      // time a frame on a loaded 2-core machine, up to a second at worst: the page must stay
+      // responsive, so the engine's thread pays for the read (measured 60-75 ms a frame, wasm).
+      const same = width === video.videoWidth && height === video.videoHeight;
+      return same ? createImageBitmap(video)
+        : createImageBitmap(video, { resizeWidth: width, resizeHeight: height, resizeQuality: "medium" });
+    }
+
     async function frame(message) {
       if (id !== message.id) return;
-      // The frame's own media time comes from requestVideoFrameCallback where the browser calls it
-      // for a seek; otherwise currentTime (the time asked for) stands in.
-      const watch = frameCallbacks && "requestVideoFrameCallback" in video;
-      const shownAt = watch ? new Promise((resolve) => {
-        video.requestVideoFrameCallback((_now, meta) => resolve(meta.mediaTime));
-        setTimeout(() => resolve(null), SEEK_PATIENCE_MS + FRAME_PATIENCE_MS);
-      }) : Promise.resolve(null);
       const seeked = until(["seeked", "error"], SEEK_PATIENCE_MS);
       video.currentTime = message.time;
       const how = await seeked;
@@ -77,27 +79,24 @@
         send({ type: "video", event: "failed", id: message.id, error, time: message.time });
         return;
       }
-      const shown = await Promise.race([shownAt, new Promise((r) => setTimeout(() => r(null), FRAME_PATIENCE_MS))]);
-      if (shown === null) frameCallbacks = false;
-      let bitmap;
-      try {
-        bitmap = await createImageBitmap(video, { resizeWidth: message.width, resizeHeight: message.height,
-                                                  resizeQuality: "high" });
-      } catch (error) {
-        send({ type: "video", event: "failed", id: message.id, time: message.time,
-               error: { name: String(error.name || "Error"), message: String(error.message || error) } });
-        return;
-      }
-      if (id !== message.id) { bitmap.close(); return; }
-      send({ type: "video", event: "frame", id: message.id, bitmap, time: shown === null ? video.currentTime : shown,
-             width: bitmap.width, height: bitmap.height }, [bitmap]);
+      const time = video.currentTime;
+      const image = await picture(message.width, message.height);
+      if (id !== message.id) { image.close(); return; }
+      send({ type: "video", event: "frame", id: message.id, image, time, width: image.width, height: image.height },
+           [image]);
+    }
+
+    function failed(message) {
+      // Whatever went wrong is said to the engine, which is waiting for an answer.
+      return (error) => send({ type: "video", event: "failed", id: message.id || 0, time: message.time || 0,
+                               error: { name: String((error && error.name) || "Error"), message: String((error && error.message) || error) } });
     }
 
     function receive(message) {
       // The engine's "video" commands, carried out one after another.
       if (message.cmd === "close") { chain = chain.then(close); return; }
-      if (message.cmd === "open") { chain = chain.then(() => open(message)); return; }
-      if (message.cmd === "frame") chain = chain.then(() => frame(message));
+      if (message.cmd === "open") { chain = chain.then(() => open(message)).catch(failed(message)); return; }
+      if (message.cmd === "frame") chain = chain.then(() => frame(message)).catch(failed(message));
     }
 
     return { receive };

@@ -16,7 +16,7 @@ The per-frame CSV's columns (pandas: `pd.read_csv(path)` needs no option):
 
 | column | meaning |
 | --- | --- |
-| time_s | the frame's media time, seconds (the decoder's own time of the frame) |
+| time_s | the frame's media time, seconds (where the video was seeked to: inside the frame shown) |
 | frame | the analysed frame's index, from 0 (the sampling's, not the file's frame number) |
 | face_id | the tracked face's id: the same while the face stays in view |
 | x, y, width, height | the face box in pixels of the analysed frame (top-left corner, size) |
@@ -49,7 +49,6 @@ PYFEAT_COLUMNS = {"angry": "anger", "disgust": "disgust", "fear": "fear", "happy
 UNCERTAIN = "uncertain"          # a face's key while its vote has no confident label
 FORMAT = "moodcam-video-report/1"
 DEFAULT_PER_SECOND = 10.0        # frames analysed per media second unless the person chooses otherwise
-ALL_FRAMES_PER_SECOND = 60.0     # "all frames": asked for at 60/s, a frame seen twice analysed once
 
 
 def sample_times(duration_s: float, per_second: float) -> Iterator[float]:
@@ -82,6 +81,11 @@ def progress_text(done_media_s: float, total_media_s: float, elapsed_wall_s: flo
     pace = f", {done_media_s / elapsed_wall_s:.1f}x real time" if left is not None else ""
     about = f", about {clock(left)} left" if left is not None else ""
     return f"{clock(done_media_s)} of {clock(total_media_s)} analysed{about}{pace}"
+
+
+def ended_text(done_media_s: float, total_media_s: float, elapsed_wall_s: float) -> str:
+    pace = f" ({done_media_s / elapsed_wall_s:.1f}x real time)" if elapsed_wall_s > 0 else ""
+    return f"{clock(done_media_s)} of {clock(total_media_s)} analysed in {clock(elapsed_wall_s)}{pace}"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import csv
 import io
 import json
 
-from moodcam.video_report import (PYFEAT_COLUMNS, FaceRow, VideoReport, clock, progress_text, sample_times,
+from moodcam.video_report import (PYFEAT_COLUMNS, FaceRow, VideoReport, clock, ended_text, progress_text, sample_times,
                                   time_left_s)
 
 HAPPY = (0.01, 0.0, 0.01, 0.9, 0.02, 0.02, 0.04)
@@ -94,3 +94,4 @@ def test_progress_says_time_done_left_and_pace():
     assert clock(75) == "1:15" and clock(3725) == "1:02:05"
     assert time_left_s(0, 60, 0) is None and time_left_s(20, 60, 10) == 20.0
     assert progress_text(20, 60, 10) == "0:20 of 1:00 analysed, about 0:20 left, 2.0x real time"
+    assert ended_text(60, 60, 20) == "1:00 of 1:00 analysed in 0:20 (3.0x real time)"

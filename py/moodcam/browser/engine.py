@@ -118,8 +118,6 @@ def before_boot(session: Session, message: object) -> None:
     elif isinstance(message, (TeachMessage, CalibrationMessage)):
         session.ui.notice(STILL_LOADING.format(what="teach mode and calibrations open"))
     elif isinstance(message, VideoMessage):
-        if message.bitmap is not None:
-            message.bitmap.close()
         if message.event is VideoEvent.CHOSEN:
             session.ui.notice(STILL_LOADING.format(what="choose the video again"))
     elif isinstance(message, CommandMessage):

@@ -6,9 +6,9 @@ The page only decodes (app/video.js, messages in browser.video_messages); everyt
 decided here:
 
 - which media times: `sampling` frames per second of video (k / N, moodcam.video_report's
-  sample_times; DEFAULT_PER_SECOND = 10, ?video_fps=N for another rate, ?video_fps=all for every
-  frame: asked for at 60/s and a frame seen twice analysed once). Each frame is analysed at its own
-  media time (the decoder's): timestamp_ms = media time, so the tracker, the votes and the mood's
+  sample_times; DEFAULT_PER_SECOND = 10, ?video_fps=N for another rate up to 60: a video's every
+  frame at N = its frame rate). Each frame is analysed at its media time (the <video>'s
+  currentTime after the seek): timestamp_ms = media time, so the tracker, the votes and the mood's
   dwell run on the video's clock, not the wall's;
 - the pace: as fast as the device allows. Two frames are asked for at a time, so the page seeks and
   decodes the next while this one is analysed;
@@ -30,12 +30,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..video_report import (ALL_FRAMES_PER_SECOND, DEFAULT_PER_SECOND, FaceRow, VideoReport, progress_text,
-                            sample_times)
+from ..video_report import (DEFAULT_PER_SECOND, FaceRow, VideoReport, ended_text,
+                            progress_text, sample_times)
 from ..mood.timeline import timeline_key
 from . import failures
 from .flow import FrameFlow
-from .interop import now_ms
+from .interop import new_canvas, now_ms
 from .messages import AppState, DownloadMessage, Post
 from .photo import scaled_size
 from .runner import FrameInput, FrameJob
@@ -56,18 +56,15 @@ FACES_ONLY = ("Video analysis reads faces, and a custom detector is running: cho
 @dataclass(frozen=True)
 class Sampling:
     per_second: float
-    all_frames: bool = False
 
     @property
     def words(self) -> str:
-        return "every frame" if self.all_frames else f"{self.per_second:g} frames per second"
+        return f"{self.per_second:g} frames per second"
 
 
 def sampling_from(params: Any) -> Sampling:
-    """?video_fps=N (0.1..60) or ?video_fps=all; anything else keeps the default."""
+    """?video_fps=N (0.1..60); anything else keeps the default."""
     value = str(params.get("video_fps", "") if hasattr(params, "get") else "").strip().lower()
-    if value == "all":
-        return Sampling(ALL_FRAMES_PER_SECOND, all_frames=True)
     try:
         rate = float(value)
     except ValueError:
@@ -113,6 +110,7 @@ class VideoFlow:
         self.job: Job | None = None
         self._running: asyncio.Future | None = None
         self.report: VideoReport | None = None
+        self.elapsed_s = 0.0                      # the last analysis's wall time (its pace is shown)
         view.state("idle")
 
     # == the page's messages and buttons ============================================================
@@ -136,11 +134,10 @@ class VideoFlow:
             self._stop(self.job, "cancelled")
 
     def on_message(self, message: VideoMessage) -> None:
-        """The decoder's answer: to the job that asked, else let go (a bitmap is closed)."""
+        """The decoder's answer: to the job that asked, else let go (its bitmap closed)."""
         job = self.job
         if job is None or message.id != job.id:
-            if message.bitmap is not None:
-                message.bitmap.close()
+            _release(message)
             return
         if job.waiting is not None and not job.waiting.done():
             job.waiting.set_result(message)
@@ -202,6 +199,7 @@ class VideoFlow:
             settings=self._report_settings(settings), models=self._models(), labels=self._labels())
         view.start(job.name, opened.duration, size, analysed)
         flow.mode.analyser.reset(settings, 0.0)
+        started = time.perf_counter()
         try:
             outcome = await self._frames(job, report, analysed)
         except Exception as error:  # noqa: BLE001 - shown with what was analysed so far
@@ -210,8 +208,9 @@ class VideoFlow:
             outcome = "done"
         finally:
             self._post(CloseVideo())
+        self.elapsed_s = time.perf_counter() - started
         view.progress(1.0 if outcome == "done" else report.analysed_s / max(report.duration_s, 1e-6),
-                      progress_text(report.analysed_s, report.duration_s, 0.0).split(",")[0])
+                      ended_text(report.analysed_s, report.duration_s, self.elapsed_s))
         view.show(report, outcome)
 
     async def _frames(self, job: Job, report: VideoReport, size: tuple[int, int]) -> str:
@@ -231,36 +230,34 @@ class VideoFlow:
         started, shown_at, last_time = time.perf_counter(), 0.0, -1.0
         still = flow.photo.still
         still.width, still.height = size
-        context = still.getContext("2d")
+        preview = still.getContext("2d")
+        # The page's bitmap is drawn once into a CPU canvas the nets' inputs are drawn from: a
+        # decoded bitmap may be GPU memory, and each net's draw would read it back again.
+        work, context = new_canvas(*size, read_often=True)
         while asked:
             answer = await self._answer(job)
             wanted = asked.popleft()
             if job.cancelled or flow.source != "video":
-                if answer is not None and answer.bitmap is not None:
-                    answer.bitmap.close()
+                _release(answer)
                 report.stop(report.analysed_s, job.cancelled or f"the {flow.source or 'camera'} took over")
                 return "cancelled"
             if answer is None or answer.event is VideoEvent.FAILED or answer.time < wanted - BEHIND_S:
-                if answer is not None and answer.bitmap is not None:
-                    answer.bitmap.close()
+                _release(answer)
                 report.stop(wanted, self._stopped_why(answer))
                 return "done"
             ask()
-            bitmap = answer.bitmap
-            try:
-                if answer.time <= last_time:          # the same frame again ("every frame", or N > its rate)
-                    continue
-                last_time = answer.time
-                context.drawImage(bitmap, 0, 0)
-                frame = FrameInput(bitmap, int(answer.width), int(answer.height), 1000.0 * answer.time, now_ms(),
-                                   source="video")
-                job_done = await flow.runner.run(flow.mode.analyser, frame, flow.presenter)
-            finally:
-                bitmap.close()
+            if answer.time <= last_time:              # not after the last one (a seek that did not move)
+                _release(answer)
+                continue
+            last_time = answer.time
+            _draw(context, answer.image, size)
+            frame = FrameInput(work, size[0], size[1], 1000.0 * answer.time, now_ms(), source="video")
+            job_done = await flow.runner.run(flow.mode.analyser, frame, flow.presenter)
             report.add(answer.time, face_rows(job_done), _mood_key(job_done))
             elapsed = time.perf_counter() - started
             if elapsed - shown_at >= PROGRESS_EVERY_S:
                 shown_at = elapsed
+                preview.drawImage(work, 0, 0)         # the picture under the boxes, a few times a second
                 done_s = min(report.analysed_s, report.duration_s)
                 view.progress(done_s / max(report.duration_s, 1e-6), progress_text(done_s, report.duration_s, elapsed))
         return "done"
@@ -282,7 +279,7 @@ class VideoFlow:
         analyser = self._flow.mode.analyser
         head = getattr(analyser, "calibration", None)
         return {"sampling": self.sampling.words, "per_second": self.sampling.per_second,
-                "all_frames": self.sampling.all_frames, "detect_every": settings.detect_every,
+                "detect_every": settings.detect_every,
                 "emotion_every": settings.emotion_every, "threshold": settings.threshold, "range": settings.range,
                 "grab": settings.grab, "backend": self._backend(),
                 "calibration": None if head is None else getattr(head, "name", "a calibration")}
@@ -295,3 +292,18 @@ class VideoFlow:
 def _mood_key(job: FrameJob) -> str:
     snap = job.result.mood
     return timeline_key(snap.state, snap.mood)
+
+
+
+def _draw(context: Any, image: Any, size: tuple[int, int]) -> None:
+    """The page's frame (an ImageBitmap) into the work canvas at `size`, then closed."""
+    try:
+        context.drawImage(image, 0, 0, *size)
+    finally:
+        image.close()
+
+
+def _release(answer: VideoMessage | None) -> None:
+    """An answer not analysed: its bitmap closed at once (it holds the decoder's memory)."""
+    if answer is not None and answer.image is not None:
+        answer.image.close()

@@ -3,13 +3,13 @@
 The engine decides everything: which media times to ask for, at what pace, when to stop. The
 page (app/video.js) only decodes: it opens the file in a hidden <video> from an object URL (the
 file never leaves the device), seeks to each time it is asked for and answers with the decoded
-frame as a transferred ImageBitmap, scaled to the size asked for.
+frame as a transferred ImageBitmap, at the size asked for.
 
 | direction     | fields                                                                  | meaning |
 |---------------|-------------------------------------------------------------------------|---------|
 | page -> engine | event: chosen {file, name}                                              | analyse this video file |
 | page -> engine | event: loaded {id, duration (s), width, height}                         | the file opened (its metadata) |
-| page -> engine | event: frame {id, bitmap, time (s, the frame's own media time), width, height} | one decoded frame |
+| page -> engine | event: frame {id, image, time (s, its media time), width, height} | one decoded frame (an ImageBitmap) |
 | page -> engine | event: failed {id, error {name, message}, time}                         | it cannot open, seek or decode (time: where) |
 | engine -> page | cmd: open {id, file}                                                    | open this file (id numbers the analysis) |
 | engine -> page | cmd: frame {id, time, width, height}                                     | the frame at media time `time`, at this size |
@@ -54,9 +54,9 @@ class VideoMessage:
     file: Any = None        # CHOSEN: a File
     name: str = ""          # CHOSEN: the file's name
     duration: float = 0.0   # LOADED: seconds
-    width: int = 0          # LOADED: the video's size; FRAME: the bitmap's
+    width: int = 0          # LOADED: the video's size; FRAME: the image's
     height: int = 0
-    bitmap: Any = None      # FRAME: an ImageBitmap, whoever takes it closes it
+    image: Any = None       # FRAME: an ImageBitmap: whoever takes it closes it
     time: float = 0.0       # FRAME: the frame's media time (s); FAILED: where it failed
     error: VideoError | None = None
 
@@ -67,11 +67,11 @@ def parse_video(m: Any) -> VideoMessage:
     if event is VideoEvent.CHOSEN:
         required(m, "file", VIDEO)
     if event is VideoEvent.FRAME:
-        required(m, "bitmap", VIDEO)
+        required(m, "image", VIDEO)
     return VideoMessage(
         event, id=int(field(m, "id", 0)), file=field(m, "file"), name=str(field(m, "name", "")),
         duration=float(field(m, "duration", 0.0)), width=int(field(m, "width", 0)), height=int(field(m, "height", 0)),
-        bitmap=field(m, "bitmap"), time=float(field(m, "time", 0.0)),
+        image=field(m, "image"), time=float(field(m, "time", 0.0)),
         error=None if error is None else VideoError(str(field(error, "name", "")), str(field(error, "message", ""))))
 
 
