@@ -21,6 +21,15 @@ DOM contract (stable; tests/e2e rely on it):
   (its data-action: a failures.Action value)
 - #notice: non-fatal notes; <html data-perf>: JSON of moving averages (perf.PerfMeter)
 - <html data-mode>: "faces" | "custom" (custom_mode documents its own parts)
+- a video file (browser.video, browser.video_view): <html data-video-state>: "idle" | "analysing" |
+  "done" | "cancelled" | "error"; <html data-video-progress>: 0 to 1 (three decimals);
+  <html data-source> "video" while its frames are shown; #video-file: the file input (accept
+  video/*); #video-panel with #video-name, #video-progress, #video-progress-text, #video-cancel;
+  #video-report (hidden until an analysis ends): #video-summary, #video-faces (a table, one body
+  row per tracked face: face, first seen, last seen, share of each mood, mood strip),
+  #video-group, #video-legend; #video-export-csv, #video-export-summary, #video-export-json: each
+  starts a download (the "download" message); a file that cannot be decoded: #error with
+  data-error-code "video"
 """
 from __future__ import annotations
 
