@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .auto_range import AutoRangeConfig
 from .detection.letterbox import Letterbox
 from .detection.pipeline import BLAZEFACE_SHORT_RANGE_SPEC, DetectorSpec
 from .detection.tiles import Tile, TileConfig
@@ -44,6 +45,9 @@ class FrameLogicConfig:
     # A tile sweep (moodcam.detection.tiles): detector runs alternate between the whole frame and
     # one tile of it, for faces too small for one pass. None: every run sees the whole frame.
     tiles: TileConfig | None = None
+    # No range to choose (moodcam.auto_range): `detector` is the near model on most runs, the far
+    # model (and the tile sweep above) on a schedule between them. None: `detector` on every run.
+    auto_range: AutoRangeConfig | None = None
     # The second look (moodcam.second_look): None counts every detection at once (the near model
     # alone: 0 false faces measured); set, a small or tile-found face is confirmed by `look_detector`
     # (the near model) on a crop around it before it counts.
@@ -61,9 +65,10 @@ class FramePlan:
     letterbox: Letterbox  # how to draw the frame into the detector input (scale, padding)
     paused: bool = False  # the page is hidden: run nothing (submissions are ignored)
     # With a tile sweep, the part of the frame this detector run looks at (None: the whole
-    # frame) and its own letterbox (the tile -> the detector input).
+    # frame) and its own letterbox (the tile, or on a far run the frame, -> the detector input).
     tile: Tile | None = None
     tile_letterbox: Letterbox | None = None
+    far: bool = False     # auto range: this run is the far model's (FrameLogicConfig.auto_range.far)
 
     @property
     def detector_letterbox(self) -> Letterbox:

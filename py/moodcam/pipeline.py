@@ -4,6 +4,7 @@ This is the contract the browser layer codes against. Per video frame:
 
     plan = logic.begin_frame(timestamp_ms, frame_width, frame_height)
     if plan.run_detector:                       # letterbox plan.tile (None: the frame) with plan.detector_letterbox
+                                                # into the far model when plan.far (auto range), else the detector
         logic.submit_detections(regressors, classificators)          # (a)
     for req in logic.emotion_requests():        # (b) crop req.crop from the frame
         logic.submit_emotion(req.face_id, probabilities, features)   # (c) features: optional, (D,)
@@ -44,6 +45,7 @@ import numpy as np
 from .detection.letterbox import Letterbox
 from .detection.pipeline import FaceDetectorPostprocess
 from .detection.result import Detections
+from .auto_range import AutoRange, RunLetterboxes
 from .detection.tiles import DetectorSweep, Tile, from_tile
 from .calibration import CalibrationHead, calibrated_probabilities
 from .frame_types import EmotionRequest, FaceView, FrameLogicConfig, FramePlan, FrameResult
@@ -79,7 +81,9 @@ class FrameLogic:
         self.tracker = FaceTracker(config.tracker)
         self.scheduler = Scheduler(config.schedule)
         self.sweep = DetectorSweep(config.tiles) if config.tiles is not None else None
-        self._tile_letterboxes: dict[Tile, Letterbox] = {}
+        self._run_letterboxes = RunLetterboxes(config.round_letterbox)
+        self.auto = AutoRange(config.auto_range) if config.auto_range is not None else None
+        self._far_post = FaceDetectorPostprocess(config.auto_range.far) if config.auto_range is not None else None
         self.state = MoodStateMachine(config.mood, start_ms=start_ms)
         self._voters: dict[int, Voter] = {}
         self._frame_index = -1
@@ -104,9 +108,13 @@ class FrameLogic:
             lb = self._letterbox = Letterbox.fit(frame_width, frame_height, tw, th,
                                                  round_padding=self.config.round_letterbox)
         paused = self.state.state == PAUSED
+        fw, fh = float(frame_width), float(frame_height)
         run = not paused and self.scheduler.detector_due(self._frame_index, bool(self.tracker.tracks))
-        tile = self.sweep.next_region(float(frame_width), float(frame_height)) if run and self.sweep else None
-        plan = FramePlan(self._frame_index, float(timestamp_ms), run, lb, paused, tile, self._tile_letterbox(tile))
+        far = run and self.auto is not None and self.auto.next_is_far(self._small_faces(fw, fh))
+        # The sweep is the far model's (auto), or every run's (a far detector alone).
+        tile = self.sweep.next_region(fw, fh) if run and self.sweep and (far or self.auto is None) else None
+        plan = FramePlan(self._frame_index, float(timestamp_ms), run, lb, paused, tile,
+                         self._run_letterbox(tile, far, fw, fh), far)
         self._frame = _Frame(plan)
         return plan
 
@@ -118,10 +126,16 @@ class FrameLogic:
         run counts as missing only the faces it could have seen (DetectorSweep.covers)."""
         frame = self._require_frame("submit_detections")
         plan = frame.plan
-        det = self.postprocess(raw_boxes, raw_scores, plan.detector_letterbox)
+        post = self._far_post if plan.far and self._far_post is not None else self.postprocess
+        det = post(raw_boxes, raw_scores, plan.detector_letterbox)
         covers = None
-        if self.sweep is not None:
-            fw, fh = plan.letterbox.source_size
+        fw, fh = plan.letterbox.source_size
+        if self.auto is not None and not plan.far:
+            auto = self.auto
+
+            def covers(boxes: np.ndarray) -> np.ndarray:
+                return auto.near_covers(boxes, fw, fh)
+        elif self.sweep is not None:
             if plan.tile is not None:
                 small = self.sweep.config.small_face_px(fw, fh)
                 det = from_tile(det, plan.tile, (fw, fh), small, self.sweep.config.edge_px)
@@ -292,8 +306,11 @@ class FrameLogic:
                 self._letterbox = None
         if config.round_letterbox != old.round_letterbox:
             self._letterbox = None
-        if config.detector.input_size != old.detector.input_size or config.round_letterbox != old.round_letterbox:
-            self._tile_letterboxes.clear()
+        if config.round_letterbox != old.round_letterbox:
+            self._run_letterboxes = RunLetterboxes(config.round_letterbox)
+        if config.auto_range != old.auto_range:
+            self.auto = AutoRange(config.auto_range) if config.auto_range is not None else None
+            self._far_post = FaceDetectorPostprocess(config.auto_range.far) if config.auto_range is not None else None
         if config.tiles != old.tiles:
             self.sweep = DetectorSweep(config.tiles) if config.tiles is not None else None
         if config.second_look != old.second_look or config.look_detector != old.look_detector:
@@ -420,15 +437,17 @@ class FrameLogic:
         tracks = self.tracker.tracks
         return tracks if look is None else tuple(t for t in tracks if look.confirmed(t.id))
 
-    def _tile_letterbox(self, tile: Tile | None) -> Letterbox | None:
-        if tile is None:
+    def _run_letterbox(self, tile: Tile | None, far: bool, fw: float, fh: float) -> Letterbox | None:
+        """The detector input's letterbox when it is not the frame's into the main model (plan.letterbox)."""
+        if tile is None and not far:
             return None
-        lb = self._tile_letterboxes.get(tile)
-        if lb is None:
-            tw, th = self.config.detector.input_size
-            lb = self._tile_letterboxes[tile] = Letterbox.fit(tile.width, tile.height, tw, th,
-                                                              round_padding=self.config.round_letterbox)
-        return lb
+        spec = self.config.auto_range.far if far and self.config.auto_range is not None else self.config.detector
+        return self._run_letterboxes.get(tile if tile is not None else Tile(0.0, 0.0, fw, fh), spec.input_size)
+
+    def _small_faces(self, fw: float, fh: float) -> bool:
+        """A tracked face the near model cannot see (auto range: the far runs come faster)."""
+        boxes = np.array([t.box for t in self.tracker.tracks]).reshape(-1, 4)
+        return self.auto is not None and bool(self.auto.config.narrow(boxes, fw, fh).any())
 
     def _readable(self, track: Track) -> bool:
         return float(track.box[2] - track.box[0]) >= self.config.min_readable_face_px

@@ -1,5 +1,6 @@
 """Every face in the room (issue 12): the far range on composed group scenes, a mood or
-"too far to read" per face, stable ids, no face on a no-face scene, and the range control.
+"too far to read" per face, stable ids, no face on a no-face scene, and the range control. The
+default range is auto (issue 27): near and far faces alike, no setting to change.
 
 The scenes (tests/fixtures/scenes.py) are 640x480 frames composed from scikit-image's
 astronaut (public domain) and cameraman (CC0) faces at known sizes; the truth count is
@@ -35,11 +36,11 @@ def inside(point, box) -> bool:
 
 
 @pytest.mark.parametrize("name", ["group4", "far3"])
-def test_far_range_finds_every_face_and_reads_each(server, scene_clips, name):
+def test_auto_range_finds_every_face_and_reads_each(server, scene_clips, name):
     truth = scenes.truth(name)
-    with open_app(server, camera=scene_clips[name], query="?backend=wasm&range=far") as app:
+    with open_app(server, camera=scene_clips[name], query="?backend=wasm") as app:
         assert app.wait_state("running", "error")["appState"] == "running", app.error()
-        assert app.data()["range"] == "far"
+        assert app.data()["range"] == "auto"
         faces = app.wait_for(lambda s: len(s.faces()) == truth["faces"] and s.faces(), 90,
                              f"{truth['faces']} faces")
         # Each true face has a found box centred inside it (the truth boxes are the short-range
@@ -59,32 +60,32 @@ def test_far_range_finds_every_face_and_reads_each(server, scene_clips, name):
         app.screenshot(f"groups-{name}")
 
 
-def test_near_range_misses_the_distant_faces_far_finds(server, scene_clips):
+def test_near_only_misses_the_distant_faces_auto_finds(server, scene_clips):
     truth = scenes.truth("far3")
     with open_app(server, camera=scene_clips["far3"], query="?backend=wasm&range=near") as app:
         assert app.wait_state("running", "error")["appState"] == "running", app.error()
         app.wait_frames(30)
         assert len(app.faces()) < truth["faces"]
         # Switching the range live loads the far detector and finds them all.
-        app.page.select_option("#range-select", "far")
-        app.wait_for(lambda s: len(s.faces()) == truth["faces"], 90, "every face after switching to far")
+        app.page.select_option("#range-select", "auto")
+        app.wait_for(lambda s: len(s.faces()) == truth["faces"], 90, "every face after switching to auto")
         stored = json.loads(app.page.evaluate("() => localStorage.getItem('moodcam.settings.v1')"))
-        assert stored["range"] == "far"
+        assert stored["range"] == "auto"
 
 
-def test_no_face_scene_finds_no_face_on_far(server, scene_clips):
-    with open_app(server, camera=scene_clips["no_face"], query="?backend=wasm&range=far") as app:
+def test_no_face_scene_finds_no_face_on_auto(server, scene_clips):
+    with open_app(server, camera=scene_clips["no_face"], query="?backend=wasm") as app:
         assert app.wait_state("running", "error")["appState"] == "running", app.error()
         app.wait_frames(40)
         assert app.faces() == []
         app.wait_for(lambda s: s.data().get("moodState") == "no_face", 30, "the no-face state")
 
 
-def test_far_range_finds_faces_across_the_room_and_says_they_are_too_far_to_read(server, scene_clips):
+def test_auto_range_finds_faces_across_the_room_and_says_they_are_too_far_to_read(server, scene_clips):
     """The tile sweep (moodcam.detection.tiles) finds the 40 px and 28 px faces one pass cannot;
     both are counted and drawn but labelled "too far to read", and the near face is read."""
     truth = scenes.truth("across_room")
-    with open_app(server, camera=scene_clips["across_room"], query="?backend=wasm&range=far") as app:
+    with open_app(server, camera=scene_clips["across_room"], query="?backend=wasm") as app:
         assert app.wait_state("running", "error")["appState"] == "running", app.error()
         faces = app.wait_for(lambda s: len(s.faces()) == truth["faces"] and s.faces(), 90, "every face")
         for box in truth["boxes"]:

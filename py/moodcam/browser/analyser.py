@@ -8,10 +8,10 @@ One face-mode frame (FrameLogic's protocol, moodcam.pipeline), a stage each:
   1. plan       begin_frame -> FramePlan                                   (logic_ms)
   2. grab       with Settings.grab == "work" and a net due: the whole frame read once into a
                 kept tensor, both nets' inputs are then TF.js ops on it     (grab_ms)
-  3. detect     if plan.run_detector: DetectorStep on plan.tile (the whole frame unless the far
-                range's tile sweep picked a tile), letterboxed -> submit_detections (the
-                decoding is the manifest entry's DetectorSpec)
-  4. confirm    with a second look on (the far range, moodcam.second_look): for each new face
+  3. detect     if plan.run_detector: the near DetectorStep on the whole frame, or on a far run
+                (plan.far, the auto range) the far one on plan.tile (None: the whole frame),
+                letterboxed -> submit_detections (the decoding is the manifest entry's DetectorSpec)
+  4. confirm    with a second look on (the auto range, moodcam.second_look): for each new face
                 the near model has not vouched for, the near DetectorStep on a square crop around
                 it -> submit_confirmation (confirmed: it counts from now on; refused: dropped)
   5. emotions   for each emotion request (a tracked face due): EmotionStep on its crop ->
@@ -32,6 +32,7 @@ from ..calibration import CalibrationHead
 from ..detection.pipeline import BLAZEFACE_SHORT_RANGE_SPEC, DetectorSpec
 from ..detection.tiles import TileConfig
 from ..pipeline import FrameLogic, FrameLogicConfig
+from ..auto_range import AutoRangeConfig
 from ..schedule import ScheduleConfig
 from ..second_look import SecondLookConfig
 from ..tracking.tracker import TrackerConfig
@@ -67,11 +68,13 @@ def person_cadence(settings: Settings) -> Cadence:
     return Cadence(settings.detect_every, settings.emotion_every)
 
 
-def logic_config(detector: DetectorSpec, settings: Settings, look: DetectorSpec | None = None) -> FrameLogicConfig:
-    """FrameLogic's knobs from the manifest's detector spec and the person's settings. `look`: the near
-    model's spec, for the second look on the far range's small and tile-found faces."""
-    far = settings.range == "far"
-    second_look = SecondLookConfig() if far and look is not None else None
+def logic_config(detector: DetectorSpec, settings: Settings, look: DetectorSpec | None = None,
+                 far: DetectorSpec | None = None) -> FrameLogicConfig:
+    """FrameLogic's knobs from the manifest's detector spec and the person's settings. `far`: the far
+    model's spec (the auto range runs it between the near runs); `look`: the near model's spec, for the
+    second look on the far model's small and tile-found faces."""
+    auto = settings.range == "auto" and far is not None
+    second_look = SecondLookConfig() if auto and look is not None else None
     return FrameLogicConfig(
         detector=detector,
         schedule=ScheduleConfig(detector_every_n_frames=settings.detect_every,
@@ -79,9 +82,11 @@ def logic_config(detector: DetectorSpec, settings: Settings, look: DetectorSpec 
         tracker=TrackerConfig(max_tracks=MAX_FACES),
         # The detector input is drawn with whole-pixel padding (tf.pad takes integers).
         round_letterbox=True,
-        # Far range sweeps 2x2 tiles too (moodcam.detection.tiles): faces across a room, at no
-        # extra runs (docs/using.md "Near and far; groups"). The parts mode's FaceMesh stage ignores the tiles.
-        tiles=TileConfig() if far else None,
+        # Auto: the far model between near runs, sweeping 2x2 tiles (moodcam.auto_range, .detection.tiles):
+        # faces across a room (docs/using.md "Near and far; groups"). The parts mode's FaceMesh stage
+        # ignores both.
+        tiles=TileConfig() if auto else None,
+        auto_range=AutoRangeConfig(far=far) if auto and far is not None else None,
         # Each such face is confirmed by the near model before it counts (docs/using.md: measured).
         second_look=second_look,
         look_detector=look if look is not None else BLAZEFACE_SHORT_RANGE_SPEC,
@@ -90,9 +95,10 @@ def logic_config(detector: DetectorSpec, settings: Settings, look: DetectorSpec 
 
 class FaceAnalyser:
     def __init__(self, detect: DetectorStep, classify: EmotionStep, reader: FrameReader,
-                 look: DetectorStep | None = None) -> None:
+                 look: DetectorStep | None = None, far: DetectorStep | None = None) -> None:
         self.detect = detect
         self.look = look          # the near detector, for second looks (None: every face counts at once)
+        self.far = far            # the far detector, for the auto range (None: near only)
         self.classify = classify
         self.reader = reader
         self.settings = Settings()
@@ -110,7 +116,8 @@ class FaceAnalyser:
         c = self.governor.current
         adapted = replace(settings, detect_every=c.detect_every, emotion_every=c.emotion_every)
         look = None if self.look is None else self.look.model.entry.detector_spec()
-        return logic_config(entry.detector_spec(min_score=settings.threshold), adapted, look)
+        far = None if self.far is None else self.far.model.entry.detector_spec(min_score=settings.threshold)
+        return logic_config(entry.detector_spec(min_score=settings.threshold), adapted, look, far)
 
     def reset(self, settings: Settings, start_ms: float) -> None:
         self.settings = settings
@@ -146,11 +153,9 @@ class FaceAnalyser:
         if self.governor.observe(job.times.total_ms, detector_ms, emotion_ms, frame_interval_ms, len(result.faces)):
             self.logic.reconfigure(self._config(self.settings))
 
-    def use_detector(self, detect: DetectorStep, settings: Settings, look: DetectorStep | None = None) -> None:
-        """Another face detector (near/far range): its spec decodes from the next frame on. `look`: the
-        near detector for second looks (kept when None)."""
-        self.detect = detect
-        self.look = look or self.look
+    def use_far(self, far: DetectorStep, settings: Settings) -> None:
+        """The far detector, loaded when the auto range is first chosen: used from the next frame on."""
+        self.far = far
         self.reconfigure(settings)
 
     def grab_work_frame(self, job: FrameJob):
@@ -176,8 +181,8 @@ class FaceAnalyser:
         plan, f = job.plan, job.frame
         if not plan.run_detector:
             return
-        boxes, scores = await self.detect(job.times, plan.detector_letterbox, f.image, f.width, f.height, job.work,
-                                          plan.tile)
+        step = self.far if plan.far and self.far is not None else self.detect
+        boxes, scores = await step(job.times, plan.detector_letterbox, f.image, f.width, f.height, job.work, plan.tile)
         with Clock(job.times)("logic_ms"):
             self.logic.submit_detections(boxes, scores)
 

@@ -3,7 +3,7 @@
 - FaceMode (default): BlazeFace + the emotion net -> FaceAnalyser, drawn by
   FaceModeRenderer (boxes, key points, mood frame, bars, timeline). The face-parts
   view puts FacePartsAnalyser in the face analyser's place and back (FaceMesh is
-  loaded on first use only); the range setting swaps the face detector.
+  loaded on first use only); the range setting adds the far detector (auto) or leaves it out (near).
 - CustomMode (?model=NAME): a trained detector's DetectorStep -> CustomAnalyser, drawn
   by DetectionRenderer; no mood.
 Both give the session an `analyser` (browser.runner runs its stages) and a `renderer`,
@@ -13,6 +13,7 @@ Failure to show.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Callable, Sequence
 
 from ..manifest import Manifest, ManifestError
@@ -37,7 +38,8 @@ from .render_parts import PartsRenderer
 from .settings import Settings
 from .ui import Ui
 
-# The face detector for each range (Settings.range): docs/using.md "Near and far; groups" has the figures.
+# The two face detectors: near on every detector run, far between them in the auto range (Settings.range);
+# docs/using.md "Near and far; groups" has the figures.
 DETECTORS = {"near": "blazeface_short_range", "far": "blazeface_full_range"}
 EMOTION = "emotion_mini_xception"
 MESH = "face_landmark"
@@ -51,8 +53,8 @@ def start_models(settings: Settings) -> tuple[str, ...]:
     if settings.custom_model:
         return (settings.model,)
     mesh = (MESH,) if settings.show_parts or settings.show_mesh_points else ()
-    look = (DETECTORS["near"],) if settings.range == "far" else ()     # the far range's second looks
-    return (DETECTORS[settings.range], EMOTION) + look + mesh
+    far = (DETECTORS["far"],) if settings.range == "auto" else ()
+    return (DETECTORS["near"], EMOTION) + far + mesh
 
 
 class FaceMode:
@@ -120,23 +122,19 @@ class FaceMode:
             self._ui.data("mesh", "on" if isinstance(self.analyser, FacePartsAnalyser) else "off")
 
     async def switch_range(self, settings: Settings) -> None:
-        """Near <-> far: load the other face detector (once) and hand it to the face analyser."""
+        """Auto <-> near only: load the far detector (once, on first choosing auto), then retune."""
         async with self._switching:
-            name = DETECTORS[settings.range]
-            if self.face.detect.model.name == name:
-                return
-            self._ui.notice(f"Loading the {settings.range}-range face detector…")
-            try:
-                (model,) = await self._models.load(name)
-            except ModelError as error:
-                self._ui.notice(f"The {settings.range}-range detector is unavailable: {error.failure.message}")
-                return
-            look = None
-            if settings.range == "far" and self.face.look is None:
-                (near,) = await self._models.load(DETECTORS["near"])     # second looks (moodcam.second_look)
-                look = DetectorStep(near, self._reader)
-            self.face.use_detector(DetectorStep(model, self._reader), settings, look)
-            self._ui.notice("")
+            if settings.range == "auto" and self.face.far is None:
+                self._ui.notice("Loading the far-range face detector…")
+                try:
+                    (model,) = await self._models.load(DETECTORS["far"])
+                except ModelError as error:
+                    self._ui.notice(f"The far-range detector is unavailable: {error.failure.message}")
+                    return
+                self.face.use_far(DetectorStep(model, self._reader), settings)
+                self._ui.notice("")
+            else:
+                self.face.reconfigure(settings)
             self._ui.data("range", settings.range)
 
 
@@ -175,12 +173,12 @@ async def load_face_mode(models: ModelStore, reader: FrameReader, views: FaceVie
     ui = views.ui
     ui.data("mode", "faces")
     ui.progress(0.72, "Loading the face and emotion models…")
-    # The near model always: the detector at near range, the second look's at far range.
-    names = (DETECTORS[settings.range], EMOTION) + ((DETECTORS["near"],) if settings.range == "far" else ())
-    detector, emotion, *near = await models.load(*names)
-    detect = DetectorStep(detector, reader)
-    look = DetectorStep(near[0], reader) if near else detect
-    face = FaceAnalyser(detect, EmotionStep(emotion, reader), reader, look)
+    # The near model always (every detector run, and the second looks); the far one for the auto range.
+    detector, emotion, *far = await models.load(*start_models(replace(settings, show_parts=False,
+                                                                      show_mesh_points=False)))
+    near = DetectorStep(detector, reader)
+    face = FaceAnalyser(near, EmotionStep(emotion, reader), reader, look=near,
+                        far=DetectorStep(far[0], reader) if far else None)
     faces = FaceRenderer(views.overlay, ui, show_boxes=settings.show_boxes, show_keypoints=settings.show_keypoints)
     bars = BarsRenderer(views.bars_canvas, ui, face.classify.labels, settings.show_bars)
     renderer = FaceModeRenderer(faces, views.parts, bars, views.perf, views.timeline, views.timeline_view)

@@ -17,7 +17,11 @@ STORAGE_KEY = "moodcam.settings.v1"
 BACKENDS = ("auto", "webgl", "wasm")
 CLOCKS = ("video", "raf")
 FACINGS = ("user", "environment")
-RANGES_OF_VIEW = ("near", "far")    # near: BlazeFace short range (selfie distance); far: full range (rooms, groups)
+# auto: near and far faces alike (moodcam.auto_range: BlazeFace short range on most detector runs, full range
+# and its tile sweep between them, small faces confirmed by a second look); near: short range only, the
+# cheapest, for the slowest devices. "far" (the old setting, stored or in a URL) reads as auto.
+RANGES_OF_VIEW = ("auto", "near")
+RANGE_ALIASES = {"far": "auto"}
 GRABS = ("direct", "work")          # how frames are read (browser.frames): nets' sizes only, or a work frame
 FACES = ""                          # Settings.model for the built-in face + mood mode
 FACE_ALIASES = ("", "faces", "blazeface", "blazeface_short_range")
@@ -43,7 +47,7 @@ class Settings:
     show_mesh_points: bool = False  # mesh key-points view (FaceMesh's named points)
     grab: str = "direct"           # see GRABS (?grab=work compares the whole-frame read)
     model: str = FACES             # "" = faces + mood; else a manifest entry with task object_detection
-    range: str = "near"            # see RANGES_OF_VIEW (docs/using.md "Near and far; groups")
+    range: str = "auto"            # see RANGES_OF_VIEW (docs/using.md "Near and far; groups")
     calibration: str = ""          # id of the active calibration (browser.calibrations); "" = the generic net
     adapt: bool = True             # the nets' cadence follows the device (moodcam.cadence); off: exactly the above
 
@@ -64,7 +68,7 @@ class Settings:
             show_parts=bool(self.show_parts),
             show_mesh_points=bool(self.show_mesh_points),
             grab=self.grab if self.grab in GRABS else "direct",
-            range=self.range if self.range in RANGES_OF_VIEW else "near",
+            range=_range_of_view(self.range),
             model=_model_name(self.model),
             calibration=str(self.calibration).strip()[:CALIBRATION_ID_MAX],
             adapt=bool(self.adapt),
@@ -197,3 +201,8 @@ class KeptSettings:
         settings = self._store.update(**changes)
         self._post(StoreMessage(STORAGE_KEY, self._store.to_json()))
         return settings
+
+
+def _range_of_view(value) -> str:
+    value = RANGE_ALIASES.get(str(value), str(value))
+    return value if value in RANGES_OF_VIEW else "auto"
