@@ -7,6 +7,7 @@ Scenes: tests/fixtures/small_faces.py (scikit-image's public-domain and CC0 phot
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from PIL import Image
@@ -18,7 +19,7 @@ from .conftest import open_app
 
 pytestmark = pytest.mark.e2e
 
-QUERY = "?backend=wasm&range=far"
+QUERY = "?backend=wasm"           # default settings: the auto range
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +59,34 @@ def test_a_group_all_too_far_to_read_gets_no_mood_and_every_caption_can_be_read(
         assert all(not overlaps(a, b) for i, a in enumerate(captions) for b in captions[i + 1:]), captions
         assert all(r[0] >= 0 and r[1] >= 0 and r[0] + r[2] <= 640 and r[1] + r[3] <= 480 for r in captions)
         app.screenshot("every-face-four-too-far")
+
+
+def test_a_busy_scene_with_no_face_stays_at_no_face_for_30_s(server, clips):
+    """The cat, a coffee cup, a rocket, galaxies, a horse and gravel: nothing is a face."""
+    with open_app(server, camera=clips["busy"], query=QUERY) as app:
+        assert app.wait_state("running", "error")["appState"] == "running", app.error()
+        assert app.data()["range"] == "auto"
+        start = int(app.data().get("frames", 0))
+        end = time.monotonic() + 30.0
+        while time.monotonic() < end:
+            assert app.faces() == [], app.faces()
+            assert app.text("face-count") in ("", "0")
+            app.page.wait_for_timeout(250)
+        assert int(app.data()["frames"]) > start + 60, "the camera ran all along"
+
+
+def test_a_group_from_28_to_250_px_is_found_whole_at_default_settings(server, clips):
+    _, truth = small_faces.group_scene(small_faces.GROUP_28_TO_250)
+    with open_app(server, camera=clips["group_28_250"], query=QUERY) as app:
+        assert app.wait_state("running", "error")["appState"] == "running", app.error()
+        try:
+            faces = app.wait_for(lambda s: len(s.faces()) == len(truth) and s.faces(), 90, "every face")
+        except BaseException:
+            app.screenshot("every-face-group-28-250-failed")
+            raise AssertionError(f"found {app.faces()}, truth {truth}") from None
+        for box in truth:
+            assert any(inside(((f["source_box"][0] + f["source_box"][2]) / 2,
+                               (f["source_box"][1] + f["source_box"][3]) / 2), box) for f in faces), (box, faces)
+        app.wait_frames(int(app.data()["frames"]) + 40)
+        assert len(app.faces()) == len(truth), "found and kept"
+        app.screenshot("every-face-group-28-250")
