@@ -69,6 +69,21 @@
         : createImageBitmap(video, { resizeWidth: width, resizeHeight: height, resizeQuality: "medium" });
     }
 
+    function shownTime() {
+      // The media time of the frame the element holds now (a VideoFrame of it, no pixels copied), or
+      // -1 where there is no VideoFrame: a frame far behind the time asked for means the file stops
+      // decoding there (a truncated file still "seeks", to the last frame it could decode).
+      if (typeof VideoFrame !== "function") return -1;
+      try {
+        const shown = new VideoFrame(video);
+        const time = shown.timestamp / 1e6;
+        shown.close();
+        return time;
+      } catch (_) {
+        return -1;
+      }
+    }
+
     async function frame(message) {
       if (id !== message.id) return;
       const seeked = until(["seeked", "error"], SEEK_PATIENCE_MS);
@@ -80,10 +95,11 @@
         return;
       }
       const time = video.currentTime;
+      const shown = shownTime();
       const image = await picture(message.width, message.height);
       if (id !== message.id) { image.close(); return; }
-      send({ type: "video", event: "frame", id: message.id, image, time, width: image.width, height: image.height },
-           [image]);
+      send({ type: "video", event: "frame", id: message.id, image, time, shown, width: image.width,
+             height: image.height }, [image]);
     }
 
     function failed(message) {

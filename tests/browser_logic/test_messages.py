@@ -125,8 +125,8 @@ SENT = [
      VideoMessage(VideoEvent.CHOSEN, file=FILE, name="talk.mp4")),
     ({"type": "video", "event": "loaded", "id": 1, "duration": 12.5, "width": 640, "height": 480},
      VideoMessage(VideoEvent.LOADED, id=1, duration=12.5, width=640, height=480)),
-    ({"type": "video", "event": "frame", "id": 1, "image": BITMAP, "time": 0.1, "width": 640, "height": 480},
-     VideoMessage(VideoEvent.FRAME, id=1, image=BITMAP, time=0.1, width=640, height=480)),
+    ({"type": "video", "event": "frame", "id": 1, "image": BITMAP, "time": 0.1, "shown": 0.1, "width": 640,
+      "height": 480}, VideoMessage(VideoEvent.FRAME, id=1, image=BITMAP, time=0.1, shown=0.1, width=640, height=480)),
     ({"type": "video", "event": "failed", "id": 1, "error": {"name": "decode", "message": ""}, "time": 3.0},
      VideoMessage(VideoEvent.FAILED, id=1, time=3.0, error=VideoError("decode", ""))),
 ]

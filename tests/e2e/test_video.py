@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 
 import pytest
@@ -36,7 +37,9 @@ def ready(app) -> None:
 
 
 def analyse(app, path, timeout: float = 240.0) -> dict:
+    """Choose `path` and wait for its analysis to end (the engine says "analysing" as soon as it has the file)."""
     app.page.set_input_files("#video-file", str(path))
+    app.wait_for(lambda s: s.data().get("videoState") in ("analysing", "error"), 60, f"{path.name} taken")
     return app.wait_for(lambda s: s.data().get("videoState") in ("done", "cancelled", "error") and s.data(),
                         timeout, f"the analysis of {path.name}")
 
@@ -90,4 +93,59 @@ def test_a_video_is_analysed_into_a_report_with_faces_moods_and_exports(server, 
         assert len(summary) == len(report["faces"]) == len(report_rows(app)) >= 2
         assert report["settings"]["per_second"] == 10.0 and report["models"]
         app.screenshot(f"video-report-{container}")
+        # Photo mode on the still the clip shows from 1.5 s to 5.5 s: the same net on the same face.
+        # Compared: the video's smoothed probabilities at the segment's last analysed frame with the
+        # photo's after its burst (#bars-text: its three largest, in whole percent), both the vote's
+        # smoothing of readings of one unchanging face, to 10 points each: the video's frames went
+        # through the codec, the photo's did not.
+        video_probs = frames_at(frames, videos.CHANGES_S - 0.1)[0]
+        app.page.set_input_files("#photo-input", str(videos.still("smiling", clips)))
+        app.wait_for(lambda s: s.data().get("analysis") == "done", 60, "the photo's analysis")
+        photo = re.findall(r"(\w+) (\d+) %", app.text("bars-text"))
+        assert photo and photo[0][0] == "Happy", app.text("bars-text")
+        for name, percent in photo:
+            assert abs(100 * float(video_probs[COLUMN_OF[name]]) - int(percent)) <= 10, (photo, video_probs)
+        app.assert_network_clean()
+
+
+COLUMN_OF = {"Angry": "anger", "Disgusted": "disgust", "Afraid": "fear", "Happy": "happiness", "Sad": "sadness",
+             "Surprised": "surprise", "Neutral": "neutral"}      # the page's words -> the CSV's columns
+
+
+def frames_at(rows: list[dict], t: float) -> list[dict]:
+    return [row for row in rows if abs(float(row["time_s"]) - t) < 0.01]
+
+
+def test_cancel_a_second_video_truncated_files_and_a_file_that_is_not_a_video(server, cameras, clips):
+    clip = videos.story(clips, "webm")
+    with open_app(server, camera=cameras("coffee"), camera_permission=False, query="?backend=wasm") as app:
+        ready(app)
+        # Cancel keeps what was analysed.
+        app.page.set_input_files("#video-file", str(clip))
+        app.wait_for(lambda s: float(s.data().get("videoProgress") or 0) > 0.15, 120, "some progress")
+        app.page.click("#video-cancel")
+        app.wait_for(lambda s: s.data().get("videoState") == "cancelled", 60, "cancelled")
+        report = json.loads(download(app, "#video-export-json"))
+        assert 0 < report["frames_analysed"] < round(videos.DURATION_S * 10) and report["stopped"]["why"] == "cancelled"
+        assert "Cancelled" in app.text("video-summary")
+        # A second video chosen during an analysis: the first is cancelled, with a word, and the second runs.
+        app.page.set_input_files("#video-file", str(clip))
+        app.wait_for(lambda s: float(s.data().get("videoProgress") or 0) > 0.05, 120, "the first one running")
+        second = videos.clip((("smiling", 2.0),), clips / "short.mp4")
+        app.page.set_input_files("#video-file", str(second))
+        data = app.wait_for(lambda s: s.data().get("videoState") == "done" and "short.mp4" in s.text("video-name")
+                            and s.data(), 120, "the second video's report")
+        assert "was cancelled to analyse short.mp4" in app.text("notice"), app.text("notice")
+        # A truncated file: what decodes is analysed, and the report says where it stopped.
+        cut = videos.truncated(clip)
+        data = analyse(app, cut)
+        report = json.loads(download(app, "#video-export-json"))
+        print(f"\ntruncated: {data['videoState']} {app.text('video-summary')} {report['stopped']}")
+        assert data["videoState"] == "done" and report["stopped"] is not None, (data, app.text("video-summary"))
+        assert 1.0 < report["stopped"]["at_s"] < videos.DURATION_S and "Stopped at" in app.text("video-summary")
+        # Not a video: a clear message naming the file's type and what to do.
+        data = analyse(app, videos.not_a_video(clips))
+        error = app.error()
+        assert data["videoState"] == "error" and error["code"] == "video", (data, error)
+        assert "video/mp4" in error["message"] and "H.264 MP4" in error["fix"], error
         app.assert_network_clean()

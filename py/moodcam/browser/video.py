@@ -173,6 +173,7 @@ class VideoFlow:
 
     async def _analyse(self, job: Job) -> None:
         view = self.view
+        view.state("analysing")                   # at once: the file is being opened
         self._post(OpenVideo(job.id, job.file))
         opened = await self._answer(job)
         if opened is None or opened.event is not VideoEvent.LOADED:
@@ -241,7 +242,7 @@ class VideoFlow:
                 _release(answer)
                 report.stop(report.analysed_s, job.cancelled or f"the {flow.source or 'camera'} took over")
                 return "cancelled"
-            if answer is None or answer.event is VideoEvent.FAILED or answer.time < wanted - BEHIND_S:
+            if answer is None or answer.event is VideoEvent.FAILED or 0 <= answer.shown < wanted - BEHIND_S:
                 _release(answer)
                 report.stop(wanted, self._stopped_why(answer))
                 return "done"
@@ -264,6 +265,8 @@ class VideoFlow:
 
     @staticmethod
     def _stopped_why(answer: VideoMessage | None) -> str:
+        if answer is not None and answer.event is VideoEvent.FRAME:
+            return f"the file stops decoding at {answer.shown:.1f} s (truncated?)"
         if answer is None or answer.error is None:
             return "the file stops decoding here (truncated?)"
         return f"the file stops decoding here ({answer.error.name}{': ' + answer.error.message if answer.error.message else ''})"

@@ -9,7 +9,7 @@ frame as a transferred ImageBitmap, at the size asked for.
 |---------------|-------------------------------------------------------------------------|---------|
 | page -> engine | event: chosen {file, name}                                              | analyse this video file |
 | page -> engine | event: loaded {id, duration (s), width, height}                         | the file opened (its metadata) |
-| page -> engine | event: frame {id, image, time (s, its media time), width, height} | one decoded frame (an ImageBitmap) |
+| page -> engine | event: frame {id, image, time (s, its media time), shown (s, the decoded frame's own time; -1 unknown), width, height} | one decoded frame (an ImageBitmap) |
 | page -> engine | event: failed {id, error {name, message}, time}                         | it cannot open, seek or decode (time: where) |
 | engine -> page | cmd: open {id, file}                                                    | open this file (id numbers the analysis) |
 | engine -> page | cmd: frame {id, time, width, height}                                     | the frame at media time `time`, at this size |
@@ -58,6 +58,7 @@ class VideoMessage:
     height: int = 0
     image: Any = None       # FRAME: an ImageBitmap: whoever takes it closes it
     time: float = 0.0       # FRAME: the frame's media time (s); FAILED: where it failed
+    shown: float = -1.0     # FRAME: the decoded frame's own timestamp (s), -1 where the page cannot say
     error: VideoError | None = None
 
 
@@ -71,7 +72,7 @@ def parse_video(m: Any) -> VideoMessage:
     return VideoMessage(
         event, id=int(field(m, "id", 0)), file=field(m, "file"), name=str(field(m, "name", "")),
         duration=float(field(m, "duration", 0.0)), width=int(field(m, "width", 0)), height=int(field(m, "height", 0)),
-        image=field(m, "image"), time=float(field(m, "time", 0.0)),
+        image=field(m, "image"), time=float(field(m, "time", 0.0)), shown=float(field(m, "shown", -1.0)),
         error=None if error is None else VideoError(str(field(error, "name", "")), str(field(error, "message", ""))))
 
 
