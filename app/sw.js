@@ -8,6 +8,12 @@
 //   Files in site.json's "on_demand" (models and packages the default view does not load:
 //   FaceMesh, the far-range detector, custom detectors, micropip) are not precached: they are
 //   fetched, checked and added to the same cache the first time the app asks for them.
+// - WebAssembly (Pyodide's and TF.js's .wasm, published as-is and served immutable) is left to
+//   the browser's HTTP cache while online, so no request leaves the device, and V8 reuses the
+//   machine code it compiled on an earlier visit: its code cache answers HTTP-cache responses,
+//   not this worker's, so a return visit compiled and tiered up Pyodide's wasm again (0.9 of its
+//   3.3 CPU-s; bench/results/2026-12-07-trace-worker-return-codecache-*.json). Offline, the
+//   precached copy answers as for every other file.
 // - the first install takes over at once; an update waits until no page runs the old
 //   version (or the only page reloads), then activate deletes every older cache.
 "use strict";
@@ -41,6 +47,7 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== SCOPE.origin) return;
+  if (url.pathname.endsWith(".wasm") && self.navigator.onLine) return;   // the HTTP cache: see below
   event.respondWith(request.mode === "navigate" ? navigate(request) : fromCache(request));
 });
 
