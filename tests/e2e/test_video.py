@@ -66,7 +66,8 @@ def test_a_video_is_analysed_into_a_report_with_faces_moods_and_exports(server, 
         assert data["videoState"] == "done", (data, app.text("video-progress-text"), app.error())
         assert float(data["videoProgress"]) == 1.0 and data["source"] == "video"
         assert app.page.is_visible("#video-report")
-        frames = list(csv.DictReader(io.StringIO(download(app, "#video-export-csv"))))
+        download_text = download(app, "#video-export-csv")
+        frames = list(csv.DictReader(io.StringIO(download_text)))
         summary = list(csv.DictReader(io.StringIO(download(app, "#video-export-summary"))))
         report = json.loads(download(app, "#video-export-json"))
         print(f"\n{container}: {report['frames_analysed']} frames of {videos.DURATION_S} s in {wall:.1f} s wall "
@@ -93,6 +94,9 @@ def test_a_video_is_analysed_into_a_report_with_faces_moods_and_exports(server, 
         assert len(summary) == len(report["faces"]) == len(report_rows(app)) >= 2
         assert report["settings"]["per_second"] == 10.0 and report["models"]
         app.screenshot(f"video-report-{container}")
+        # The same file and settings give the same per-frame table twice.
+        assert analyse(app, clip)["videoState"] == "done"
+        assert download(app, "#video-export-csv") == download_text, "a second analysis differs from the first"
         # Photo mode on the still the clip shows from 1.5 s to 5.5 s: the same net on the same face.
         # Compared: the video's smoothed probabilities at the segment's last analysed frame with the
         # photo's after its burst (#bars-text: its three largest, in whole percent), both the vote's
