@@ -167,10 +167,10 @@ class FrameLogic:
         frame = self._require_frame("submit_faces")
         if self.paused:
             return
-        created, dropped = self.tracker.update(detections, frame.plan.timestamp_ms)
+        # No second look for these: FaceMesh keeps a face only while its own face flag says it is one.
+        _, dropped = self.tracker.update(detections, frame.plan.timestamp_ms)
         for track in dropped:
             self._forget(track.id)
-        self._admit(created, False)
         frame.requests = None  # tracks changed: recompute the crops
 
     def emotion_requests(self) -> tuple[EmotionRequest, ...]:

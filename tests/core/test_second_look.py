@@ -181,3 +181,13 @@ def test_a_group_all_too_far_to_read_gets_no_mood_though_every_face_is_shown():
         result = lg.end_frame()
     assert len(result.faces) == 4 and not any(f.readable for f in result.faces)
     assert result.mood.mood is None and result.mood.state == "no_face"
+
+
+def test_faces_from_facemesh_count_at_once_it_checks_its_own_faces():
+    from moodcam.detection.result import Detections
+    lg = logic()
+    lg.begin_frame(0.0, W, H)
+    box = np.array([SMALL], np.float32)
+    lg.submit_faces(Detections(box, np.array([0.9], np.float32), np.repeat(box[:, None, :2], 6, axis=1)))
+    assert lg.confirm_requests() == ()
+    assert len(lg.end_frame().faces) == 1
