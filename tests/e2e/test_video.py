@@ -153,3 +153,16 @@ def test_cancel_a_second_video_truncated_files_and_a_file_that_is_not_a_video(se
         assert data["videoState"] == "error" and error["code"] == "video", (data, error)
         assert "video/mp4" in error["message"] and "H.264 MP4" in error["fix"], error
         app.assert_network_clean()
+
+
+def test_a_huge_video_is_scaled_as_photos_are_and_no_face_is_a_report_saying_so(server, cameras, clips):
+    huge = videos.clip((("smiling", 2.0),), clips / "huge.mp4", size=(2560, 1920))
+    empty = videos.clip((("no_face", 2.0),), clips / "wall.webm")
+    with open_app(server, camera=cameras("coffee"), camera_permission=False, query="?backend=wasm") as app:
+        ready(app)
+        assert analyse(app, huge)["videoState"] == "done"
+        assert "2560x1920, analysed at 1920x1440" in app.text("video-name"), app.text("video-name")
+        assert len(report_rows(app)) == 1, report_rows(app)
+        assert analyse(app, empty)["videoState"] == "done"
+        assert "No face was found in the video." in app.text("video-summary"), app.text("video-summary")
+        assert report_rows(app) == [] and download(app, "#video-export-csv").count("\n") == 1
