@@ -50,15 +50,27 @@ def _values(samples: list[Sample], key: str) -> list[float]:
     return [s[key] for s in samples if isinstance(s.get(key), (int, float))]
 
 
+def slope_per_min(points: list[tuple[float, float]]) -> float | None:
+    """The least-squares slope of (t_s, value) points, per minute (None under two distinct times)."""
+    if len(points) < 2:
+        return None
+    mt = sum(t for t, _ in points) / len(points)
+    mv = sum(v for _, v in points) / len(points)
+    var = sum((t - mt) ** 2 for t, _ in points)
+    return None if var == 0 else 60.0 * sum((t - mt) * (v - mv) for t, v in points) / var
+
+
 def _growth(samples: list[Sample], key: str, baseline: Sample | None) -> dict[str, Any]:
-    """`key` at the baseline sample, its last value, last - baseline and max - baseline (None if unread)."""
+    """`key` at the baseline sample, its last value, last - baseline, max - baseline and the trend
+    (least-squares slope per minute) from the baseline on (None if unread)."""
     after = [s for s in samples if baseline is not None and s["t_s"] >= baseline["t_s"]]
     values = _values(after, key)
     base = baseline.get(key) if baseline is not None else None
     if not values or not isinstance(base, (int, float)):
         return {"baseline": base, "last": values[-1] if values else None, "growth": None, "max_growth": None}
+    trend = slope_per_min([(s["t_s"], s[key]) for s in after if isinstance(s.get(key), (int, float))])
     return {"baseline": base, "last": values[-1], "growth": values[-1] - base, "max_growth": max(values) - base,
-            "min": min(values), "max": max(values)}
+            "min": min(values), "max": max(values), "trend_per_min": None if trend is None else round(trend, 1)}
 
 
 def summarise(samples: list[Sample], baseline_s: float = 60.0, agent_limit: int = AGENT_LIMIT_BYTES) -> dict:

@@ -2,7 +2,7 @@
 flat or not, fps from the frame counts, and the verdict against issue 30's 5 MB. Figures only."""
 from __future__ import annotations
 
-from bench.soak import app_query, summarise, table
+from bench.soak import app_query, slope_per_min, summarise, table
 
 MB = 1_000_000
 
@@ -26,6 +26,14 @@ def test_growth_is_measured_from_the_first_sample_at_or_after_the_first_minute()
     assert s["verdict"]["agent_growth_under_limit"] is True
     assert s["frames"] == {"first": 0, "last": 1800, "during": 1800}
     assert s["fps"]["overall"] == 10.0 and s["fps"]["per_interval_min"] == 9.97
+    # the trend from the baseline on: (60.2, 100), (120, 106), (180, 103) MB -> 1.5 MB a minute
+    assert abs(s["agent_bytes"]["trend_per_min"] - 1.5 * MB) < 0.05 * MB
+
+
+def test_the_trend_is_a_least_squares_slope_per_minute():
+    assert slope_per_min([(0, 5), (60, 7), (120, 9)]) == 2.0
+    assert slope_per_min([(0, 5), (60, 5)]) == 0.0
+    assert slope_per_min([(60, 5)]) is None and slope_per_min([(60, 5), (60, 6)]) is None
 
 
 def test_tensors_flat_only_counts_after_the_baseline():
