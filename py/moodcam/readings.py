@@ -27,6 +27,11 @@ HEAD_FAILED = "it gave NaN or infinite moods for a face (its numbers are out of 
 def reading_problem(probabilities: np.ndarray, features: np.ndarray | None) -> str | None:
     """Why this reading cannot be voted on, or None when it can."""
     p = np.asarray(probabilities, dtype=np.float64)
+    # Every frame's readings pass here: one comparison each answers the usual case (NaN and
+    # infinities fail every comparison), the reasons below are only worked out for a bad one.
+    if ((p >= -PROBABILITY_SLACK) & (p <= 1.0 + PROBABILITY_SLACK)).all() and (
+            features is None or (np.abs(np.asarray(features, dtype=np.float64)) <= FEATURE_LIMIT).all()):
+        return None
     if not np.isfinite(p).all():
         return "the emotion net's output held NaN or infinite values"
     if ((p < -PROBABILITY_SLACK) | (p > 1.0 + PROBABILITY_SLACK)).any():
