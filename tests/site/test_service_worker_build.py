@@ -92,7 +92,7 @@ def test_the_start_set_matches_the_models_the_app_loads_first():
     tree = ast.parse((REPO / "py" / "moodcam" / "browser" / "modes.py").read_text())
     constants = {t.id: ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
                  for t in node.targets if isinstance(t, ast.Name) and t.id in ("DETECTORS", "EMOTION")}
-    assert set(START_MODELS) == {constants["DETECTORS"]["near"], constants["EMOTION"]}
+    assert set(START_MODELS) == {constants["DETECTORS"]["near"], constants["DETECTORS"]["far"], constants["EMOTION"]}
     pyodide = "vendor/pyodide-0.27.7/"
     files = {f"models/{m}/{f}": "x" for m in ("blazeface_short_range", "emotion_mini_xception", "face_landmark")
              for f in ("model.json", "group1-shard1of1.bin", "README.md")}

@@ -116,11 +116,11 @@ def stamp_service_worker(path: Path, version: str) -> None:
     path.write_text(stamped)
 
 
-# The models the default view loads at start (py/moodcam/browser/modes.py: DETECTORS["near"] and
-# EMOTION; tests/site checks the two agree). Every other model, the model cards and the Pyodide
+# The models the default view loads at start (py/moodcam/browser/modes.py: DETECTORS["near"], and
+# DETECTORS["far"] for the default auto range, and EMOTION; tests/site checks the two agree). Every other model, the model cards and the Pyodide
 # packages moodcam does not load are "on demand": the service worker caches them on first use
 # instead of on the first visit (app/sw.js).
-START_MODELS = ("blazeface_short_range", "emotion_mini_xception")
+START_MODELS = ("blazeface_short_range", "blazeface_full_range", "emotion_mini_xception")
 
 
 def on_demand_files(files: dict[str, str], pyodide_dir: str) -> list[str]:
