@@ -7,6 +7,7 @@
 
 (function () {
   const SEEK_PATIENCE_MS = 10000;     // a seek that never ends (a truncated file): reported as failed
+  const STALE_PATIENCE_MS = 150;      // how long a frame that did not move after a seek may take to come
 
   function mediaError(video) {
     const e = video.error;
@@ -18,6 +19,7 @@
     let url = null;
     let id = 0;
     let chain = Promise.resolve();       // one request at a time, in the order asked
+    let lastShown = -1;                  // the timestamp of the frame last handed over
 
     function close() {
       id = 0;
@@ -43,6 +45,7 @@
 
     async function open(message) {
       close();
+      lastShown = -1;
       id = message.id;
       url = URL.createObjectURL(message.file);
       const opened = until(["loadeddata", "error"], SEEK_PATIENCE_MS);
@@ -95,7 +98,18 @@
         return;
       }
       const time = video.currentTime;
-      const shown = shownTime();
+      let shown = shownTime();
+      if (shown >= 0 && shown === lastShown && "requestVideoFrameCallback" in video) {
+        // Under load the element can still hold the frame before the seek when "seeked" fires (two
+        // analyses of one file then differed): wait for the new frame to be presented, briefly (a
+        // seek within the same frame, or past the decodable end, presents none).
+        await new Promise((resolve) => {
+          video.requestVideoFrameCallback(() => resolve());
+          setTimeout(resolve, STALE_PATIENCE_MS);
+        });
+        shown = shownTime();
+      }
+      lastShown = shown;
       const image = await picture(message.width, message.height);
       if (id !== message.id) { image.close(); return; }
       send({ type: "video", event: "frame", id: message.id, image, time, shown, width: image.width,

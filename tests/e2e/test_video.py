@@ -21,6 +21,7 @@ import pytest
 from tests.fixtures import videos
 
 from .conftest import open_app
+from .test_worker import FREEZE_MS, OBSERVE_LONG_TASKS, SCRIPT_MS, long_tasks, own_scripts_over
 
 pytestmark = pytest.mark.e2e
 
@@ -58,13 +59,18 @@ def report_rows(app) -> list[list[str]]:
 @pytest.mark.parametrize("container", ["mp4", "webm"])
 def test_a_video_is_analysed_into_a_report_with_faces_moods_and_exports(server, cameras, clips, container):
     clip = videos.story(clips, container)
-    with open_app(server, camera=cameras("coffee"), camera_permission=False, query="?backend=wasm") as app:
+    with open_app(server, camera=cameras("coffee"), camera_permission=False, query="?backend=wasm",
+                  init_script=OBSERVE_LONG_TASKS) as app:
         ready(app)
+        since = app.page.evaluate("() => performance.now()")
         started = time.monotonic()
         data = analyse(app, clip)
         wall = time.monotonic() - started
         assert data["videoState"] == "done", (data, app.text("video-progress-text"), app.error())
         assert float(data["videoProgress"]) == 1.0 and data["source"] == "video"
+        # The page stays responsive while it decodes: none of its scripts runs long, no task freezes it.
+        assert not own_scripts_over(app, SCRIPT_MS), own_scripts_over(app, SCRIPT_MS)
+        assert not [t for t in long_tasks(app) if t["start"] > since and t["ms"] > FREEZE_MS], long_tasks(app)
         assert app.page.is_visible("#video-report")
         download_text = download(app, "#video-export-csv")
         frames = list(csv.DictReader(io.StringIO(download_text)))
