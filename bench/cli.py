@@ -8,14 +8,9 @@ import argparse
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-for _p in (REPO, REPO / "py"):
-    if str(_p) not in sys.path:
-        sys.path.insert(0, str(_p))
-
-from bench.options import CLIPS, COLD_ENGINES, ENGINES, PARTS_CLIPS, PIPELINES, Options  # noqa: E402
-from bench.runner import run  # noqa: E402
-from bench.site import BenchError  # noqa: E402
+from bench.options import CLIPS, COLD_ENGINES, ENGINES, PARTS_CLIPS, PIPELINES, Options
+from bench.runner import run
+from bench.site import REPO, exit_status
 
 
 def _list(value: str, allowed) -> list[str]:
@@ -105,12 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         opts.core_frames = min(args.core_frames, 300)
         opts.cold_repeats = 1
         opts.ab_rounds = min(opts.ab_rounds, 1)
-    try:
-        run(opts)
-    except BenchError as error:
-        print(f"bench: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return exit_status("bench", lambda: run(opts))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from .browser import launch, log, make_clips, wait_for
 from .cold import run_all_cold
 from .cpu import unavailable
 from .options import APP_DEFAULT_CADENCE, CLIPS, PARTS_PIPELINES, Options
-from .site import REPO, BenchError, assemble, build_dist, peer_versions, serving
+from .site import REPO, BenchError, bench_site, peer_versions, serving
 from .steady import run_steady
 
 
@@ -132,13 +132,7 @@ def run(opts: Options) -> list[Path]:
     load_start = os.getloadavg()
     sampler = LoadSampler()
     work = Path(tempfile.mkdtemp(prefix="moodcam-bench-"))
-    if opts.dist is None:
-        log("building the site (as `build.py site` does) into build/bench/dist")
-        dist = build_dist(REPO / "build" / "bench" / "dist")
-    else:
-        dist = opts.dist
-    site_root = assemble(dist, work / "site")
-    log(f"bench site assembled in {site_root} (dist + bench pages + peers; dist/ itself untouched)")
+    site_root = bench_site(opts.dist, work, log)
     parts_clips = opts.parts_clips if PARTS_PIPELINES & set(opts.pipelines) else []
     clip_names = sorted(set(opts.clips) | (set(opts.webgl_clips) if "webgl" in opts.backends else set())
                         | set(parts_clips), key=list(CLIPS).index)

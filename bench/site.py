@@ -19,8 +19,10 @@ import functools
 import hashlib
 import os
 import shutil
+import sys
 import threading
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +32,28 @@ PAGES = BENCH / "pages"
 
 class BenchError(RuntimeError):
     pass
+
+
+def exit_status(prog: str, action: Callable[[], object]) -> int:
+    """A bench command's exit status: 0 once `action()` ran; 1, with `prog: why` on stderr, where it
+    raised BenchError (a missing build, peer or wheel: the message names the fix), without a traceback."""
+    try:
+        action()
+    except BenchError as error:
+        print(f"{prog}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def bench_site(dist: Path | None, work: Path, log: Callable[[str], None]) -> Path:
+    """The site a bench command serves: `dist` (or, where None, a fresh build into build/bench/dist)
+    assembled with the bench pages and peers into `work`/site; dist itself is never written."""
+    if dist is None:
+        log("building the site (as `build.py site` does) into build/bench/dist")
+        dist = build_dist(REPO / "build" / "bench" / "dist")
+    site_root = assemble(dist, work / "site")
+    log(f"bench site assembled in {site_root} (dist + bench pages + peers; dist/ itself untouched)")
+    return site_root
 
 
 def build_dist(dest: Path) -> Path:

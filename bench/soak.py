@@ -26,13 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-for _p in (REPO, REPO / "py"):
-    if str(_p) not in sys.path:
-        sys.path.insert(0, str(_p))
-
-from bench.browser import app_error, launch, log, make_clips, wait_for  # noqa: E402
-from bench.site import BenchError, serving  # noqa: E402
+from bench.browser import app_error, launch, log, make_clips, wait_for
+from bench.site import REPO, BenchError, serving
 
 FIELDS = ("numTensors", "numBytes", "tensorsBetweenFrames", "pythonHeap", "pythonHeapUsed", "wasmHeap",
           "tfjsWasmHeap", "agentBytes", "frames", "proxies", "gc_objects", "dropped")

@@ -29,17 +29,12 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-for _p in (REPO, REPO / "py"):
-    if str(_p) not in sys.path:
-        sys.path.insert(0, str(_p))
-
-from bench import trace_summary  # noqa: E402
-from bench.browser import app_url, log, make_clips  # noqa: E402
-from bench.cold import measured_browser, visit  # noqa: E402
-from bench.cpu import unavailable  # noqa: E402
-from bench.options import COLD_ENGINES  # noqa: E402
-from bench.site import BenchError, assemble, build_dist, serving  # noqa: E402
+from bench import trace_summary
+from bench.browser import app_url, log, make_clips
+from bench.cold import measured_browser, visit
+from bench.cpu import unavailable
+from bench.options import COLD_ENGINES
+from bench.site import REPO, BenchError, bench_site, exit_status, serving
 
 # The default set: its tracing cost is within the visits' spread (a worker return visit: 3.19 CPU-s traced,
 # 3.32-3.90 untraced). --samples adds V8's sampling profiler (about 5000 samples/s on the JS threads; +1.4
@@ -167,9 +162,8 @@ def run(args) -> Path:
     categories = CATEGORIES + ([SAMPLES] if args.samples else []) + (DETAILED if args.detailed else [])
     raw = REPO / "build" / "bench" / "traces" / f"{name}.json.gz"
     load_start = os.getloadavg()
-    dist = args.dist.resolve() if args.dist else build_dist(REPO / "build" / "bench" / "dist")
     work = Path(tempfile.mkdtemp(prefix="moodcam-trace-"))
-    with serving(assemble(dist, work / "site")) as (server, _traffic):
+    with serving(bench_site(args.dist.resolve() if args.dist else None, work, log)) as (server, _traffic):
         entry, saved, data = traced_visit(server.url, args.engine, args.visit, quota, raw, categories)
         summary = summarise_visit(entry, data, args.engine, server.url)
     import shutil
@@ -226,12 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in args.resummarise:
             resummarise(path)
         return 0
-    try:
-        run(args)
-    except BenchError as error:
-        print(f"bench.trace: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return exit_status("bench.trace", lambda: run(args))
 
 
 if __name__ == "__main__":
