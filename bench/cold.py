@@ -202,6 +202,21 @@ def kept_summary(kept: dict) -> dict:
 PEER_FIRST_RESULT = "() => { const r = window.bench.records.find((r) => r.labelled > 0); return r ? r.t_end : null; }"
 
 
+def _bench_page_answer(page, url: str, answered: str, timeout: float, what: str, entry: dict, on_answer) -> None:
+    """Opens one of bench/pages/ and waits until `answered` (JS) holds. A timeout, or the page's own
+    error (window.bench.error), is kept in entry["error"] and the visit goes on to read what there is;
+    `on_answer(page)` sees the page once the wait is over, either way."""
+    page.goto(url)
+    try:
+        wait_for(page, answered, timeout, what)
+    except BenchError as error:
+        entry["error"] = str(error)
+    if on_answer is not None:
+        on_answer(page)
+    if page.evaluate("() => window.bench.state") == "error":
+        entry["error"] = page.evaluate("() => window.bench.error")[:300]
+
+
 def peer_visit(context, url: str, traffic: Traffic, timeout: float, throttle: float | None = None,
                group=None, on_answer=None) -> dict:
     """One visit of a peer's bench page: ms from navigation to its first face with an emotion."""
@@ -209,16 +224,8 @@ def peer_visit(context, url: str, traffic: Traffic, timeout: float, throttle: fl
     if throttle:
         entry["cpu_throttle"] = {"rate": throttle, "applies_to": "the page's main thread (all of human; not a phone)"}
     with fresh_page(context, traffic, throttle) as page:
-        page.goto(url)
-        try:
-            wait_for(page, f"() => window.bench.state === 'error' || ({PEER_FIRST_RESULT})() !== null", timeout,
-                     "the peer's first face with an emotion")
-        except BenchError as error:
-            entry["error"] = str(error)
-        if on_answer is not None:
-            on_answer(page)
-        if page.evaluate("() => window.bench.state") == "error":
-            entry["error"] = page.evaluate("() => window.bench.error")[:300]
+        _bench_page_answer(page, url, f"() => window.bench.state === 'error' || ({PEER_FIRST_RESULT})() !== null",
+                           timeout, "the peer's first face with an emotion", entry, on_answer)
         first = page.evaluate(PEER_FIRST_RESULT)
         marks = page.evaluate("() => window.bench.marks")
         entry["marks_ms"] = {**marks, "first-result": first}
@@ -237,15 +244,8 @@ def floor_visit(context, url: str, traffic: Traffic, timeout: float, throttle: f
     app's are: runtime and numpy from the service worker's cache, the interpreter from the snapshot."""
     entry: dict = {}
     with fresh_page(context, traffic, throttle) as page:
-        page.goto(url)
-        try:
-            wait_for(page, "() => window.bench.state !== 'loading'", timeout, "numpy imported (the Pyodide floor)")
-        except BenchError as error:
-            entry["error"] = str(error)
-        if on_answer is not None:
-            on_answer(page)
-        if page.evaluate("() => window.bench.state") == "error":
-            entry["error"] = page.evaluate("() => window.bench.error")[:300]
+        _bench_page_answer(page, url, "() => window.bench.state !== 'loading'", timeout,
+                           "numpy imported (the Pyodide floor)", entry, on_answer)
         entry["bytes"] = Traffic.summary(traffic.snapshot())
         marks = {"navigation": 0.0, **page.evaluate("() => window.bench.marks")}
         entry["marks_ms"] = marks
