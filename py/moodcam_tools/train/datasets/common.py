@@ -188,15 +188,24 @@ def _outside_detail(name: str, base: Path) -> str:
 
 
 class _Checker:
-    """Validates raw objects of one image against its real size and the class list."""
+    """Validates raw objects of one image against its real size and the class list; keeps the images
+    that pass, in the order given, in ``samples`` (every format's loader returns those)."""
 
     def __init__(self, report: DataReport, classes: list[str] | None):
         self.report = report
         self.classes = classes            # None: accept any name (the class list is discovered)
         self.seen: set[str] = set()
+        self.samples: list[Sample] = []
 
-    def sample(self, ann_file, image_path: Path, objects: list[tuple[str, float, float, float, float]],
-               *, had_objects: bool | None = None) -> Sample | None:
+    def add(self, ann_file, image_path: Path, objects: list[tuple[str, float, float, float, float]],
+            *, had_objects: bool | None = None) -> None:
+        """Checks one image's objects; the image joins ``samples`` unless a problem left it out."""
+        sample = self._sample(ann_file, image_path, objects, had_objects=had_objects)
+        if sample is not None:
+            self.samples.append(sample)
+
+    def _sample(self, ann_file, image_path: Path, objects: list[tuple[str, float, float, float, float]],
+                *, had_objects: bool | None = None) -> Sample | None:
         if not image_path.is_file():
             self.report.add(ann_file, ANNOTATION_WITHOUT_IMAGE, f"no image {image_path.name}")
             return None

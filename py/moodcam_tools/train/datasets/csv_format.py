@@ -90,7 +90,6 @@ def _load_csv_files(root: Path, files: list[Path], classes: list[str] | None, *,
     origin: dict[str, str] = {}
     for path in files:
         _read_csv_file(path, _rel(path, base), report, per_image, origin)
-    samples: list[Sample] = []
     for fname, objects in sorted(per_image.items()):
         where = f"{origin[fname]} ({fname})"
         image, ok = _csv_image(fname, root, base)
@@ -100,10 +99,8 @@ def _load_csv_files(root: Path, files: list[Path], classes: list[str] | None, *,
         if image is None:
             report.add(where, ANNOTATION_WITHOUT_IMAGE, _csv_missing_detail(fname, root))
             continue
-        s = check.sample(where, image, objects)
-        if s is not None:
-            samples.append(s)
-    return samples, report, check.seen
+        check.add(where, image, objects)
+    return check.samples, report, check.seen
 
 
 def _load_csv(root: Path, classes: list[str] | None, *, base: Path | None = None

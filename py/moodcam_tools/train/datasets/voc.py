@@ -83,7 +83,6 @@ def _load_voc(root: Path, classes: list[str] | None, *, base: Path | None = None
     base = base or root
     report = DataReport()
     check = _Checker(report, classes)
-    samples: list[Sample] = []
     for xml_path in sorted(root.rglob("*.xml")):
         rel = _rel(xml_path, base)
         try:
@@ -110,7 +109,5 @@ def _load_voc(root: Path, classes: list[str] | None, *, base: Path | None = None
         if image is None:
             report.add(rel, PATH_OUTSIDE, _outside_detail(filename, base))
             continue
-        s = check.sample(rel, image, objects)
-        if s is not None:
-            samples.append(s)
-    return samples, report, check.seen
+        check.add(rel, image, objects)
+    return check.samples, report, check.seen

@@ -175,7 +175,6 @@ def _load_yolo_dirs(root: Path, images_dir: Path, labels_dir: Path | None, names
     labels = {} if labels_dir is None or not labels_dir.is_dir() else {
         p.relative_to(labels_dir).with_suffix("").as_posix(): p
         for p in sorted(labels_dir.rglob("*.txt")) if p.name != "classes.txt"}
-    samples: list[Sample] = []
     for stem in sorted(set(images) | set(labels)):
         label_path = labels.get(stem)
         image_path = images.get(stem)
@@ -218,8 +217,6 @@ def _load_yolo_dirs(root: Path, images_dir: Path, labels_dir: Path | None, names
                 continue
             # YOLO centre/size (normalised) -> corners in pixels (seed 002's first step).
             objects.append((name, (cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h))
-        s = check.sample(rel, image_path, objects, had_objects=bool(rows))
-        if s is not None:
-            samples.append(s)
+        check.add(rel, image_path, objects, had_objects=bool(rows))
     seen = check.seen | ({n for n in names if n is not None} if classes is None else set())
-    return samples, report, seen
+    return check.samples, report, seen
