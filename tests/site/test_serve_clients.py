@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import select
-import shutil
 import socket
 import ssl
 import threading
@@ -17,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from moodcam_tools.site.serve import self_signed_certificate, serving
+from moodcam_tools.site.serve import serving
+
+from .serve_helpers import client_context, server_context, skip_https_without_openssl
 
 
 @pytest.fixture
@@ -47,21 +48,9 @@ def _get(server, raw_path: str, timeout: float = 5) -> tuple[int, dict, bytes]:
         conn.close()
 
 
-def _server_context(tmp_path) -> ssl.SSLContext:
-    cert, key = self_signed_certificate(tmp_path / "certs", "127.0.0.1")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    return context
-
-
 def _client_socket(server, https: bool) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", _port(server)), timeout=5)
-    if not https:
-        return sock
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE   # self-signed on purpose
-    return context.wrap_socket(sock)
+    return client_context().wrap_socket(sock) if https else sock
 
 
 def _closed_by_server(sock: socket.socket) -> bool:
@@ -85,9 +74,8 @@ def _closed_by_server(sock: socket.socket) -> bool:
 @pytest.mark.parametrize("https", [False, True], ids=["http", "https"])
 def test_a_client_trickling_its_request_is_cut_off_at_the_deadline(site, tmp_path, https):
     """A byte every 0.2 s restarted a per-read timeout for ever; the deadline counts from connect."""
-    if https and shutil.which("openssl") is None:
-        pytest.skip("needs the openssl command")
-    context = _server_context(tmp_path) if https else None
+    skip_https_without_openssl(https)
+    context = server_context(tmp_path) if https else None
     with serving(site, ssl_context=context, connection_timeout=1.0) as server:
         with contextlib.closing(_client_socket(server, https)) as sock:
             started = time.monotonic()

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,7 +19,9 @@ import pytest
 from moodcam_tools.site import serve
 from moodcam_tools.site.serve import self_signed_certificate, serving
 
-REPO = Path(__file__).resolve().parents[2]
+from .serve_helpers import (client_context, free_port, server_context, skip_https_without_openssl, start_serve,
+                            stop_serve, wait_for_line)
+
 IMMUTABLE = "public, max-age=31536000, immutable"
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 
@@ -48,12 +47,6 @@ def site(tmp_path) -> Path:
     return root
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _request(server_url: str, raw_path: str, *, context: ssl.SSLContext | None = None,
              headers: dict | None = None, timeout: float = 5) -> tuple[int, dict]:
     """One request with the path sent exactly as given (no client-side normalisation)."""
@@ -71,75 +64,39 @@ def _request(server_url: str, raw_path: str, *, context: ssl.SSLContext | None =
         conn.close()
 
 
-def _client_context() -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE      # self-signed on purpose
-    return context
-
-
-def _server_context(tmp_path) -> ssl.SSLContext:
-    cert, key = self_signed_certificate(tmp_path / "certs", "127.0.0.1")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    return context
-
-
 # --- an idle client never blocks the others ---------------------------------------------------
-
-def _wait_for_line(process: subprocess.Popen, needle: str, timeout: float = 30) -> str:
-    lines, end = [], time.monotonic() + timeout
-    while time.monotonic() < end:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            break
-        lines.append(line)
-        if needle in line:
-            return "".join(lines)
-    process.kill()
-    pytest.fail(f"`build.py serve` never printed {needle!r}: {''.join(lines)}")
-
 
 @pytest.mark.parametrize("https", [False, True], ids=["http", "https"])
 def test_idle_connection_does_not_block_a_real_request(site, tmp_path, https):
     """`build.py serve` as a person runs it, with a raw TCP client that connects and says nothing."""
-    if https and shutil.which("openssl") is None:
-        pytest.skip("needs the openssl command")
-    port = _free_port()
-    args = ["--no-build", "--dest", str(site), "--port", str(port)] + (["--https"] if https else [])
-    process = subprocess.Popen([sys.executable, "-u", str(REPO / "build.py"), "serve", *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
-                               env={**os.environ, "MOODCAM_CACHE": str(tmp_path / "cache")})
+    skip_https_without_openssl(https)
+    port = free_port()
+    args = ["--dest", str(site), "--port", str(port)] + (["--https"] if https else [])
+    process = start_serve(*args, env={"MOODCAM_CACHE": str(tmp_path / "cache")})
     try:
-        _wait_for_line(process, "Ctrl-C")
+        wait_for_line(process, "Ctrl-C")
         url = f"{'https' if https else 'http'}://127.0.0.1:{port}/"
         with socket.create_connection(("127.0.0.1", port), timeout=5):   # idle: no handshake, no request
             time.sleep(0.3)                                              # let the server accept it first
             started = time.monotonic()
-            status, _ = _request(url, "/", context=_client_context() if https else None, timeout=5)
+            status, _ = _request(url, "/", context=client_context() if https else None, timeout=5)
             assert status == 200
             assert time.monotonic() - started < 3
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        stop_serve(process)
 
 
 @pytest.mark.parametrize("https", [False, True], ids=["http", "https"])
 def test_idle_connection_is_dropped_after_the_timeout(site, tmp_path, https):
-    if https and shutil.which("openssl") is None:
-        pytest.skip("needs the openssl command")
-    context = _server_context(tmp_path) if https else None
+    skip_https_without_openssl(https)
+    context = server_context(tmp_path) if https else None
     with serving(site, ssl_context=context, connection_timeout=0.5) as server:
         port = server.server_address[1]
         with socket.create_connection(("127.0.0.1", port), timeout=5) as idle:
             started = time.monotonic()
             assert idle.recv(1) == b""          # the server closed it
             assert time.monotonic() - started < 4
-        status, _ = _request(server.url, "/", context=_client_context() if https else None)
+        status, _ = _request(server.url, "/", context=client_context() if https else None)
         assert status == 200
 
 
