@@ -19,6 +19,14 @@ from moodcam_tools.site.serve import self_signed_certificate
 REPO = Path(__file__).resolve().parents[2]
 
 
+def write_site(root: Path, files: dict[str, str]) -> Path:
+    """A small site for the server: each relative path with its text, under `root`."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
 def skip_https_without_openssl(https: bool) -> None:
     """The server's certificate is made with the openssl command: an https case skips without it."""
     if https and shutil.which("openssl") is None:

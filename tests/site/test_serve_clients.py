@@ -18,19 +18,16 @@ import pytest
 
 from moodcam_tools.site.serve import serving
 
-from .serve_helpers import client_context, server_context, skip_https_without_openssl
+from .serve_helpers import client_context, server_context, skip_https_without_openssl, write_site
 
 
 @pytest.fixture
 def site(tmp_path) -> Path:
-    root = tmp_path / "site"
-    for rel, text in {"index.html": "<html>moodcam</html>",
-                      "app/boot.js": "// boot",
-                      "docs/index.html": "<html>a folder with its own page</html>",
-                      "vendor/pyodide-0.27.7/pyodide.js": "// pyodide"}.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
+    return write_site(tmp_path / "site", {
+        "index.html": "<html>moodcam</html>",
+        "app/boot.js": "// boot",
+        "docs/index.html": "<html>a folder with its own page</html>",
+        "vendor/pyodide-0.27.7/pyodide.js": "// pyodide"})
 
 
 def _port(server) -> int:

@@ -20,7 +20,7 @@ from moodcam_tools.site import serve
 from moodcam_tools.site.serve import self_signed_certificate, serving
 
 from .serve_helpers import (client_context, free_port, server_context, skip_https_without_openssl, start_serve,
-                            stop_serve, wait_for_line)
+                            stop_serve, wait_for_line, write_site)
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
@@ -28,19 +28,17 @@ needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="need
 
 @pytest.fixture
 def site(tmp_path) -> Path:
-    root = tmp_path / "site"
-    for rel, text in {"index.html": "<html>moodcam</html>",
-                      "app/boot.js": "// boot",
-                      "vendor/pyodide-0.27.7/pyodide.js": "// pyodide",
-                      "vendor/pyodide-0.27.7/pyodide-lock.json": "{}",
-                      "vendor/pyodide-0.27.7/moodcam-0.1.0-py3-none-any.whl": "PK",
-                      # rewritten by the build (stored, with bytecode): not as Pyodide published them
-                      "vendor/pyodide-0.27.7/python_stdlib.zip": "PK stored",
-                      "vendor/pyodide-0.27.7/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl": "PK stored",
-                      "vendor/tfjs-4.22.0/tf.min.js": "// tf",
-                      "vendor/unversioned.js": "// no version in the name"}.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+    root = write_site(tmp_path / "site", {
+        "index.html": "<html>moodcam</html>",
+        "app/boot.js": "// boot",
+        "vendor/pyodide-0.27.7/pyodide.js": "// pyodide",
+        "vendor/pyodide-0.27.7/pyodide-lock.json": "{}",
+        "vendor/pyodide-0.27.7/moodcam-0.1.0-py3-none-any.whl": "PK",
+        # rewritten by the build (stored, with bytecode): not as Pyodide published them
+        "vendor/pyodide-0.27.7/python_stdlib.zip": "PK stored",
+        "vendor/pyodide-0.27.7/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl": "PK stored",
+        "vendor/tfjs-4.22.0/tf.min.js": "// tf",
+        "vendor/unversioned.js": "// no version in the name"})
     # What `build.py site` writes: the files shipped as their release published them.
     (root / "site.json").write_text(json.dumps({"immutable": ["vendor/pyodide-0.27.7/pyodide.js",
                                                                "vendor/tfjs-4.22.0/tf.min.js"]}))
