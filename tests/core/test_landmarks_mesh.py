@@ -12,7 +12,7 @@ from moodcam.landmarks.mesh import (FaceMeshTracker, MeshConfig, face_presence, 
 from moodcam.landmarks.roi import landmarks_roi
 
 
-def _canonical(seed=0):
+def canonical_landmarks(seed=0):
     """468 model-space landmarks (192 px input) with level eye corners 33 / 263, inside the crop."""
     rng = np.random.default_rng(seed)
     lm = np.empty((468, 3))
@@ -50,14 +50,14 @@ def test_landmarks_to_frame_known_values():
 @given(cx=st.floats(-100, 700), cy=st.floats(-100, 600), side=st.floats(5, 800), angle=st.floats(-3.2, 3.2))
 def test_landmark_mapping_round_trips(cx, cy, side, angle):
     roi = CropRegion(cx, cy, side, angle, (640.0, 480.0))
-    raw = _canonical()
+    raw = canonical_landmarks()
     back = frame_to_landmarks(landmarks_to_frame(raw.reshape(1, -1), roi), roi)
     np.testing.assert_allclose(back, raw, atol=1e-7 * max(1.0, side))
 
 
 def test_tracking_roi_of_mapped_landmarks_is_level_and_1_5x():
     roi = CropRegion(320.0, 240.0, 150.0, 0.4, (640.0, 480.0))
-    lm = landmarks_to_frame(_canonical(), roi)
+    lm = landmarks_to_frame(canonical_landmarks(), roi)
     nxt = landmarks_roi(lm, (640, 480))
     assert nxt.rotation == pytest.approx(0.4)          # eyes were level in the crop
     kps = mesh_keypoints(lm)
@@ -74,7 +74,7 @@ def _detections(cx=320.0, cy=240.0, half=60.0, score=0.9):
 def _answer(tracker, logit=8.0):
     """Answer every request with landmarks that fill the crop like a face does."""
     for req in tracker.requests():
-        tracker.submit_landmarks(req.face_id, _canonical().reshape(1, -1), [logit])
+        tracker.submit_landmarks(req.face_id, canonical_landmarks().reshape(1, -1), [logit])
 
 
 def test_tracker_runs_the_detector_only_when_it_has_no_face():

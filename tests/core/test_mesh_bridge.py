@@ -14,18 +14,9 @@ from moodcam.mood.state import MOOD
 from moodcam.pipeline import FrameLogic, FrameLogicConfig
 from moodcam.schedule import ScheduleConfig
 
+from .test_landmarks_mesh import canonical_landmarks
+
 W, H = 640, 480
-
-
-def _canonical(seed=0):
-    rng = np.random.default_rng(seed)
-    lm = np.empty((468, 3))
-    lm[:, 0] = rng.uniform(40, 152, 468)
-    lm[:, 1] = rng.uniform(40, 160, 468)
-    lm[:, 2] = rng.uniform(-10, 10, 468)
-    lm[33, :2] = (60, 80)
-    lm[263, :2] = (132, 80)
-    return lm
 
 
 def _face_det(box, score=0.9):
@@ -41,7 +32,7 @@ def _mesh_frame(mesh, t, det=None, flag=5.0, raw=None):
     if plan.run_detector and det is not None:
         mesh.submit_detections(det)
     for req in mesh.requests():
-        mesh.submit_landmarks(req.face_id, (_canonical() if raw is None else raw).reshape(1, -1), flag)
+        mesh.submit_landmarks(req.face_id, (canonical_landmarks() if raw is None else raw).reshape(1, -1), flag)
     return plan, mesh.end_frame()
 
 
@@ -142,7 +133,7 @@ def test_svg_path_closes_loops_and_leaves_lines_open():
     assert two.count("M") == 2 and two.count("Z") == 2
     assert svg_path([]) == ""
     roi = CropRegion(320.0, 240.0, 150.0, 0.0, (float(W), float(H)))
-    lm = landmarks_to_frame(_canonical().reshape(1, -1), roi)
+    lm = landmarks_to_frame(canonical_landmarks().reshape(1, -1), roi)
     from moodcam.landmarks.parts import part_polygons
     lips = next(p for p in part_polygons(lm) if p["name"] == "lips")
     assert svg_path(lips["loops"]).count("M") == len(lips["loops"]) == 2   # outer + inner lip line
