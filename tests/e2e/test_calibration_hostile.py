@@ -47,6 +47,30 @@ def assert_camera_runs(app) -> None:
     app.wait_frames(frames(app) + 10, timeout=30)
 
 
+def wait_for_answer(app, timeout: float, what: str = "an answer") -> None:
+    app.wait_for(lambda s: s.data().get("moodState") in ("mood", "cant_tell"), timeout, what)
+
+
+def calibration_status(app, needles: tuple[str, ...], timeout: float, what: str) -> str:
+    """The calibration panel's status once it says every one of `needles` (printed, for the log)."""
+    def says_them(s):
+        text = s.text("calibration-status")
+        return all(n in text for n in needles) and text
+
+    status = app.wait_for(says_them, timeout, what)
+    print(f"\n{status}")
+    return status
+
+
+def stored_settings(app) -> dict:
+    return json.loads(app.page.evaluate(f"() => localStorage.getItem('{SETTINGS_KEY}')"))
+
+
+def assert_generic_net(app) -> None:
+    """No calibration on, and the HUD says so."""
+    assert app.data().get("calibration") == "" and app.text("hud-calibration") == "generic net"
+
+
 def test_hostile_files_are_refused_and_the_camera_keeps_running(server, site, cameras, tmp_path):
     d = len(crafted(site)["mean"])
     files = {                                    # name: (text, what the refusal says)
@@ -57,14 +81,12 @@ def test_hostile_files_are_refused_and_the_camera_keeps_running(server, site, ca
     }
     with open_app(server, camera=cameras("astronaut")) as app:
         app.wait_state("running")
-        app.wait_for(lambda s: s.data().get("moodState") in ("mood", "cant_tell"), 90, "a first answer")
+        wait_for_answer(app, 90, "a first answer")
         for name, (text, problem) in files.items():
             path = tmp_path / name
             path.write_text(text)
             app.page.set_input_files("#calibration-file", str(path))
-            status = app.wait_for(lambda s: name in (t := s.text("calibration-status")) and "not imported" in t
-                                  and t, 20, f"{name} refused")
-            print(f"\n{status}")
+            status = calibration_status(app, (name, "not imported"), 20, f"{name} refused")
             assert problem in status and "Nothing was changed" in status and len(status) < 500
             assert_camera_runs(app)
             assert app.data().get("calibration") == "" and stored_records(app) == []
@@ -93,15 +115,12 @@ def test_a_stored_calibration_that_makes_nan_is_switched_off_at_start_and_forgot
         })""", [body, SETTINGS_KEY])
         app.page.reload()
         app.wait_state("running")
-        status = app.wait_for(lambda s: "cannot be used" in (t := s.text("calibration-status")) and t, 60,
-                              "the stored calibration refused")
-        print(f"\n{status}")
+        status = calibration_status(app, ("cannot be used",), 60, "the stored calibration refused")
         assert "Old crafted" in status and "overflow" in status and "generic net" in status
-        assert app.data().get("calibration") == "" and app.text("hud-calibration") == "generic net"
-        stored = json.loads(app.page.evaluate(f"() => localStorage.getItem('{SETTINGS_KEY}')"))
-        assert stored["calibration"] == ""                      # not switched on again after the next reload
+        assert_generic_net(app)
+        assert stored_settings(app)["calibration"] == ""        # not switched on again after the next reload
         assert [r["name"] for r in stored_records(app)] == ["Old crafted"]     # listed, to delete
-        app.wait_for(lambda s: s.data().get("moodState") in ("mood", "cant_tell"), 90, "an answer")
+        wait_for_answer(app, 90)
         assert_camera_runs(app)
         app.assert_network_clean()
 
@@ -129,15 +148,11 @@ def test_a_calibration_that_fails_while_reading_is_switched_off_and_the_person_t
         app.page.set_input_files("#calibration-file", str(path))
         app.wait_for(lambda s: s.data().get("calibration") == "Fine until now", 20, "the import switched on")
         record_id = stored_records(app)[0]["id"]
-        stored = json.loads(app.page.evaluate(f"() => localStorage.getItem('{SETTINGS_KEY}')"))
-        assert stored["calibration"] == record_id
+        assert stored_settings(app)["calibration"] == record_id
         assert list(app.engine_eval(BREAK_THE_HEAD)) == ["happy", "sad"]
-        status = app.wait_for(lambda s: "switched off" in (t := s.text("calibration-status")) and t, 30,
-                              "the failing calibration switched off")
-        print(f"\n{status}")
+        status = calibration_status(app, ("switched off",), 30, "the failing calibration switched off")
         assert "Fine until now" in status and "NaN or infinite moods" in status and "generic net" in status
-        assert app.data().get("calibration") == "" and app.text("hud-calibration") == "generic net"
-        stored = json.loads(app.page.evaluate(f"() => localStorage.getItem('{SETTINGS_KEY}')"))
-        assert stored["calibration"] == ""                       # forgotten: the next start reads generic
+        assert_generic_net(app)
+        assert stored_settings(app)["calibration"] == ""         # forgotten: the next start reads generic
         assert_camera_runs(app)
-        app.wait_for(lambda s: s.data().get("moodState") in ("mood", "cant_tell"), 60, "an answer")
+        wait_for_answer(app, 60)
