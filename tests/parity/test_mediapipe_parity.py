@@ -56,7 +56,8 @@ def _images() -> dict[str, tuple[np.ndarray, int]]:
             "webcam_frame": (frame, 1)}
 
 
-def _run_reference(folder: Path, images: dict, *flags: str) -> dict:
+def _run_reference(folder: Path, images: dict, *flags: str, timeout: float = 600) -> dict:
+    """MediaPipe's outputs for `images` ({name: (image, faces)}): {name: (its result, faces)}."""
     Image = pytest.importorskip("PIL.Image")
     paths = []
     for name, (img, _) in images.items():
@@ -67,7 +68,7 @@ def _run_reference(folder: Path, images: dict, *flags: str) -> dict:
     env["GLOG_minloglevel"] = "2"
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     proc = subprocess.run([str(REFERENCE_PYTHON), str(REFERENCE_SCRIPT), *flags, *paths], capture_output=True,
-                          text=True, env=env, timeout=600, check=False)
+                          text=True, env=env, timeout=timeout, check=False)
     assert proc.returncode == 0, f"reference script failed:\n{proc.stderr[-3000:]}"
     results = json.loads(proc.stdout)["results"]
     return {name: (res, images[name][1]) for name, res in zip(images, results)}
@@ -75,33 +76,17 @@ def _run_reference(folder: Path, images: dict, *flags: str) -> dict:
 
 def _skip_without_reference() -> None:
     if not REFERENCE_PYTHON.exists():
-        pytest.skip(f"MediaPipe reference environment missing ({REFERENCE_PYTHON})")
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    if not REFERENCE_PYTHON.exists():
         pytest.skip(
             f"MediaPipe reference environment missing ({REFERENCE_PYTHON}); create it with: "
             "python3 -m venv .venv-mediapipe && .venv-mediapipe/bin/pip install mediapipe==0.10.21 "
             "ai-edge-litert==2.3.0 numpy==1.26.4"
         )
-    Image = pytest.importorskip("PIL.Image")
-    folder = tmp_path_factory.mktemp("parity")
-    images = _images()
-    paths = []
-    for name, (img, _) in images.items():
-        path = folder / f"{name}.png"
-        Image.fromarray(img).save(path)
-        paths.append(str(path))
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    env["GLOG_minloglevel"] = "2"
-    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    proc = subprocess.run([str(REFERENCE_PYTHON), str(REFERENCE_SCRIPT), *paths], capture_output=True, text=True,
-                          env=env, timeout=300, check=False)
-    assert proc.returncode == 0, f"reference script failed:\n{proc.stderr[-3000:]}"
-    results = json.loads(proc.stdout)["results"]
-    return {name: (res, images[name][1]) for name, res in zip(images, results)}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    _skip_without_reference()
+    return _run_reference(tmp_path_factory.mktemp("parity"), _images(), timeout=300)
 
 
 def _ours(res: dict):
