@@ -184,9 +184,10 @@ def codec_of(kind: str, children: dict[str, bytes]) -> tuple[str, bytes | None]:
 
 
 def video_trak(moov: bytes) -> tuple[int, int]:
-    for kind, start, end in child_boxes(moov, 0, len(moov)):
-        if kind == "mvex":
-            raise UnsupportedVideo(FRAGMENTED)
+    boxes = list(child_boxes(moov, 0, len(moov)))
+    if any(kind == "mvex" for kind, _, _ in boxes):       # ffmpeg writes it after the traks
+        raise UnsupportedVideo(FRAGMENTED)
+    for kind, start, end in boxes:
         hdlr = find(moov, start, end, "mdia/hdlr") if kind == "trak" else None
         if hdlr is not None and moov[hdlr[0] + 8:hdlr[0] + 12] == b"vide":
             return start, end

@@ -15,10 +15,10 @@ WINDOW = 1 << 20
 
 
 class ReadAhead:
-    def __init__(self, read: Read, size: int, window: int = WINDOW) -> None:
+    def __init__(self, read: Read, size: int, window: int | None = None) -> None:
         self._read = read
         self.size = size
-        self._window = window
+        self._window = window or WINDOW
         self._start = 0
         self._buffer = b""
 

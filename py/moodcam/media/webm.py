@@ -266,6 +266,8 @@ async def segment_layout(window: ReadAhead) -> Layout:
             if entry is None:
                 raise UnsupportedVideo("a WebM whose Tracks come after its first Cluster")
             return Layout(at, segment_end, scale / 1e9, None if duration is None else duration * scale / 1e9, entry)
+        if at + length + (child_size or 0) > window.size:
+            break
         if element == INFO:
             scale, duration = info_fields(await window.take(at + length, child_size or 0))
         elif element == TRACKS:
