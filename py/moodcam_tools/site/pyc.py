@@ -28,6 +28,8 @@ from ..errors import BuildError
 from .zips import write_stored
 
 INSTALL_ROOT = "/lib/python3.12/site-packages"     # where engine.js unpacks the wheel (sysconfig purelib)
+# The fix for a Pyodide package or standard-library compile that fails: a stale staged Pyodide.
+REBUILD = "delete node_modules and the build's dist folder, then build again"
 
 # Node: read {arcname: base64 source} from stdin, compile each in Pyodide, print {pyc arcname: base64}.
 NODE_SCRIPT = r"""
@@ -67,24 +69,38 @@ json.dumps(_out)
 
 def compile_sources(sources: dict[str, bytes], node_modules: Path, timeout_s: float = 300.0) -> dict[str, bytes]:
     """{arcname ("moodcam/x.py"): source} -> {arcname of its pyc ("moodcam/__pycache__/x.cpython-312.pyc"): bytes}."""
-    node = shutil.which("node")
     pyodide_dir = node_modules / "pyodide"
-    if node is None:
-        raise BuildError("node is not on PATH: moodcam's bytecode is compiled by Pyodide under Node",
-                         fix="install Node 20 (apt-get install -y nodejs npm)")
+    node = _node("moodcam's bytecode")
     if not (pyodide_dir / "pyodide.js").is_file():
         raise BuildError(f"{pyodide_dir} has no pyodide.js", fix="delete node_modules and run the build again")
     payload = json.dumps({name: base64.b64encode(data).decode() for name, data in sources.items()})
+    return _compiled_under_node([node, "-e", NODE_SCRIPT, str(pyodide_dir), INSTALL_ROOT], timeout_s,
+                                "compiling moodcam's bytecode with Pyodide under Node",
+                                "a syntax error in py/moodcam shows above; fix it and build again", payload)
+
+
+def _node(compiled: str) -> str:
+    """The node command, for `compiled` ("moodcam's bytecode"): a BuildError naming the fix without it."""
+    node = shutil.which("node")
+    if node is None:
+        raise BuildError(f"node is not on PATH: {compiled} is compiled by Pyodide under Node",
+                         fix="install Node 20 (apt-get install -y nodejs npm)")
+    return node
+
+
+def _compiled_under_node(command: list[str], timeout_s: float, doing: str, fix: str,
+                         payload: str | None = None) -> dict[str, bytes]:
+    """Runs one of the scripts above (`payload` on its stdin) and decodes its answer, {name: base64}.
+    A run over `timeout_s` or one that fails is a BuildError that says what it was `doing`, the
+    script's last lines, and `fix`."""
     try:
-        done = subprocess.run([node, "-e", NODE_SCRIPT, str(pyodide_dir), INSTALL_ROOT], input=payload,
-                              capture_output=True, text=True, timeout=timeout_s)
+        done = subprocess.run(command, input=payload, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        raise BuildError(f"compiling moodcam's bytecode with Pyodide under Node took over {timeout_s:.0f} s",
+        raise BuildError(f"{doing} took over {timeout_s:.0f} s",
                          fix="check that node runs (node --version) and try again") from None
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-6:]
-        raise BuildError("compiling moodcam's bytecode with Pyodide under Node failed:\n  " + "\n  ".join(tail),
-                         fix="a syntax error in py/moodcam shows above; fix it and build again")
+        raise BuildError(f"{doing} failed:\n  " + "\n  ".join(tail), fix=fix)
     return {name: base64.b64decode(data) for name, data in json.loads(done.stdout).items()}
 
 
@@ -130,21 +146,9 @@ def package_import_bytecode(pyodide_dir: Path, name: str, timeout_s: float = 300
     modules again: `import numpy` took 0.98 s from source and 0.36 s from bytecode (Pyodide 0.27.7
     under Node on this machine). Only what the import loads is compiled (numpy: 79 of its 174
     modules); a module imported later compiles as before."""
-    node = shutil.which("node")
-    if node is None:
-        raise BuildError(f"node is not on PATH: {name}'s bytecode is compiled by Pyodide under Node",
-                         fix="install Node 20 (apt-get install -y nodejs npm)")
-    try:
-        done = subprocess.run([node, "-e", PACKAGE_SCRIPT, str(pyodide_dir.resolve()), name],
-                              capture_output=True, text=True, timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        raise BuildError(f"compiling {name}'s bytecode with Pyodide under Node took over {timeout_s:.0f} s",
-                         fix="check that node runs (node --version) and try again") from None
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-6:]
-        raise BuildError(f"compiling {name}'s bytecode with Pyodide under Node failed:\n  " + "\n  ".join(tail),
-                         fix="delete node_modules and the build's dist folder, then build again")
-    compiled = {member: base64.b64decode(data) for member, data in json.loads(done.stdout).items()}
+    node = _node(f"{name}'s bytecode")
+    compiled = _compiled_under_node([node, "-e", PACKAGE_SCRIPT, str(pyodide_dir.resolve()), name], timeout_s,
+                                    f"compiling {name}'s bytecode with Pyodide under Node", REBUILD)
     if not compiled:
         raise BuildError(f"importing {name} in Pyodide loaded none of its modules from site-packages",
                          fix=f"check that the staged Pyodide folder holds {name}'s wheel and its lock entry")
@@ -203,22 +207,10 @@ def stdlib_start_bytecode(pyodide_dir: Path, packages: list[str], wheel: Path, i
     python_stdlib.zip carries sources only: every first visit compiled the ~150 modules a start
     imports (a return visit restores most of them from its snapshot). Under Node, loadPyodide
     took 4.8-5.1 s with sources and 2.0-2.8 s with these pycs."""
-    node = shutil.which("node")
-    if node is None:
-        raise BuildError("node is not on PATH: the standard library's bytecode is compiled by Pyodide under Node",
-                         fix="install Node 20 (apt-get install -y nodejs npm)")
-    try:
-        done = subprocess.run([node, "-e", STDLIB_SCRIPT, str(pyodide_dir.resolve()), json.dumps(packages),
-                               str(wheel.resolve()), json.dumps(imports)],
-                              capture_output=True, text=True, timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        raise BuildError(f"compiling the standard library's bytecode under Node took over {timeout_s:.0f} s",
-                         fix="check that node runs (node --version) and try again") from None
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-6:]
-        raise BuildError("compiling the standard library's bytecode under Node failed:\n  " + "\n  ".join(tail),
-                         fix="delete node_modules and the build's dist folder, then build again")
-    compiled = {member: base64.b64decode(data) for member, data in json.loads(done.stdout).items()}
+    node = _node("the standard library's bytecode")
+    compiled = _compiled_under_node([node, "-e", STDLIB_SCRIPT, str(pyodide_dir.resolve()), json.dumps(packages),
+                                     str(wheel.resolve()), json.dumps(imports)], timeout_s,
+                                    "compiling the standard library's bytecode under Node", REBUILD)
     if len(compiled) < 50:
         raise BuildError(f"a start imported only {len(compiled)} modules from python_stdlib.zip under Node",
                          fix="check the staged Pyodide folder (python_stdlib.zip, the lock) and build again")
