@@ -1,7 +1,7 @@
 """Frames into the active mode: the camera's FrameLoop and a photo's burst, both through one
 FrameRunner (browser.runner) and one FramePresenter.
 
-FrameFlow owns where frames come from now (`source`: "camera" or "photo"), the loop, and
+FrameFlow owns where frames come from now (`source`: "camera", "photo" or "video"), the loop, and
 what follows from the page being hidden; it reaches the rest of the app only through the
 narrow parts it is given (the mode, the status, the ui, the camera, the photo).
 """
@@ -46,7 +46,7 @@ class FrameFlow:
         self._on_camera_frame = on_camera_frame
         self.hidden = hidden
         self.loop: FrameLoop | None = None        # None while the camera is not running
-        self.source = ""                          # "camera" | "photo": what the picture shows
+        self.source = ""                          # "camera" | "photo" | "video": what the picture shows
         self._photo_ticket = 0                    # the newest photo chosen; an older one that decodes later gives way
         self._chain_checked = False
 
@@ -145,6 +145,16 @@ class FrameFlow:
             self._status.fail(decoded)
             return
         bitmap, w, h = decoded
+        await self.show_still("photo")
+        self._ui.data("analysis", "running")
+        self.mode.analyser.reset(self._settings(), 0.0)
+        if await self.photo.run(bitmap, w, h, self._photo_frame):
+            self._ui.data("analysis", "done")
+
+    async def show_still(self, source: str) -> None:
+        """The picture switched to a still source, "photo" or "video" (its frames drawn into #still by
+        the engine): the camera stopped, a photo's burst cancelled, the last failure and the drawing
+        cleared, #still shown, <html data-source> set, the app ready."""
         await self.photo.cancel()
         self.stop_camera()
         self._status.clear_failure()
@@ -152,13 +162,9 @@ class FrameFlow:
         ui = self._ui
         ui.hidden("still", False)
         ui.hidden("video", True)
-        self.source = "photo"
-        ui.data("source", "photo")
-        ui.data("analysis", "running")
+        self.source = source
+        ui.data("source", source)
         self._status.set(AppState.READY)
-        self.mode.analyser.reset(self._settings(), 0.0)
-        if await self.photo.run(bitmap, w, h, self._photo_frame):
-            ui.data("analysis", "done")
 
     async def _photo_frame(self, still: object, w: int, h: int, t: float, last: bool) -> None:
         self.presenter.force_hud = last
