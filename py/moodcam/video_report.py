@@ -8,7 +8,10 @@ field, no frame and no Python object per row) and builds
 - the per-face summary (`face_summaries`, `summary_csv`): first and last seen, frames, share of
   each mood (the face's own vote);
 - timelines (`face_timeline`, `group_timeline`): (start_s, end_s, key) spans in media time;
-- the whole report (`to_json`), with the settings and the model versions it was made with.
+- the frames at a moment (`frame_at`, `frame_faces`) and a face's probabilities (`face_samples`) for the
+  report's preview and chart (moodcam.video_chart);
+- the whole report (`to_json`), with the settings and the model versions it was made with, and each
+  face's thumbnail (a PNG data URL, moodcam.thumbnail).
 
 The same rows in the same order give the same text, byte for byte.
 
@@ -39,6 +42,7 @@ import io
 import json
 import math
 from array import array
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
@@ -131,6 +135,8 @@ class VideoReport:
         self._probs = array("d")          # len(labels) per row; NaN before the first reading
         self._read = array("b")
         self._label = array("h")          # index into labels; -1 uncertain
+        # face id -> a PNG data URL of the face (moodcam.thumbnail), set by browser.video.
+        self.thumbnails: dict[int, str] = {}
 
     # -- filling it ------------------------------------------------------------------------
     def add(self, time_s: float, faces: Sequence[FaceRow], mood: str) -> int:
@@ -168,12 +174,12 @@ class VideoReport:
     @property
     def analysed_s(self) -> float:
         """Media time covered: up to the last analysed frame's end."""
-        return self._frame_end(self.frames - 1) if self.frames else 0.0
+        return self.frame_end(self.frames - 1) if self.frames else 0.0
 
     def face_ids(self) -> list[int]:
         return sorted(set(self._face))
 
-    def _frame_end(self, index: int) -> float:
+    def frame_end(self, index: int) -> float:
         """Where frame `index` stops counting: the next analysed frame, or one step after the last."""
         times = self._frame_time
         if index + 1 < len(times):
@@ -184,6 +190,34 @@ class VideoReport:
     def _key(self, row: int) -> str:
         code = self._label[row]
         return self.labels[code] if code >= 0 else UNCERTAIN
+
+    def frame_at(self, time_s: float) -> int | None:
+        """The analysed frame shown at media time `time_s` (the last one at or before it); None before any."""
+        if not self.frames:
+            return None
+        return max(0, bisect_right(self._frame_time, time_s + 1e-9) - 1)
+
+    def frame_time(self, index: int) -> float:
+        return self._frame_time[index]
+
+    def frame_faces(self, index: int) -> list[tuple[int, tuple[float, float, float, float], str]]:
+        """(face id, box x0 y0 x1 y1, key) of each face in analysed frame `index` (rows are in frame order)."""
+        first, last = bisect_left(self._frame, index), bisect_right(self._frame, index)
+        return [(self._face[row], tuple(self._box[4 * row: 4 * row + 4]), self._key(row))  # type: ignore[misc]
+                for row in range(first, last)]
+
+    def face_samples(self, face_id: int) -> list[tuple[int, float, tuple[float, ...]]]:
+        """(frame index, media time, probabilities) of each frame the face was seen in after its first reading."""
+        n = len(self.labels)
+        out = []
+        for row in range(self.rows):
+            if self._face[row] != face_id:
+                continue
+            probs = tuple(self._probs[n * row: n * row + n])
+            if probs and not math.isnan(probs[0]):
+                frame = self._frame[row]
+                out.append((frame, self._frame_time[frame], probs))
+        return out
 
     def face_summaries(self) -> list[FaceSummary]:
         seen: dict[int, list[int]] = {}
@@ -202,12 +236,12 @@ class VideoReport:
 
     def face_timeline(self, face_id: int) -> list[Span]:
         """The face's vote over media time; a gap where it was out of view."""
-        return _merge((self._frame_time[self._frame[row]], self._frame_end(self._frame[row]), self._key(row))
+        return _merge((self._frame_time[self._frame[row]], self.frame_end(self._frame[row]), self._key(row))
                       for row in range(self.rows) if self._face[row] == face_id)
 
     def group_timeline(self) -> list[Span]:
         """The page's mood (the whole picture's) over media time."""
-        return _merge((self._frame_time[i], self._frame_end(i), self._moods[self._frame_mood[i]])
+        return _merge((self._frame_time[i], self.frame_end(i), self._moods[self._frame_mood[i]])
                       for i in range(self.frames))
 
     # -- the files ---------------------------------------------------------------------------
@@ -257,6 +291,7 @@ class VideoReport:
             "faces": [{"face_id": s.face_id, "first_seen_s": round(s.first_seen_s, 3),
                        "last_seen_s": round(s.last_seen_s, 3), "frames": s.frames,
                        "shares": {k: round(v, 4) for k, v in s.shares.items()},
+                       "thumbnail": self.thumbnails.get(s.face_id),
                        "timeline": [_span(span) for span in self.face_timeline(s.face_id)]}
                       for s in self.face_summaries()],
             "group_timeline": [_span(span) for span in self.group_timeline()],
