@@ -47,14 +47,29 @@
       }));
     },
     table: (id, head, rows) => {
-      // A report's table (moodcam.browser.video_view): header cells, then rows of texts or strips.
+      // A report's table (moodcam.browser.video_view): header cells, then rows of texts, strips,
+      // images or buttons (the cell kinds: moodcam.browser.messages UI_OPS).
       const table = $(id);
       if (!table) return;
       const cell = (tag, value) => {
         const node = document.createElement(tag);
         if (typeof value === "string") { node.textContent = value; return node; }
+        if ("image" in value) {
+          if (value.image) node.append(Object.assign(document.createElement("img"), { src: value.image, alt: value.alt }));
+          else node.textContent = "–";
+          return node;
+        }
+        if ("button" in value) {
+          const button = Object.assign(document.createElement("button"), { textContent: value.button });
+          button.setAttribute("type", "button");
+          if ("seek" in value) button.dataset.seekTime = value.seek;
+          if ("pressed" in value) button.setAttribute("aria-pressed", value.pressed ? "true" : "false");
+          node.append(button);
+          return node;
+        }
         const strip = Object.assign(document.createElement("div"), { className: "strip" });
         strip.setAttribute("aria-hidden", "true");
+        if ("from" in value) Object.assign(strip.dataset, { seekFrom: value.from, seekTo: value.to });
         for (const [from, to, colour, label] of value.spans) {
           const span = Object.assign(document.createElement("span"), { title: label });
           span.style.left = `${(100 * from).toFixed(2)}%`;
@@ -70,13 +85,23 @@
       const body = document.createElement("tbody");
       body.append(...rows.map((row) => {
         const tr = document.createElement("tr");
-        tr.append(...row.map((value, i) => (i === 0 ? Object.assign(cell("th", value), { scope: "row" }) : cell("td", value))));
+        const cells = Array.isArray(row) ? row : row.cells;
+        if (!Array.isArray(row)) { tr.dataset.face = row.face; tr.classList.toggle("chosen", row.chosen); }
+        tr.append(...cells.map((value, i) => (i === 0 ? Object.assign(cell("th", value), { scope: "row" }) : cell("td", value))));
         return tr;
       }));
       const thead = document.createElement("thead");
       thead.append(headRow);
       table.replaceChildren(thead, body);
     },
+    svg: (id, markup) => {
+      // An SVG drawn by Python (moodcam.video_chart), parsed as SVG (never as HTML): the element's content.
+      const n = $(id);
+      if (!n) return;
+      const svg = markup ? new DOMParser().parseFromString(markup, "image/svg+xml").documentElement : null;
+      n.replaceChildren(...(svg && svg.localName === "svg" ? [document.importNode(svg, true)] : []));
+    },
+    focus: (id) => { const n = $(id); if (n) n.focus(); },
     progress: (fraction, text) => {
       const bar = $("load-progress");
       bar.value = Math.round(Math.max(0, Math.min(1, fraction)) * 100);
@@ -145,6 +170,7 @@
   }
 
   function createPage(send, camera, video) {
+    const preview = window.moodcamVideo.createVideoPreview($("video-preview"));   // the report's preview (app/video.js)
     const CONTROLS = [
       // [element id, event, what the engine is told]
       ["cadence", "input", (e) => ["detect_every", Number(e.target.value)]],
@@ -174,6 +200,28 @@
     $("video-export-csv").addEventListener("click", () => send({ type: "command", name: "video-export-csv" }));
     $("video-export-summary").addEventListener("click", () => send({ type: "command", name: "video-export-summary" }));
     $("video-export-json").addEventListener("click", () => send({ type: "command", name: "video-export-json" }));
+    // The question asked when another video is chosen during an analysis; Escape keeps analysing.
+    $("video-confirm-keep").addEventListener("click", () => send({ type: "command", name: "video-keep" }));
+    $("video-confirm-switch").addEventListener("click", () => send({ type: "command", name: "video-switch" }));
+    $("video-confirm").addEventListener("keydown", (e) => {
+      if (e.key === "Escape") send({ type: "command", name: "video-keep" });
+    });
+    // The report: a moment (a seek button, or a click along a strip or the chart: its data-seek-from/-to
+    // in seconds) or a face's row; Python decides what follows.
+    $("video-report").addEventListener("click", (e) => {
+      const at = e.target.closest("[data-seek-time]");
+      if (at) return send({ type: "video", event: "seek", time: Number(at.dataset.seekTime) });
+      const along = e.target.closest("[data-seek-from]");
+      if (along) {
+        const box = along.getBoundingClientRect();
+        const fraction = Math.max(0, Math.min(1, (e.clientX - box.left) / Math.max(box.width, 1)));
+        const from = Number(along.dataset.seekFrom);
+        return send({ type: "video", event: "seek", time: from + fraction * (Number(along.dataset.seekTo) - from) });
+      }
+      const row = e.target.closest("tr[data-face]");
+      if (row) send({ type: "video", event: "face", face: Number(row.dataset.face) });
+      return undefined;
+    });
     $("error-action").addEventListener("click", (e) =>
       send({ type: "command", name: "action", action: e.currentTarget.dataset.action || "" }));
 
@@ -249,7 +297,7 @@
           if (message.cmd === "close") return camera.close();
           if (message.cmd === "frame") return camera.frame();
           return undefined;
-        case "video": return video.receive(message);
+        case "video": video.receive(message); return preview.receive(message);
         case "store":
           try { localStorage.setItem(message.key, message.value); } catch (_) { /* storage off: not kept */ }
           return undefined;

@@ -132,5 +132,39 @@
     return { receive };
   }
 
-  window.moodcamVideo = { createVideoDecoder };
+  function createVideoPreview(video) {
+    // The report's preview (app/page.js makes it): the analysed file in a visible <video>, seeked to
+    // the moment the engine chose (an analysed frame's media time; the engine draws that frame's
+    // boxes over it, browser.video_view). The same file stays loaded from one click to the next.
+    let url = null;
+    let key = "";
+
+    function show(message) {
+      const file = message.file;
+      if (!file) {
+        video.removeAttribute("src");
+        video.load();
+        if (url) URL.revokeObjectURL(url);
+        url = null;
+        key = "";
+        return;
+      }
+      const same = `${file.name}|${file.size}|${file.lastModified}`;
+      if (same !== key) {
+        if (url) URL.revokeObjectURL(url);
+        url = URL.createObjectURL(file);
+        key = same;
+        video.src = url;
+      }
+      video.currentTime = message.time;    // before its metadata has loaded: where it starts once loaded
+    }
+
+    function receive(message) {
+      if (message.cmd === "preview") show(message);
+    }
+
+    return { receive };
+  }
+
+  window.moodcamVideo = { createVideoDecoder, createVideoPreview };
 })();

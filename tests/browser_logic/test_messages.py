@@ -20,8 +20,8 @@ from moodcam.browser.messages import (
     FrameMessage, GoCommand, Navigate, OpenCamera, PageMessageType, PhotoMessage, PickPhoto, Query, QueryMessage,
     Reload, ReplyMessage, RequestFrame, StartMessage, StoreMessage, TeachCommand, TeachMessage, Transport, UiMessage,
     UiOp, VisibilityMessage, check_op, parse_page_message)
-from moodcam.browser.video_messages import (CloseVideo, OpenVideo, RequestVideoFrame, VideoCommand, VideoError,
-                                            VideoEvent, VideoMessage)
+from moodcam.browser.video_messages import (CloseVideo, OpenVideo, PreviewVideo, RequestVideoFrame, VideoCommand,
+                                            VideoError, VideoEvent, VideoMessage)
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "app"
@@ -50,6 +50,7 @@ def values(enum: type[Enum]) -> set[str]:
     (RequestVideoFrame(2, 0.5, 640, 480), {"type": "video", "cmd": "frame", "id": 2, "time": 0.5, "width": 640,
                                            "height": 480}),
     (CloseVideo(), {"type": "video", "cmd": "close"}),
+    (PreviewVideo("FILE", 5.3), {"type": "video", "cmd": "preview", "file": "FILE", "time": 5.3}),
 ])
 def test_each_builder_gives_the_dict_the_page_reads(message, expected):
     built = message.to_dict()
@@ -61,9 +62,10 @@ def test_each_builder_gives_the_dict_the_page_reads(message, expected):
 def test_every_engine_message_type_has_a_builder():
     builders = (UiMessage([]), OpenCamera("user", "video"), CloseCamera(), RequestFrame(), StoreMessage("k", "v"),
                 Reload(), Navigate(""), PickPhoto(), DownloadMessage("", "", ""), ReplyMessage(0, ""),
-                FatalMessage("", ""), OpenVideo(1, None), RequestVideoFrame(1, 0.0, 1, 1), CloseVideo())
+                FatalMessage("", ""), OpenVideo(1, None), RequestVideoFrame(1, 0.0, 1, 1), CloseVideo(),
+                PreviewVideo(None, 0.0))
     assert {b.to_dict()["type"] for b in builders} == values(EngineMessageType)
-    assert {b.to_dict()["cmd"] for b in builders[-3:]} == values(VideoCommand)
+    assert {b.to_dict()["cmd"] for b in builders[-4:]} == values(VideoCommand)
     assert {b.to_dict()["cmd"] for b in builders[1:4]} == values(CameraCommand)
     assert {b.to_dict()["cmd"] for b in builders[5:8]} == values(GoCommand)
 
@@ -121,6 +123,10 @@ SENT = [
     ({"type": "command", "name": "video-export-csv"}, CommandMessage(Command.VIDEO_EXPORT_CSV)),
     ({"type": "command", "name": "video-export-summary"}, CommandMessage(Command.VIDEO_EXPORT_SUMMARY)),
     ({"type": "command", "name": "video-export-json"}, CommandMessage(Command.VIDEO_EXPORT_JSON)),
+    ({"type": "command", "name": "video-keep"}, CommandMessage(Command.VIDEO_KEEP)),
+    ({"type": "command", "name": "video-switch"}, CommandMessage(Command.VIDEO_SWITCH)),
+    ({"type": "video", "event": "face", "face": 2}, VideoMessage(VideoEvent.FACE, face=2)),
+    ({"type": "video", "event": "seek", "time": 5.3}, VideoMessage(VideoEvent.SEEK, time=5.3)),
     ({"type": "video", "event": "chosen", "file": FILE, "name": "talk.mp4"},
      VideoMessage(VideoEvent.CHOSEN, file=FILE, name="talk.mp4")),
     ({"type": "video", "event": "loaded", "id": 1, "duration": 12.5, "width": 640, "height": 480},

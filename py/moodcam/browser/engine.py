@@ -86,10 +86,18 @@ def route(session: Session, message: object) -> None:
     elif isinstance(message, VideoMessage):
         if message.event is VideoEvent.CHOSEN:
             spawn(app.video.choose(message.file, message.name))
+        elif message.event is VideoEvent.FACE:
+            app.video.choose_face(message.face)
+        elif message.event is VideoEvent.SEEK:
+            app.video.seek(message.time)
         else:
             app.video.on_message(message)
     elif isinstance(message, CommandMessage) and message.name is Command.VIDEO_CANCEL:
         app.video.cancel()
+    elif isinstance(message, CommandMessage) and message.name is Command.VIDEO_KEEP:
+        app.video.keep()
+    elif isinstance(message, CommandMessage) and message.name is Command.VIDEO_SWITCH:
+        spawn(app.video.switch())
     elif isinstance(message, CommandMessage) and message.name in VIDEO_COMMANDS:
         app.video.export(VIDEO_COMMANDS[message.name])
     elif isinstance(message, CommandMessage):

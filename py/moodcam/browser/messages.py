@@ -14,13 +14,13 @@ Page -> engine
 | camera       | event: opened {width, height, facing, transport, frames, clock, cameras} / failed {error {name, message}} / ended / frame-failed {error} | what the camera did |
 | frame        | bitmap, width, height                                       | one camera frame (transport "bitmap") |
 | control      | name (a Settings field), value                              | a control changed |
-| command      | name: start-stop / switch-camera / save-session / video-cancel / video-export-csv / -summary / -json / action (+ action: an Action value) | a button |
+| command      | name: start-stop / switch-camera / save-session / video-cancel / video-export-csv / -summary / -json / video-keep / video-switch / action (+ action: an Action value) | a button |
 | photo        | file, name                                                  | analyse this photo |
 | visibility   | hidden                                                      | the page was hidden / shown |
 | query        | id, what: diagnostics / bench                               | figures for tests and bench/ |
 | teach        | cmd: start {moods} / record / cancel / accept {name} / discard | teach mode (browser.teach_panel) |
 | calibration  | cmd: use {id} / rename {id, name} / delete {id} / export {id} / import {file, name} | stored calibrations (browser.calibrations); id "" = the generic net |
-| video        | event: chosen {file, name} / loaded / frame / failed (browser.video_messages) | a video file to analyse, and its decoded frames |
+| video        | event: chosen {file, name} / loaded / frame / failed / face {face} / seek {time} (browser.video_messages) | a video file to analyse, its decoded frames, the report's clicks |
 
 Engine -> page
 ==============
@@ -28,7 +28,7 @@ Engine -> page
 |---------|-------------------------------------------------|---------|
 | ui      | ops: [[op, ...args], ...]  (UI_OPS below)        | DOM patches, applied in order |
 | camera  | cmd: open {facing, clock} / close / frame         | open or close the camera; send one frame |
-| video   | cmd: open {id, file} / frame {id, time, width, height} / close | decode a video file's frames (browser.video_messages) |
+| video   | cmd: open {id, file} / frame {id, time, width, height} / close / preview {file, time} | decode a video file's frames; the report's preview (browser.video_messages) |
 | store   | key, value                                       | keep in localStorage |
 | go      | cmd: reload / navigate {href} / pick-photo        | what only the page can do |
 | download | name, mime, text                                | save a file made on this device (Save session) |
@@ -52,7 +52,8 @@ from typing import Any, ClassVar
 from .failures import Action
 from .message_fields import field as _field, member as _member, plain_dict as _plain_dict
 from .message_fields import required as _required, to_py as _to_py
-from .video_messages import VIDEO, CloseVideo, OpenVideo, RequestVideoFrame, VideoMessage, parse_video
+from .video_messages import (VIDEO, CloseVideo, OpenVideo, PreviewVideo, RequestVideoFrame, VideoMessage,
+                             parse_video)
 
 
 # == the names ====================================================================================
@@ -89,6 +90,8 @@ class Command(StrEnum):     # the page's buttons; ACTION carries a failures.Acti
     VIDEO_EXPORT_CSV = "video-export-csv"
     VIDEO_EXPORT_SUMMARY = "video-export-summary"
     VIDEO_EXPORT_JSON = "video-export-json"
+    VIDEO_KEEP = "video-keep"                      # the question when a second video is chosen: keep analysing
+    VIDEO_SWITCH = "video-switch"                  # ... or analyse the new one
     ACTION = "action"
 
 
@@ -159,6 +162,8 @@ class UiOp(StrEnum):
     LEGEND = "legend"
     PROGRESS = "progress"
     TABLE = "table"
+    SVG = "svg"
+    FOCUS = "focus"
 
 
 # op -> its arguments (app/page.js applies them; ids are element ids).
@@ -177,7 +182,12 @@ UI_OPS: dict[UiOp, tuple[str, ...]] = {
     UiOp.PROGRESS: ("fraction", "text"),          # the loading bar (also sent by app/engine.js)
     # A table's head and body: head [text, ...], rows [[cell, ...], ...]; a cell is a text or a
     # strip {"text": what a screen reader says, "spans": [[from, to (0..1), colour, label], ...]}.
+    # a cell may also be {"image": a data URL, "alt"} or {"button": its words, "face": id, "pressed"} /
+    # {"button", "seek": seconds}; a row may be {"cells": [...], "face": id, "chosen": bool} (tr[data-face]).
+    # A strip's {"from", "to"} (seconds) become data-seek-from/-to: a click on it is a moment.
     UiOp.TABLE: ("id", "head", "rows"),
+    UiOp.SVG: ("id", "markup"),                   # the element's content: one <svg> parsed from markup ("" empties it)
+    UiOp.FOCUS: ("id",),                          # move the keyboard's focus to the element
 }
 
 
@@ -284,7 +294,8 @@ class FatalMessage:  # built by app/engine.js when the engine cannot boot (named
 
 
 EngineMessage = (UiMessage | OpenCamera | CloseCamera | RequestFrame | StoreMessage | Reload | Navigate | PickPhoto
-                 | DownloadMessage | ReplyMessage | FatalMessage | OpenVideo | RequestVideoFrame | CloseVideo)
+                 | DownloadMessage | ReplyMessage | FatalMessage | OpenVideo | RequestVideoFrame | CloseVideo
+                 | PreviewVideo)
 Post = Callable[[EngineMessage], None]
 
 

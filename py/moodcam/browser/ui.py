@@ -25,11 +25,21 @@ DOM contract (stable; tests/e2e rely on it):
   "done" | "cancelled" | "error"; <html data-video-progress>: 0 to 1 (three decimals);
   <html data-source> "video" while its frames are shown; #video-file: the file input (accept
   video/*); #video-panel with #video-name, #video-progress, #video-progress-text, #video-cancel;
-  #video-report (hidden until an analysis ends): #video-summary, #video-faces (a table, one body
-  row per tracked face: face, first seen, last seen, share of each mood, mood strip),
-  #video-group, #video-legend; #video-export-csv, #video-export-summary, #video-export-json: each
-  starts a download (the "download" message); a file that cannot be decoded: #error with
-  data-error-code "video"
+  #video-confirm (role alertdialog, hidden unless asking): shown when another video is chosen
+  during an analysis, with #video-confirm-text, #video-confirm-keep (has the focus; Escape too) and
+  #video-confirm-switch; #video-report (hidden until an analysis ends): #video-summary,
+  #video-faces (a table, one body row tr[data-face] per tracked face: a button "Face N" with
+  aria-pressed for the chosen face, its thumbnail <img> (a PNG data URL), first seen, last seen,
+  share of each mood, mood strip), #video-group, #video-legend; the strips (.strip) carry
+  data-seek-from/-to (s): a click is a moment; #video-chart-section: #video-chart-title,
+  #video-chart[data-face] (the chosen face) holding an <svg> with one path[data-label] per class
+  and a .seek-area (data-seek-from/-to), #video-chart-legend, #video-chart-table (the same as a
+  table; each time a button[data-seek-time]); #video-preview-figure (hidden until a moment is
+  clicked): #video-preview (a <video> of the file; data-time: the analysed frame's media time,
+  data-faces: JSON [{id, box: [x0,y0,x1,y1] analysed-frame px, label}]), #video-preview-boxes
+  (an <svg>, one rect[data-face] per face), #video-preview-text; #video-export-csv,
+  #video-export-summary, #video-export-json: each starts a download (the "download" message); a
+  file that cannot be decoded: #error with data-error-code "video"
 """
 from __future__ import annotations
 
@@ -108,6 +118,9 @@ class Ui:
 
     def legend(self, element_id: str, entries: list[dict]) -> None:
         self.op("legend", element_id, entries)
+
+    def focus(self, element_id: str) -> None:
+        self.op("focus", element_id)
 
     def progress(self, fraction: float, text: str) -> None:
         self.op("progress", max(0.0, min(1.0, float(fraction))), text)

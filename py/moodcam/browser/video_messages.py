@@ -11,9 +11,12 @@ frame as a transferred ImageBitmap, at the size asked for.
 | page -> engine | event: loaded {id, duration (s), width, height}                         | the file opened (its metadata) |
 | page -> engine | event: frame {id, image, time (s, its media time), shown (s, the decoded frame's own time; -1 unknown), width, height} | one decoded frame (an ImageBitmap) |
 | page -> engine | event: failed {id, error {name, message}, time}                         | it cannot open, seek or decode (time: where) |
+| page -> engine | event: face {face}                                                      | the report's face row chosen (its chart is shown) |
+| page -> engine | event: seek {time}                                                      | a moment clicked in the report (s, media time) |
 | engine -> page | cmd: open {id, file}                                                    | open this file (id numbers the analysis) |
 | engine -> page | cmd: frame {id, time, width, height}                                     | the frame at media time `time`, at this size |
 | engine -> page | cmd: close                                                              | let the file go |
+| engine -> page | cmd: preview {file, time}                                               | show the report's preview (#video-preview) at `time`; file null: let it go |
 """
 from __future__ import annotations
 
@@ -29,12 +32,15 @@ class VideoEvent(StrEnum):
     LOADED = "loaded"
     FRAME = "frame"
     FAILED = "failed"
+    FACE = "face"           # the report: a face's row chosen
+    SEEK = "seek"           # the report: a moment clicked
 
 
 class VideoCommand(StrEnum):
     OPEN = "open"
     FRAME = "frame"
     CLOSE = "close"
+    PREVIEW = "preview"
 
 
 VIDEO = "video"     # the message type, both ways (PageMessageType.VIDEO, EngineMessageType.VIDEO)
@@ -60,6 +66,7 @@ class VideoMessage:
     time: float = 0.0       # FRAME: the frame's media time (s); FAILED: where it failed
     shown: float = -1.0     # FRAME: the decoded frame's own timestamp (s), -1 where the page cannot say
     error: VideoError | None = None
+    face: int = 0           # FACE: the face id chosen (SEEK uses `time`)
 
 
 def parse_video(m: Any) -> VideoMessage:
@@ -69,11 +76,16 @@ def parse_video(m: Any) -> VideoMessage:
         required(m, "file", VIDEO)
     if event is VideoEvent.FRAME:
         required(m, "image", VIDEO)
+    if event is VideoEvent.FACE:
+        required(m, "face", VIDEO)
+    if event is VideoEvent.SEEK:
+        required(m, "time", VIDEO)
     return VideoMessage(
         event, id=int(field(m, "id", 0)), file=field(m, "file"), name=str(field(m, "name", "")),
         duration=float(field(m, "duration", 0.0)), width=int(field(m, "width", 0)), height=int(field(m, "height", 0)),
         image=field(m, "image"), time=float(field(m, "time", 0.0)), shown=float(field(m, "shown", -1.0)),
-        error=None if error is None else VideoError(str(field(error, "name", "")), str(field(error, "message", ""))))
+        error=None if error is None else VideoError(str(field(error, "name", "")), str(field(error, "message", ""))),
+        face=int(field(m, "face", 0)))
 
 
 def _message(cmd: VideoCommand, **fields: Any) -> dict:
@@ -104,3 +116,12 @@ class RequestVideoFrame:
 class CloseVideo:
     def to_dict(self) -> dict:
         return _message(VideoCommand.CLOSE)
+
+
+@dataclass(frozen=True)
+class PreviewVideo:
+    file: Any               # the analysed File (None: let the preview's file go)
+    time: float             # seconds: an analysed frame's media time
+
+    def to_dict(self) -> dict:
+        return _message(VideoCommand.PREVIEW, file=self.file, time=self.time)
