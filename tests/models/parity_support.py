@@ -52,21 +52,30 @@ def _grey(rgb: np.ndarray) -> np.ndarray:
     return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
 
 
-def blazeface_inputs() -> tuple[np.ndarray, list[str]]:
-    """Whole photos (the face is small) and face-region views (the face is large), 128x128."""
+def _photo_views(size: int, far_scale: float) -> tuple[list[np.ndarray], list[str]]:
+    """Each photo whole (the face is small), near (2.5x the face box: the face is large) and far
+    (`far_scale`x, shifted and mirrored), size x size."""
     frames, names = [], []
     for name, image in photos().items():
-        frames.append(np.asarray(Image.fromarray(image).resize((128, 128), Image.BILINEAR)))
+        frames.append(np.asarray(Image.fromarray(image).resize((size, size), Image.BILINEAR)))
         names.append(f"{name}-whole")
-        frames.append(_crop(image, FACE_BOXES[name], 128, scale=2.5))
+        frames.append(_crop(image, FACE_BOXES[name], size, scale=2.5))
         names.append(f"{name}-near")
-        frames.append(_crop(image, FACE_BOXES[name], 128, scale=4.0, shift=(0.2, 0.1), flip=True))
+        frames.append(_crop(image, FACE_BOXES[name], size, scale=far_scale, shift=(0.2, 0.1), flip=True))
         names.append(f"{name}-far-flipped")
+    return frames, names
+
+
+def _with_noise(frames: list[np.ndarray], names: list[str], size: int) -> tuple[np.ndarray, list[str]]:
+    """The frames and one of noise, as BlazeFace reads them: (x - 127.5) / 127.5."""
     rng = np.random.default_rng(7)
-    frames.append(rng.integers(0, 256, (128, 128, 3), dtype=np.uint8))
-    names.append("noise")
-    x = np.stack(frames).astype(np.float32)
-    return (x - 127.5) / 127.5, names
+    x = np.stack([*frames, rng.integers(0, 256, (size, size, 3), dtype=np.uint8)]).astype(np.float32)
+    return (x - 127.5) / 127.5, [*names, "noise"]
+
+
+def blazeface_inputs() -> tuple[np.ndarray, list[str]]:
+    """Whole photos (the face is small) and face-region views (the face is large), 128x128."""
+    return _with_noise(*_photo_views(128, far_scale=4.0), 128)
 
 
 def letterbox(image: np.ndarray, size: int) -> np.ndarray:
@@ -85,22 +94,11 @@ def blazeface_full_range_inputs() -> tuple[np.ndarray, list[str]]:
     (tests/fixtures/scenes.py; faces 28..250 px wide), and noise."""
     from tests.fixtures import scenes
 
-    frames, names = [], []
-    for name, image in photos().items():
-        frames.append(np.asarray(Image.fromarray(image).resize((192, 192), Image.BILINEAR)))
-        names.append(f"{name}-whole")
-        frames.append(_crop(image, FACE_BOXES[name], 192, scale=2.5))
-        names.append(f"{name}-near")
-        frames.append(_crop(image, FACE_BOXES[name], 192, scale=6.0, shift=(0.2, 0.1), flip=True))
-        names.append(f"{name}-far-flipped")
+    frames, names = _photo_views(192, far_scale=6.0)
     for name in scenes.SCENES:
         frames.append(letterbox(scenes.scene(name)[0], 192))
         names.append(f"scene-{name}")
-    rng = np.random.default_rng(7)
-    frames.append(rng.integers(0, 256, (192, 192, 3), dtype=np.uint8))
-    names.append("noise")
-    x = np.stack(frames).astype(np.float32)
-    return (x - 127.5) / 127.5, names
+    return _with_noise(frames, names, 192)
 
 
 def face_landmark_inputs() -> tuple[np.ndarray, list[str]]:
