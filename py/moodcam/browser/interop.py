@@ -193,6 +193,66 @@ async def resized_bitmap(bitmap: Any, width: int, height: int) -> Any | None:
         return None
 
 
+# --- Files and WebCodecs (a video decoded in this thread: browser.video_decoding) ------------
+
+async def file_bytes(file: Any, offset: int, length: int) -> bytes:
+    """`length` bytes of a File/Blob from `offset` (fewer at its end): one slice read, nothing else kept."""
+    buffer = await file.slice(offset, offset + length).arrayBuffer()
+    return bytes(buffer.to_py())
+
+
+def file_size(file: Any) -> int:
+    return int(file.size)
+
+
+def has_video_decoder() -> bool:
+    """WebCodecs' VideoDecoder and EncodedVideoChunk exist here (Chromium 94+, Firefox 130+, Safari 16.4+)."""
+    return hasattr(js, "VideoDecoder") and hasattr(js, "EncodedVideoChunk")
+
+
+def decoder_config(codec: str, description: bytes | None, width: int, height: int) -> Any:
+    """A VideoDecoderConfig: the codec string, the sizes, and the avcC/hvcC/av1C bytes where the codec has them."""
+    config = js.Object.new()
+    config.codec = codec
+    config.codedWidth, config.codedHeight = width, height
+    if description:
+        config.description = js_bytes(description)
+    return config
+
+
+async def video_decoder_supports(config: Any) -> bool:
+    """VideoDecoder.isConfigSupported(config).supported; False where it throws (a malformed codec string)."""
+    try:
+        answer = await js.VideoDecoder.isConfigSupported(config)
+    except JsException:
+        return False
+    return bool(answer.supported)
+
+
+def video_decoder(bag: "ProxyBag", on_frame: Callable[[Any], None], on_error: Callable[[Any], None],
+                  on_dequeue: Callable[[Any], None]) -> Any:
+    """A new VideoDecoder whose callbacks are proxies owned by `bag` (released when its owner stops)."""
+    init = js.Object.new()
+    init.output = bag.wrap(on_frame)
+    init.error = bag.wrap(on_error)
+    decoder = js.VideoDecoder.new(init)
+    bag.listen(decoder, "dequeue", on_dequeue)
+    return decoder
+
+
+def encoded_chunk(key: bool, timestamp_us: int, duration_us: int, data: bytes) -> Any:
+    """An EncodedVideoChunk holding a copy of `data` (the decoder reads it when decode() is called)."""
+    init = js.Object.new()
+    init.type = "key" if key else "delta"
+    init.timestamp = timestamp_us
+    if duration_us > 0:
+        init.duration = duration_us
+    payload = js.Uint8Array.new(len(data))
+    payload.assign(data)
+    init.data = payload
+    return js.EncodedVideoChunk.new(init)
+
+
 # --- Network, storage, devices --------------------------------------------------------------
 
 async def fetch(url: str, **options: Any) -> FetchResponse:
