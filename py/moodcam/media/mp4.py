@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass
 from itertools import chain, repeat
 
@@ -277,7 +277,7 @@ class Mp4Demuxed(Demuxed):
         super().__init__(track)
         self._read, self._size, self._table = read, size, table
 
-    async def samples(self) -> AsyncIterator[EncodedSample]:
+    async def samples(self) -> AsyncGenerator[EncodedSample, None]:
         self.stopped_s = None
         window = ReadAhead(self._read, self._size)
         latest = 0.0

@@ -9,7 +9,7 @@ handle raises `UnsupportedVideo`, whose message names it, so the caller can fall
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 
 Read = Callable[[int, int], Awaitable[bytes]]
@@ -44,11 +44,14 @@ class Demuxed:
     A file cut short is no error: `samples()` ends after the last complete sample and `stopped_s`
     is then the latest presentation time it yielded (0.0 when none); `stopped_s` is None while
     no pass has run out of data (the file is whole, or the pass has not reached its end).
+    A pass may still raise UnsupportedVideo where a layout shows only in the clusters (laced WebM
+    video blocks), before it yields anything for files that ffmpeg, browsers or phones write.
     """
 
     def __init__(self, track: VideoTrack) -> None:
         self.track = track
         self.stopped_s: float | None = None
 
-    def samples(self) -> AsyncIterator[EncodedSample]:
+    def samples(self) -> AsyncGenerator[EncodedSample, None]:
+        """A new pass over the video track's samples, in decode order (an async generator: `aclose()` ends it early)."""
         raise NotImplementedError

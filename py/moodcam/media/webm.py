@@ -21,7 +21,7 @@ Laced video blocks (several frames in one block, which no common video muxer wri
 from __future__ import annotations
 
 import struct
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass
 
 from . import codecs
@@ -142,7 +142,7 @@ class WebmDemuxed(Demuxed):
         super().__init__(track)
         self._read, self._size, self._layout = read, size, layout
 
-    async def samples(self) -> AsyncIterator[EncodedSample]:
+    async def samples(self) -> AsyncGenerator[EncodedSample, None]:
         self.stopped_s = None
         latest, first = 0.0, None
         async for timecode, duration_s, key, data in self._blocks():
@@ -154,7 +154,7 @@ class WebmDemuxed(Demuxed):
         if self.stopped_s is not None:
             self.stopped_s = latest
 
-    async def _blocks(self) -> AsyncIterator[tuple[int, float, bool, bytes]]:
+    async def _blocks(self) -> AsyncGenerator[tuple[int, float, bool, bytes], None]:
         """(timecode in TimecodeScale units, duration_s, key, frame) of the video track's blocks;
         sets stopped_s (to any float) when the data runs out inside an element or the Segment.
 
@@ -284,7 +284,7 @@ async def first_key_frame(demuxed: WebmDemuxed) -> bytes | None:
                 return sample.data
         return None
     finally:
-        await samples.aclose()  # type: ignore[attr-defined]
+        await samples.aclose()
 
 
 async def open_webm(read: Read, size: int) -> WebmDemuxed:
