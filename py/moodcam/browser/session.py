@@ -44,7 +44,7 @@ from .status import AppStatus
 from .tasks import Tasks
 from .teach_mode import TeachMode
 from .ui import Ui
-from .video import VideoFlow, sampling_from
+from .video import VideoFlow, decoding_from, sampling_from
 from .video_view import VideoView
 
 
@@ -164,7 +164,8 @@ class Session:
         self.actions = Actions(settings, self.post, self.start.href, lambda: tasks.spawn(flow.start_camera()))
         video = VideoFlow(flow=flow, post=self.post, ui=ui, status=self.status, view=VideoView(ui),
                           sampling=sampling_from(self.start.params), settings=lambda: settings.current,
-                          models=lambda: model_versions(mode), backend=lambda: self.starter.name)
+                          models=lambda: model_versions(mode), backend=lambda: self.starter.name,
+                          decoding=decoding_from(self.start.params))
         self.app = App(mode, flow, controls, switch, teach, video)
         return self.app
 

@@ -15,9 +15,13 @@ decided here:
 - the analyser is reset (media clock 0) at the start; the camera is stopped and a photo's burst
   cancelled, as a photo does; a camera started or a photo chosen meanwhile ends the analysis;
 - progress (<html data-video-state>, data-video-progress, the bar, time left), Cancel (keeps what
-  was analysed), a second video chosen meanwhile (the first is cancelled, with a word saying so);
-- the report (moodcam.video_report: one compact row per face per frame, no frame is kept) and its
-  exports (the "download" message, made on this device).
+  was analysed); a second video chosen meanwhile asks first (#video-confirm, an in-page question:
+  the analysis runs on untouched while it waits): "keep analysing" forgets the new file, "analyse
+  the new one" cancels the running analysis (its word says so) and starts the new file;
+- the report (moodcam.video_report: one compact row per face per frame, no frame is kept), each
+  face's thumbnail (browser.video_thumbs), the chosen face's chart, the preview at a clicked moment
+  (the page seeks a <video> of the file; its boxes come from the report's rows, nothing is analysed
+  again), and the exports (the "download" message, made on this device).
 A file the browser cannot open is a Failure naming its type; one that stops decoding part-way
 (truncated) keeps what decoded, and the report says where it stopped.
 """
@@ -27,26 +31,24 @@ import asyncio
 import time
 import traceback
 from collections import deque
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..video_report import (DEFAULT_PER_SECOND, FaceRow, VideoReport, ended_text,
-                            progress_text, sample_times)
-from ..mood.timeline import timeline_key
+from ..video_report import DEFAULT_PER_SECOND, VideoReport, ended_text, sample_times
 from . import failures
 from .flow import FrameFlow
-from .interop import new_canvas, now_ms
-from .messages import AppState, DownloadMessage, Post
+from .messages import DownloadMessage, Post
 from .photo import scaled_size
-from .runner import FrameInput, FrameJob
 from .settings import Settings
 from .status import AppStatus
 from .ui import Ui
-from .video_messages import CloseVideo, OpenVideo, RequestVideoFrame, VideoEvent, VideoMessage
-from .video_view import VideoView
+from .video_messages import CloseVideo, OpenVideo, PreviewVideo, RequestVideoFrame, VideoEvent, VideoMessage
+from .video_analysis import FrameAnalysis, face_rows  # noqa: F401 - face_rows: video's public name
+from .video_decoding import DecodedVideo
+from .video_view import VideoView, chosen_face
 
 AHEAD = 2                 # frames asked for at once: the page decodes the next while one is analysed
-PROGRESS_EVERY_S = 0.25   # wall seconds between progress updates
 # A frame whose own time is this far before the time asked for: the file stops decoding there.
 BEHIND_S = 0.5
 FACES_ONLY = ("Video analysis reads faces, and a custom detector is running: choose “faces” under Detect, "
@@ -62,6 +64,17 @@ class Sampling:
         return f"{self.per_second:g} frames per second"
 
 
+# How a file is decoded: WebCodecs in the engine's thread where the browser and the file allow it
+# (browser.video_decoding), else, or with ?video_decoder=seek, by seeking the page's <video>.
+WEBCODECS, SEEK = "webcodecs", "seek"
+
+
+def decoding_from(params: Any) -> str:
+    """?video_decoder=seek|webcodecs; anything else keeps WebCodecs (with its fallback)."""
+    value = str(params.get("video_decoder", "") if hasattr(params, "get") else "").strip().lower()
+    return SEEK if value == SEEK else WEBCODECS
+
+
 def sampling_from(params: Any) -> Sampling:
     """?video_fps=N (0.1..60); anything else keeps the default."""
     value = str(params.get("video_fps", "") if hasattr(params, "get") else "").strip().lower()
@@ -70,18 +83,6 @@ def sampling_from(params: Any) -> Sampling:
     except ValueError:
         return Sampling(DEFAULT_PER_SECOND)
     return Sampling(rate) if 0.1 <= rate <= 60.0 else Sampling(DEFAULT_PER_SECOND)
-
-
-def face_rows(job: FrameJob) -> list[FaceRow]:
-    """The report's rows of one analysed frame (its FrameResult's faces)."""
-    result = job.result
-    read = set(result.emotion_face_ids)
-    return [FaceRow(f.id, _box(f.box), float(f.score), f.probabilities, f.id in read, f.label) for f in result.faces]
-
-
-def _box(box: Any) -> tuple[float, float, float, float]:
-    x0, y0, x1, y1 = (float(v) for v in box)
-    return x0, y0, x1, y1
 
 
 @dataclass
@@ -96,13 +97,16 @@ class Job:
 
 class VideoFlow:
     def __init__(self, *, flow: FrameFlow, post: Post, ui: Ui, status: AppStatus, view: VideoView, sampling: Sampling,
-                 settings: Callable[[], Settings], models: Callable[[], dict], backend: Callable[[], str]) -> None:
+                 settings: Callable[[], Settings], models: Callable[[], dict], backend: Callable[[], str],
+                 decoding: str = WEBCODECS) -> None:
         self._flow = flow
         self._post = post
         self._ui = ui
         self._status = status
         self.view = view
         self.sampling = sampling
+        self.decoding = decoding                  # WEBCODECS, or SEEK (?video_decoder=seek)
+        self.decoder_words = ""                   # how the last file was decoded, for its report
         self._settings = settings
         self._models = models
         self._backend = backend
@@ -110,20 +114,51 @@ class VideoFlow:
         self.job: Job | None = None
         self._running: asyncio.Future | None = None
         self.report: VideoReport | None = None
+        self._report_file: Any = None             # the file the report was made from (its preview's source)
+        self.chosen: int | None = None            # the face whose chart is shown
+        self.pending: tuple[Any, str] | None = None   # (file, name) chosen during an analysis: asked about
         self.elapsed_s = 0.0                      # the last analysis's wall time (its pace is shown)
         view.state("idle")
 
     # == the page's messages and buttons ============================================================
+    @property
+    def analysing(self) -> bool:
+        return self.job is not None and self._running is not None and not self._running.done()
+
     async def choose(self, file: Any, name: str) -> None:
-        """A video chosen or dropped. One analysis at a time: a running one is cancelled (its word says so)."""
+        """A video chosen or dropped. One analysis at a time: during one, the page asks first (#video-confirm)."""
         if getattr(self._flow.mode, "face", None) is None:
             self._ui.notice(FACES_ONLY)
             return
+        if self.job is not None and (self.analysing or self.pending is not None):
+            self.pending = (file, name)           # the newest file chosen is the one asked about
+            self.view.ask(self.job.name, name, running=self.analysing)
+            return
+        await self._start(file, name)
+
+    def keep(self) -> None:
+        """'Keep analysing': the file chosen meanwhile is forgotten; the analysis goes on untouched."""
+        if self.pending is None:
+            return
+        name, self.pending = self.pending[1], None
+        self.view.asked()
+        self._ui.notice(f"{name} was not analysed.")
+
+    async def switch(self) -> None:
+        """'Analyse the new one': the running analysis is cancelled (what it analysed is kept in its
+        report until the new one's starts), then the file chosen meanwhile is analysed."""
+        if self.pending is None:
+            return
+        (file, name), self.pending = self.pending, None
+        self.view.asked()
         previous, running = self.job, self._running
         if previous is not None and running is not None and not running.done():
             self._stop(previous, f"another video was chosen ({name})")
             await asyncio.wait([running])
             self._ui.notice(f"The analysis of {previous.name} was cancelled to analyse {name}.")
+        await self._start(file, name)
+
+    async def _start(self, file: Any, name: str) -> None:
         self._ids += 1
         job = self.job = Job(self._ids, name, file)
         self._running = asyncio.ensure_future(self._analyse(job))
@@ -132,6 +167,24 @@ class VideoFlow:
     def cancel(self) -> None:
         if self.job is not None:
             self._stop(self.job, "cancelled")
+
+    def choose_face(self, face_id: int) -> None:
+        """A face's row clicked: its button pressed, its chart shown."""
+        report = self.report
+        if report is None or face_id not in report.face_ids():
+            return
+        self.chosen = face_id
+        self.view.faces(report, face_id)
+        self.view.chart(report, face_id)
+
+    def seek(self, time_s: float) -> None:
+        """A moment clicked in the report: the preview shows the analysed frame at that time, with its boxes."""
+        report = self.report
+        index = None if report is None else report.frame_at(time_s)
+        if report is None or index is None or self._report_file is None:
+            return
+        self._post(PreviewVideo(self._report_file, report.frame_time(index)))
+        self.view.preview(report, index, self.chosen)
 
     def on_message(self, message: VideoMessage) -> None:
         """The decoder's answer: to the job that asked, else let go (its bitmap closed)."""
@@ -174,35 +227,37 @@ class VideoFlow:
     async def _analyse(self, job: Job) -> None:
         view = self.view
         view.state("analysing")                   # at once: the file is being opened
-        self._post(OpenVideo(job.id, job.file))
-        opened = await self._answer(job)
-        if opened is None or opened.event is not VideoEvent.LOADED:
-            self._post(CloseVideo())
-            if opened is not None:
-                self._unreadable(job, opened)
-            return
+        decoded, why = (await DecodedVideo.open(job.file) if self.decoding == WEBCODECS
+                        else (None, "?video_decoder=seek"))
+        if decoded is not None:
+            duration, size = decoded.duration_s, (decoded.track.width, decoded.track.height)
+            self.decoder_words = "WebCodecs, in the engine's thread"
+        else:
+            self._post(OpenVideo(job.id, job.file))
+            opened = await self._answer(job)
+            if opened is None or opened.event is not VideoEvent.LOADED:
+                self._post(CloseVideo())
+                if opened is not None:
+                    self._unreadable(job, opened)
+                return
+            duration, size = opened.duration, (opened.width, opened.height)
+            self.decoder_words = f"seeking the page's <video> ({why})"
         flow = self._flow
-        flow.stop_camera()
-        await flow.photo.cancel()
-        self._status.clear_failure()
-        flow.mode.renderer.clear()
-        ui = self._ui
-        ui.hidden("still", False)
-        ui.hidden("video", True)
-        flow.source = "video"
-        ui.data("source", "video")
-        self._status.set(AppState.READY)
-        size = (opened.width, opened.height)
+        await flow.show_still("video")
+        self._post(PreviewVideo(None, 0.0))       # the last report's preview lets its file go
+        self.view.preview_closed()
         analysed = scaled_size(*size)
         settings = self._settings()
         report = self.report = VideoReport(
-            name=job.name, duration_s=opened.duration, size=size, analysed_size=analysed,
+            name=job.name, duration_s=duration, size=size, analysed_size=analysed,
             settings=self._report_settings(settings), models=self._models(), labels=self._labels())
-        view.start(job.name, opened.duration, size, analysed)
+        self._report_file, self.chosen = job.file, None
+        view.start(job.name, duration, size, analysed)
         flow.mode.analyser.reset(settings, 0.0)
         started = time.perf_counter()
         try:
-            outcome = await self._frames(job, report, analysed)
+            outcome = await (self._frames(job, report, analysed) if decoded is None
+                             else self._decoded_frames(job, report, analysed, decoded))
         except Exception as error:  # noqa: BLE001 - shown with what was analysed so far
             traceback.print_exc()
             report.stop(report.analysed_s, f"the analysis failed ({type(error).__name__}: {error})")
@@ -212,11 +267,31 @@ class VideoFlow:
         self.elapsed_s = time.perf_counter() - started
         view.progress(1.0 if outcome == "done" else report.analysed_s / max(report.duration_s, 1e-6),
                       ended_text(report.analysed_s, report.duration_s, self.elapsed_s))
-        view.show(report, outcome)
+        self.chosen = chosen_face(report)
+        view.show(report, outcome, self.chosen)
+        if self.pending is not None:              # asked during the analysis: the question now says it ended
+            view.ask(job.name, self.pending[1], running=False)
+
+    async def _decoded_frames(self, job: Job, report: VideoReport, size: tuple[int, int],
+                              decoded: DecodedVideo) -> str:
+        """Every sampled frame, decoded here (WebCodecs), through the runner; 'done' or 'cancelled'."""
+        flow = self._flow
+        analysis = FrameAnalysis(flow, self.view, report, size)
+        times = sample_times(report.duration_s, self.sampling.per_second)
+        async with aclosing(decoded.frames(times)) as frames:
+            async for picture, time_s in frames:
+                if job.cancelled or flow.source != "video":
+                    report.stop(report.analysed_s, job.cancelled or f"the {flow.source or 'camera'} took over")
+                    return "cancelled"
+                analysis.draw(picture)                # the frame is closed when the next is asked for
+                await analysis.analyse(time_s)
+        if decoded.stopped is not None:
+            report.stop(*decoded.stopped)
+        return "done"
 
     async def _frames(self, job: Job, report: VideoReport, size: tuple[int, int]) -> str:
-        """Every sampled frame through the runner; 'done' or 'cancelled'."""
-        flow, view = self._flow, self.view
+        """Every sampled frame, seeked on the page, through the runner; 'done' or 'cancelled'."""
+        flow = self._flow
         times = sample_times(report.duration_s, self.sampling.per_second)
         asked: deque[float] = deque()
 
@@ -228,13 +303,8 @@ class VideoFlow:
 
         for _ in range(AHEAD):
             ask()
-        started, shown_at, last_time = time.perf_counter(), 0.0, -1.0
-        still = flow.photo.still
-        still.width, still.height = size
-        preview = still.getContext("2d")
-        # The page's bitmap is drawn once into a CPU canvas the nets' inputs are drawn from: a
-        # decoded bitmap may be GPU memory, and each net's draw would read it back again.
-        work, context = new_canvas(*size, read_often=True)
+        last_time = -1.0
+        analysis = FrameAnalysis(flow, self.view, report, size)
         while asked:
             answer = await self._answer(job)
             wanted = asked.popleft()
@@ -251,16 +321,11 @@ class VideoFlow:
                 _release(answer)
                 continue
             last_time = answer.time
-            _draw(context, answer.image, size)
-            frame = FrameInput(work, size[0], size[1], 1000.0 * answer.time, now_ms(), source="video")
-            job_done = await flow.runner.run(flow.mode.analyser, frame, flow.presenter)
-            report.add(answer.time, face_rows(job_done), _mood_key(job_done))
-            elapsed = time.perf_counter() - started
-            if elapsed - shown_at >= PROGRESS_EVERY_S:
-                shown_at = elapsed
-                preview.drawImage(work, 0, 0)         # the picture under the boxes, a few times a second
-                done_s = min(report.analysed_s, report.duration_s)
-                view.progress(done_s / max(report.duration_s, 1e-6), progress_text(done_s, report.duration_s, elapsed))
+            try:
+                analysis.draw(answer.image)
+            finally:
+                answer.image.close()
+            await analysis.analyse(answer.time)
         return "done"
 
     @staticmethod
@@ -284,26 +349,12 @@ class VideoFlow:
         return {"sampling": self.sampling.words, "per_second": self.sampling.per_second,
                 "detect_every": settings.detect_every,
                 "emotion_every": settings.emotion_every, "threshold": settings.threshold, "range": settings.range,
-                "grab": settings.grab, "backend": self._backend(),
+                "grab": settings.grab, "backend": self._backend(), "decoder": self.decoder_words,
                 "calibration": None if head is None else getattr(head, "name", "a calibration")}
 
     def _labels(self) -> tuple[str, ...]:
         face = getattr(self._flow.mode, "face", None)
         return tuple(face.classify.labels) if face is not None else ()
-
-
-def _mood_key(job: FrameJob) -> str:
-    snap = job.result.mood
-    return timeline_key(snap.state, snap.mood)
-
-
-
-def _draw(context: Any, image: Any, size: tuple[int, int]) -> None:
-    """The page's frame (an ImageBitmap) into the work canvas at `size`, then closed."""
-    try:
-        context.drawImage(image, 0, 0, *size)
-    finally:
-        image.close()
 
 
 def _release(answer: VideoMessage | None) -> None:
