@@ -22,6 +22,18 @@ def test_ids_persist_and_new_faces_get_new_ids():
     assert ids[1].hits == 2 and ids[2].hits == 1
 
 
+def test_a_run_that_keeps_a_face_in_place_says_it_is_there_without_moving_it():
+    tr = FaceTracker(TrackerConfig(max_missing_ms=0, max_missed_runs=1))
+    tr.update(faces([100, 100, 200, 200], [400, 100, 440, 140]), 0)
+    wide = lambda boxes: (boxes[:, 2] - boxes[:, 0]) >= 96  # noqa: E731
+    created, dropped = tr.update(faces([110, 112, 214, 220], [404, 102, 444, 142]), 33, keeps_place=wide)
+    assert created == [] and dropped == []
+    big, small = tr.tracks
+    np.testing.assert_allclose(big.box, [100, 100, 200, 200])        # not moved, still seen
+    assert big.last_seen_ms == 33 and big.hits == 2 and big.missed_runs == 0
+    assert small.box[0] > 400                                         # moved as ever
+
+
 def test_crossing_faces_keep_their_ids_by_best_iou():
     pairs = greedy_iou_match(np.array([[0, 0, 10, 10], [8, 0, 18, 10]]),
                              np.array([[9, 0, 19, 10], [1, 0, 11, 10]]), 0.3)

@@ -164,25 +164,34 @@ class FaceTracker:
         return dropped
 
     def update(self, detections: Detections, timestamp_ms: float,
-               covers: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[list[Track], list[Track]]:
+               covers: Callable[[np.ndarray], np.ndarray] | None = None,
+               keeps_place: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[list[Track], list[Track]]:
         """Feed one detector run (detections in frame pixels). Returns (new tracks, dropped tracks).
 
         covers: for a run that looks at part of the frame, or only at some sizes of face
         (moodcam.detection.tiles): the tracks' boxes (T, 4) -> (T,) True where the run could have
         seen that face. A track it could not is still refreshed when a detection matches it, but
-        its absence is not counted as a miss. None: the run covers every track."""
+        its absence is not counted as a miss. None: the run covers every track.
+        keeps_place: the tracks' boxes (T, 4) -> (T,) True where a matching detection says the face
+        is there without moving it (a model that places boxes differently from the one that tracks
+        them: the auto range's far runs, moodcam.auto_range). None: every match moves its track."""
         self._check_time(timestamp_ms)
         detections = _finite_only(detections)
-        pairs = greedy_iou_match(np.array([t.box for t in self._tracks]).reshape(-1, 4), detections.boxes,
-                                 self.config.min_iou)
+        boxes = np.array([t.box for t in self._tracks]).reshape(-1, 4)
+        pairs = greedy_iou_match(boxes, detections.boxes, self.config.min_iou)
+        kept = (np.zeros(len(self._tracks), dtype=bool) if keeps_place is None or not pairs
+                else np.asarray(keeps_place(boxes), dtype=bool))
         matched_det = set()
         matched_tracks = set()
         for ti, di in pairs:
-            self._refresh(self._tracks[ti], detections, di, timestamp_ms)
+            if kept[ti]:
+                self._seen(self._tracks[ti], timestamp_ms)
+            else:
+                self._refresh(self._tracks[ti], detections, di, timestamp_ms)
             matched_det.add(di)
             matched_tracks.add(ti)
         covered = (np.ones(len(self._tracks), dtype=bool) if covers is None
-                   else np.asarray(covers(np.array([t.box for t in self._tracks]).reshape(-1, 4)), dtype=bool))
+                   else np.asarray(covers(boxes), dtype=bool))
         for ti, track in enumerate(self._tracks):
             if ti not in matched_tracks and covered[ti]:
                 track.missed_runs += 1
@@ -221,6 +230,10 @@ class FaceTracker:
         track.keypoints = packed[4:].reshape(k, 2)
         track.raw_box = det.boxes[i].astype(np.float64)
         track.score = float(det.scores[i])
+        self._seen(track, now)
+
+    @staticmethod
+    def _seen(track: Track, now: float) -> None:
         track.last_seen_ms = float(now)
         track.hits += 1
         track.missed_runs = 0
