@@ -100,6 +100,8 @@ def test_a_video_is_analysed_into_a_report_with_faces_moods_and_exports(server, 
         # The summary and the page's table: one row per tracked face.
         assert len(summary) == len(report["faces"]) == len(report_rows(app)) >= 2
         assert report["settings"]["per_second"] == 10.0 and report["models"]
+        # Decoded in the worker by WebCodecs (moodcam.media's demuxer), H.264 MP4 and VP9 WebM alike.
+        assert report["settings"]["decoder"].startswith("WebCodecs"), report["settings"]
         app.screenshot(f"video-report-{container}")
         # The same file and settings give the same per-frame table twice.
         assert analyse(app, clip)["videoState"] == "done"
