@@ -14,6 +14,7 @@ region and size, since frames and tiles keep their size from run to run.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,8 @@ from .detection.pipeline import BLAZEFACE_FULL_RANGE_SPEC, DetectorSpec
 from .detection.tiles import Tile
 
 __all__ = ["AutoRangeConfig", "AutoRange", "RunLetterboxes"]
+
+Rule = Callable[[np.ndarray], np.ndarray]      # the tracks' boxes (T, 4) -> (T,) bool
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,15 @@ class AutoRange:
     def near_covers(self, boxes, frame_width: float, frame_height: float) -> np.ndarray:
         """(N,) the tracks a near run can tell about: those at least as wide as its line."""
         return ~self.config.narrow(boxes, frame_width, frame_height)
+
+    def tracking_rules(self, far: bool, frame_width: float, frame_height: float) -> tuple[Rule | None, Rule | None]:
+        """(covers, keeps_place) for FaceTracker.update on a near or far run. A near run tells only
+        about the faces it can see. A far run never moves a face the near runs track: the far model
+        places a box elsewhere (IoU 0.79 on the astronaut), so the box would jump on every far run;
+        it adds faces and places the ones too small for the near model."""
+        def near_sees(boxes: np.ndarray) -> np.ndarray:
+            return self.near_covers(boxes, frame_width, frame_height)
+        return (None, near_sees) if far else (near_sees, None)
 
 
 class RunLetterboxes:

@@ -55,7 +55,7 @@ from .mood.state import PAUSED, Event, MoodStateMachine
 from .mood.voting import Vote, Voter
 from .readings import HEAD_FAILED, CalibrationDropped, ReadingSkipped, reading_problem
 from .schedule import Scheduler
-from .second_look import LookRequest, SecondLook, looked_score, with_min_score
+from .second_look import LookRequest, SecondLook, far_proposals, far_spec_for_looks, looked_score, with_min_score
 from .tracking.tracker import FaceTracker, Track
 
 __all__ = ["FrameLogicConfig", "FramePlan", "EmotionRequest", "FaceView", "FrameResult", "FrameLogic",
@@ -83,7 +83,7 @@ class FrameLogic:
         self.sweep = DetectorSweep(config.tiles) if config.tiles is not None else None
         self._run_letterboxes = RunLetterboxes(config.round_letterbox)
         self.auto = AutoRange(config.auto_range) if config.auto_range is not None else None
-        self._far_post = FaceDetectorPostprocess(config.auto_range.far) if config.auto_range is not None else None
+        self._far_post = _far_postprocess(config)
         self.state = MoodStateMachine(config.mood, start_ms=start_ms)
         self._voters: dict[int, Voter] = {}
         self._frame_index = -1
@@ -128,25 +128,15 @@ class FrameLogic:
         plan = frame.plan
         post = self._far_post if plan.far and self._far_post is not None else self.postprocess
         det = post(raw_boxes, raw_scores, plan.detector_letterbox)
-        covers = keeps_place = None
         fw, fh = plan.letterbox.source_size
-        if self.auto is not None and not plan.far:
-            auto = self.auto
-
-            def covers(boxes: np.ndarray) -> np.ndarray:
-                return auto.near_covers(boxes, fw, fh)
-        elif self.auto is not None:
-            # The far model places a face's box elsewhere than the near one (IoU 0.79 on the
-            # astronaut): a face the near runs track stays where they put it, or its box would jump
-            # on every far run. The far runs add faces and place the ones too small for the near model.
-            far_auto = self.auto
-
-            def keeps_place(boxes: np.ndarray) -> np.ndarray:
-                return far_auto.near_covers(boxes, fw, fh)
+        covers, keeps_place = (None, None) if self.auto is None else self.auto.tracking_rules(plan.far, fw, fh)
         if self.sweep is not None and (self.auto is None or plan.far):
             if plan.tile is not None:
                 small = self.sweep.config.small_face_px(fw, fh)
                 det = from_tile(det, plan.tile, (fw, fh), small, self.sweep.config.edge_px)
+            if plan.far and self._second_look is not None and self.config.auto_range is not None:
+                det = far_proposals(det, self._second_look.config, self.config.auto_range.far, (fw, fh),
+                                    plan.tile is not None)
             sweep, tile = self.sweep, plan.tile
 
             def covers(boxes: np.ndarray) -> np.ndarray:
@@ -316,9 +306,9 @@ class FrameLogic:
             self._letterbox = None
         if config.round_letterbox != old.round_letterbox:
             self._run_letterboxes = RunLetterboxes(config.round_letterbox)
-        if config.auto_range != old.auto_range:
+        if config.auto_range != old.auto_range or config.second_look != old.second_look:
             self.auto = AutoRange(config.auto_range) if config.auto_range is not None else None
-            self._far_post = FaceDetectorPostprocess(config.auto_range.far) if config.auto_range is not None else None
+            self._far_post = _far_postprocess(config)
         if config.tiles != old.tiles:
             self.sweep = DetectorSweep(config.tiles) if config.tiles is not None else None
         if config.second_look != old.second_look or config.look_detector != old.look_detector:
@@ -499,3 +489,10 @@ class FrameLogic:
         return FaceView(track.id, track.box, track.keypoints, track.score, vote.label, vote.probability,
                         vote.top_label, primary, vote.smoothed, vote.leading_label, vote.leading_probability,
                         readable, features, generic)
+
+
+def _far_postprocess(config: FrameLogicConfig) -> FaceDetectorPostprocess | None:
+    """The far model's decoding (auto range): down to the far proposals' score when second looks run."""
+    if config.auto_range is None:
+        return None
+    return FaceDetectorPostprocess(far_spec_for_looks(config.auto_range.far, config.second_look))

@@ -22,9 +22,11 @@ import numpy as np
 from .detection.boxes import iou_matrix
 from .detection.letterbox import Letterbox
 from .detection.pipeline import DetectorSpec
+from .detection.result import Detections
 from .detection.tiles import Tile
 
-__all__ = ["SecondLookConfig", "LookRequest", "SecondLook", "look_region", "looked_score"]
+__all__ = ["SecondLookConfig", "LookRequest", "SecondLook", "look_region", "looked_score", "far_spec_for_looks",
+           "far_proposals"]
 
 
 @dataclass(frozen=True)
@@ -37,13 +39,18 @@ class SecondLookConfig:
 
     reliable_fraction: float = 0.15
     # Measured on tests/fixtures/small_faces.py (tests/parity/measure_second_look.py, docs/using.md):
-    # contexts 2-4 x thresholds 0.3-0.8; 4x and 0.5 kept 60 of the far range's 61 true faces and
-    # refused every false one it was given (the nearest false scored 0.40, the lowest true kept 0.54).
+    # contexts 2-4x; the threshold is the lowest that lets at most 1 % of the 342 non-face pieces
+    # through when each is looked at as if proposed (0.7 at 4x: 1 of 342; 0.65: 5). With far
+    # proposals from 0.3: 70 of 93 true faces, 0 false (the far range alone: 61 and 9 false).
     context: float = 4.0
-    threshold: float = 0.5
+    threshold: float = 0.7
     # Narrower than this (fraction of the long side: 20 px in 640x480) is below the far range's
     # reach: the only candidates there were flags and badges (15-19 px); refused without a look.
     min_face_fraction: float = 20 / 640
+    # The far model proposes from this score a candidate that gets a look (small or tile-found): the
+    # look, not the far score, decides, so a weak proposal costs one look and no false face (measured
+    # with threshold: docs/using.md). Faces the near model could vouch for keep the person's threshold.
+    propose_min_score: float = 0.3
     max_per_frame: int = 2
     refused_memory_ms: float = 3000.0
     refused_iou: float = 0.3
@@ -160,6 +167,28 @@ class SecondLook:
     def reset(self) -> None:
         self._waiting.clear()
         self._refused.clear()
+
+
+def far_spec_for_looks(far: DetectorSpec, config: SecondLookConfig | None) -> DetectorSpec:
+    """The far model's spec as the auto range runs it: with second looks, decoding scores down to
+    config.propose_min_score (far_proposals then keeps the weak ones that get a look)."""
+    if config is None:
+        return far
+    return with_min_score(far, min(config.propose_min_score, _min_score(far)))
+
+
+def far_proposals(det: Detections, config: SecondLookConfig, far: DetectorSpec, frame_size: tuple[float, float],
+                  from_tile: bool) -> Detections:
+    """A far run's detections that may become faces: those at the far spec's own threshold (the
+    person's), and weaker ones only where the second look will decide (small or tile-found)."""
+    if not len(det) or from_tile:
+        return det
+    narrow = (det.boxes[:, 2] - det.boxes[:, 0]) < config.reliable_fraction * max(frame_size)
+    return det.filter((det.scores >= _min_score(far)) | narrow)
+
+
+def _min_score(spec: DetectorSpec) -> float:
+    return 0.0 if spec.decode.min_score_thresh is None else float(spec.decode.min_score_thresh)
 
 
 def with_min_score(spec: DetectorSpec, min_score: float) -> DetectorSpec:

@@ -191,3 +191,20 @@ def test_faces_from_facemesh_count_at_once_it_checks_its_own_faces():
     lg.submit_faces(Detections(box, np.array([0.9], np.float32), np.repeat(box[:, None, :2], 6, axis=1)))
     assert lg.confirm_requests() == ()
     assert len(lg.end_frame().faces) == 1
+
+
+
+def test_a_weak_far_proposal_counts_only_where_the_look_will_decide():
+    from moodcam.detection.pipeline import BLAZEFACE_FULL_RANGE_SPEC
+    from moodcam.detection.result import Detections
+    from moodcam.second_look import far_proposals, far_spec_for_looks, with_min_score
+
+    cfg = SecondLookConfig()
+    far = with_min_score(BLAZEFACE_FULL_RANGE_SPEC, 0.5)
+    assert far_spec_for_looks(far, cfg).decode.min_score_thresh == cfg.propose_min_score
+    assert far_spec_for_looks(far, None) is far
+    boxes = np.array([SMALL, LARGE, LARGE], np.float32)
+    det = Detections(boxes, np.array([0.35, 0.35, 0.8], np.float32), np.zeros((3, 6, 2), np.float32))
+    # the weak small one gets a look; the weak large one would count unlooked at, so it is dropped
+    np.testing.assert_allclose(far_proposals(det, cfg, far, (W, H), from_tile=False).scores, [0.35, 0.8])
+    assert len(far_proposals(det, cfg, far, (W, H), from_tile=True)) == 3     # a tile's: all get a look
