@@ -15,9 +15,6 @@ test-results/smallest_face.json.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -28,19 +25,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "py"))
 sys.path.insert(0, str(ROOT))
 
+from tests.parity.reference_runs import found as _found, raw_outputs, run_reference, write_report  # noqa: E402
+
 WIDTHS = [16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 64, 72, 80, 96, 112, 128, 160, 200, 250]
 PLACES = {"centre": (320, 240), "corner": (150, 130)}
 SOURCES = ["astronaut", "camera"]
 RANGES = {"blazeface_short_range": [], "blazeface_full_range": ["--full-range"]}
-
-
-def _found(boxes: np.ndarray, truth) -> bool:
-    x1, y1, x2, y2 = truth
-    for b in boxes:
-        cx, cy, w = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2, b[2] - b[0]
-        if x1 <= cx <= x2 and y1 <= cy <= y2 and 0.5 <= w / (x2 - x1) <= 2.0:
-            return True
-    return False
 
 
 def _smallest(found: dict[int, bool]) -> int | None:
@@ -49,21 +39,6 @@ def _smallest(found: dict[int, bool]) -> int | None:
         if all(found[v] for v in widths[i:]):
             return w
     return None
-
-
-def run_reference(python: Path, flags: list[str], paths: list[str], timeout: float = 1800) -> list[dict]:
-    """tests/reference/mediapipe_faces.py in .venv-mediapipe on `paths`: one result per image."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    env["GLOG_minloglevel"] = "2"
-    proc = subprocess.run([str(python), str(ROOT / "tests" / "reference" / "mediapipe_faces.py"), *flags, *paths],
-                          capture_output=True, text=True, env=env, timeout=timeout, check=True)
-    return json.loads(proc.stdout)["results"]
-
-
-def write_report(name: str, report: dict) -> None:
-    out = ROOT / "test-results"
-    out.mkdir(exist_ok=True)
-    (out / name).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
 
 
 def main() -> int:
@@ -98,9 +73,7 @@ def main() -> int:
             for (src, w, place), res in zip(cases, results):
                 cx, cy = PLACES[place]
                 truth = scenes.Face(src, w, cx, cy).box()
-                det = post(np.asarray(res["raw"]["regressors"], np.float32),
-                           np.asarray(res["raw"]["classificators"], np.float32),
-                           Letterbox.fit(640, 480, *spec.input_size))
+                det = post(*raw_outputs(res), Letterbox.fit(640, 480, *spec.input_size))
                 mp_boxes = np.asarray([d["box_xyxy"] for d in res["mediapipe"]]).reshape(-1, 4)
                 hit = _found(det.boxes, truth)
                 if hit:

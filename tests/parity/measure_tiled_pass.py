@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "py"))
 sys.path.insert(0, str(ROOT))
 
-from tests.parity.measure_smallest_face import (  # noqa: E402
-    PLACES, SOURCES, _found, _smallest, run_reference, write_report)
+from tests.parity.measure_smallest_face import PLACES, SOURCES, _smallest  # noqa: E402
+from tests.parity.reference_runs import found as _found, raw_outputs, run_reference, write_report  # noqa: E402
 
 WIDTHS = [16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 64, 72, 96, 128]
 TILE_W, TILE_H = 352, 272
@@ -78,8 +78,7 @@ def main() -> int:
     one_pass: dict[str, np.ndarray] = {}
     tiled: dict[str, list[np.ndarray]] = {name: [] for name in frames}
     for (name, tile), res in zip(index, results):
-        regressors = np.asarray(res["raw"]["regressors"], np.float32)
-        scores = np.asarray(res["raw"]["classificators"], np.float32)
+        regressors, scores = raw_outputs(res)
         if tile is None:
             boxes = post(regressors, scores, Letterbox.fit(640, 480, *spec.input_size)).boxes
             one_pass[name] = boxes
