@@ -97,11 +97,12 @@ ENGINE_MARKS = "() => performance.getEntriesByType('mark').filter((m) => m.name.
 
 
 def app_url(base: str, backend: str | None, engine: str, *, cadence: tuple[int, int] | None = None,
-            parts: bool = False, sw: bool = True, far: bool = False) -> str:
-    """The app with ?bench=1 (its ring buffer of FrameTimes) and the knobs asked for."""
+            parts: bool = False, sw: bool = True, view_range: str | None = None) -> str:
+    """The app with ?bench=1 (its ring buffer of FrameTimes) and the knobs asked for. view_range:
+    the app's own ?range= setting (None: its default, auto)."""
     q = ["bench=1"]
-    if far:
-        q.append("range=far")
+    if view_range:
+        q.append(f"range={view_range}")
     if backend:
         q.append(f"backend={backend}")
     if cadence is not None:

@@ -13,7 +13,7 @@ from .site import REPO
 CLIPS = {"one_face": "astronaut", "two_faces": "two_faces", "no_face": "coffee"}
 APP_DEFAULT_CADENCE = (3, 2)   # py/moodcam/browser/settings.py: detect_every, emotion_every
 PIPELINES = ["ours-equal", "ours-equal-page", "ours-far", "floor-equal", "human-equal", "mediapipe", "ours-default",
-             "floor-default", "human-default", "ours-parts"]
+             "ours-near", "floor-default", "human-default", "ours-parts"]
 # Face-parts mode runs on these clips on every backend (webgl included), apart from --clips/--webgl-clips.
 PARTS_PIPELINES = {"ours-parts"}
 PARTS_CLIPS = ["one_face", "two_faces"]

@@ -15,7 +15,7 @@ def spread(values: Iterable[float | None]) -> dict | None:
         return None
     q = lambda p: vals[min(len(vals) - 1, int(round(p * (len(vals) - 1))))]  # noqa: E731
     return {"median": statistics.median(vals), "min": vals[0], "max": vals[-1], "p10": q(0.1), "p90": q(0.9),
-            "n": len(vals)}
+            "mean": statistics.fmean(vals), "n": len(vals)}
 
 
 def fps_of(records: list[dict]) -> dict | None:
@@ -106,7 +106,23 @@ def ratios(pipes: dict) -> dict:
     out["detector speed ours/mediapipe"] = ratio(_m(mp, "detect_call_ms"), ours_det)
     floor_det = _m(pipes.get("floor-equal"), "detection_total_ms")
     out["detector speed floor/mediapipe"] = ratio(_m(mp, "detect_call_ms"), floor_det)
+    out.update(auto_near_ratios(pipes.get("ours-default"), pipes.get("ours-near")))
     return out
+
+
+def _mean(summary: dict | None, key: str) -> float | None:
+    s = (summary or {}).get("stages", {}).get(key)
+    return s.get("mean") if s else None
+
+
+def auto_near_ratios(auto: dict | None, near: dict | None) -> dict:
+    """Issue 27: the default (auto range) against near only, both at the default cadence. The
+    per-frame cost is the mean frame time over the window (the far runs come every 9th frame or so:
+    a median would not see them), with the fps ratio and the detector's own time beside it."""
+    return {"frame ms auto/near (mean)": ratio(_mean(auto, "total_ms"), _mean(near, "total_ms")),
+            "frame ms auto/near (median)": ratio(_m(auto, "total_ms"), _m(near, "total_ms")),
+            "fps near/auto": ratio(_fps(near), _fps(auto)),
+            "detector ms auto/near (mean)": ratio(_mean(auto, "detector_ms"), _mean(near, "detector_ms"))}
 
 
 def worker_page_table(wp: dict) -> str:
@@ -152,7 +168,8 @@ COLUMNS = [("fps", None), ("frame ms", ("total_ms",)), ("grab ms", ("grab_ms",))
            ("draw ms", ("draw_ms",)), ("other ms", ("other_ms",)), ("faces", ("faces",))]
 _FINE = {"logic_ms", "transfer_ms", "draw_ms", "other_ms"}
 PIPELINE_LABELS = {"ours-equal": "ours-equal (worker)", "ours-equal-page": "ours-equal (page, ?worker=0)",
-                   "ours-default": "ours-default (worker)", "ours-parts": "ours-parts (worker)"}
+                   "ours-default": "ours-default (worker)", "ours-near": "ours-near (worker, ?range=near)",
+                   "ours-parts": "ours-parts (worker)"}
 
 
 def table(result: dict) -> str:

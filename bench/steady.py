@@ -4,7 +4,11 @@ Pipelines (same clip, same backend, same browser, one after another):
   ours-equal      the app (index.html) as shipped: the engine in its worker, detector + emotion net every frame
   ours-equal-page the same with `?worker=0`: the very same engine code on the page's main thread (the fallback)
   ours-default    the app (worker) with its default cadence (detector every 3rd frame, emotion every 2nd per face)
-  ours-far        ours-equal with `?range=far`: BlazeFace full range (192 px) instead of short range (issue 12)
+  ours-near       ours-default with `?range=near`: BlazeFace short range only, the setting for the slowest
+                  devices; the default (auto range) adds the full-range sweep (issue 27). The report's
+                  "auto/near" ratios compare the two
+  ours-far        ours-equal with `?range=far`, which the app now reads as its default, auto (issue 27);
+                  before issue 27 the full range alone (issue 12)
   floor-*         bench/pages/floor.js: the same models, frame read and TF.js preprocessing in plain JS
   human-*         @vladmandic/human 3.3.6, face detector + emotion only (equal: no skipping/caching)
   mediapipe       @mediapipe/tasks-vision FaceDetector, same .tflite (CPU delegate on wasm, GPU on webgl)
@@ -84,14 +88,14 @@ def ours_records(frames: list[dict]) -> list[dict]:
 
 
 def run_ours(context, base: str, backend: str, cadence: tuple[int, int], warmup: int, frames: int,
-             timeout: float, engine: str = "worker", parts: bool = False, far: bool = False) -> dict:
+             timeout: float, engine: str = "worker", parts: bool = False, view_range: str | None = None) -> dict:
     page = context.new_page()
     console: list[str] = []
     page.on("console", lambda m: console.append(f"{m.type}: {m.text[:200]}"))
     page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
     try:
         # sw=0: no service worker precaching the site in the background while frames are measured.
-        page.goto(app_url(base, backend, engine, cadence=cadence, parts=parts, sw=False, far=far))
+        page.goto(app_url(base, backend, engine, cadence=cadence, parts=parts, sw=False, view_range=view_range))
         state = wait_for(page, """() => { const s = document.documentElement.dataset.appState;
                 return (s === 'running' || s === 'error') && s; }""", timeout, "the app to run")
         if state == "error":
@@ -128,7 +132,7 @@ def run_ours(context, base: str, backend: str, cadence: tuple[int, int], warmup:
         info = {"engine": dataset.get("engine"), "engine_reason": dataset.get("engineReason"),
                 "backend": dataset.get("backend"), "clock": dataset.get("clock"),
                 "cadence": {"detect_every": cadence[0], "emotion_every": cadence[1]}, "parts": parts,
-                "mood_at_end": dataset.get("mood"), "mood_state_at_end": dataset.get("moodState"),
+                "range": dataset.get("range"), "perf_at_end": dataset.get("perf"), "mood_at_end": dataset.get("mood"), "mood_state_at_end": dataset.get("moodState"),
                 "frames_in_app": len(got["frames"]),
                 "hud": page.evaluate("() => ({fps: (document.getElementById('hud-fps') || {}).textContent, "
                                      "python: (document.getElementById('hud-python') || {}).textContent})")}
@@ -224,7 +228,7 @@ def run_pipeline(context, base: str, pipeline: str, backend: str, warmup: int, f
     if pipeline.startswith("ours"):
         engine = "page" if pipeline.endswith("-page") else "worker"
         return run_ours(context, base, backend, cadence, warmup, frames, timeout, engine=engine,
-                        far=pipeline == "ours-far")
+                        view_range={"ours-far": "far", "ours-near": "near"}.get(pipeline))
     if pipeline.startswith("floor"):
         q = f"backend={backend}&cadence={cadence[0]}&emotion={cadence[1]}&mode={mode}"
         return run_page(context, base, "floor", q, warmup, frames, timeout)

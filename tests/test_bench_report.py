@@ -45,3 +45,26 @@ def test_our_engine_gets_numpy_figures_but_no_floor():
 def test_an_engine_without_numpy_marks_has_no_numpy_figures():
     ours = cold_summary({"human": {"first": visit(None, 1000.0)}})["human"]
     assert not any("numpy" in k for k in ours)
+
+
+def test_auto_against_near_compares_the_mean_frame_so_the_rare_far_runs_count():
+    from bench.report import ratios, summarise
+
+    def window(far_every: int) -> list[dict]:
+        # 90 frames at 30 ms, 10 ms more on the detector's frames (every 3rd), and a far run (40 ms
+        # more) on every far_every-th detector run.
+        out, t = [], 0.0
+        for i in range(90):
+            det = i % 3 == 0
+            far = det and far_every and (i // 3) % far_every == far_every - 1
+            total = 30.0 + (10.0 if det else 0.0) + (40.0 if far else 0.0)
+            out.append({"t0": t, "t_end": t + total, "total_ms": total, "detector_ms": total - 30.0 if det else 0.0})
+            t += total
+        return out
+
+    r = ratios({"ours-default": summarise(window(3)), "ours-near": summarise(window(0))})
+    # mean frame: near 30 + 10/3; auto adds 40 on one frame in 9
+    assert r["frame ms auto/near (mean)"] == pytest.approx((30 + 10 / 3 + 40 / 9) / (30 + 10 / 3))
+    assert r["frame ms auto/near (median)"] == pytest.approx(1.0)       # the median misses the far runs
+    assert r["fps near/auto"] == pytest.approx(r["frame ms auto/near (mean)"], rel=0.02)
+    assert ratios({"ours-default": summarise(window(3))})["frame ms auto/near (mean)"] is None
