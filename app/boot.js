@@ -24,8 +24,11 @@
     box.hidden = false;
   }
 
-  // A first visit registers the service worker once the app has started, at the latest after this.
+  // A first visit registers the service worker once the page has its first answer, at the latest after this.
   const SW_LATEST_MS = 20000;
+  // The mood states (moodcam.mood.state) that are an answer; the app states where nothing runs.
+  const ANSWERED = ["mood", "cant_tell", "no_face"];
+  const STOPPED = ["error"];
 
   // The canvases the engine draws into (transferred to the worker as OffscreenCanvases).
   const CANVASES = ["overlay", "still", "bars", "timeline"];
@@ -79,20 +82,22 @@
     if (!("serviceWorker" in navigator) || params.get("sw") === "0") return;
     const register = () => navigator.serviceWorker.register("sw.js", { scope: "./" })
       .catch((error) => console.warn("moodcam: service worker not registered:", error));
-    // A first visit: the service worker's precaching (every file a start needs, fetched, unpacked
+    // A first visit: the service worker's precaching (every file a start needs, fetched, checked
     // and written to Cache Storage) would compete with this start for the network and the cores,
-    // so it begins once the app runs (or after SW_LATEST_MS, whatever the app's state).
+    // the first mood's dwell included, so it begins once the page has its first answer (a mood,
+    // "can't tell" or no face), once the app has stopped (an error: nothing runs), or after
+    // SW_LATEST_MS, whatever the app's state.
     if (navigator.serviceWorker.controller) return void register();
     let timer = 0;
     const observer = new MutationObserver(() => {
-      if (root.dataset.appState !== "loading") begin();
+      if (ANSWERED.includes(root.dataset.moodState) || STOPPED.includes(root.dataset.appState)) begin();
     });
     function begin() {
       observer.disconnect();
       clearTimeout(timer);
       register();
     }
-    observer.observe(root, { attributes: true, attributeFilter: ["data-app-state"] });
+    observer.observe(root, { attributes: true, attributeFilter: ["data-app-state", "data-mood-state"] });
     timer = setTimeout(begin, SW_LATEST_MS);
   }
 

@@ -1,6 +1,6 @@
 """Return visits as people meet them: offline after one visit, and a deploy picked up whole.
 
-- Offline: after the first visit (the service worker, registered once the app runs, has precached
+- Offline: after the first visit (the service worker, registered once the page has its first answer, has precached
   the start set; the engine has kept its Pyodide snapshot), the browser goes offline and the page
   still starts and reads the mood.
 - Deploy: the emotion model's graph file changes on the server (a real re-serialisation: same
