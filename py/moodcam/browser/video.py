@@ -230,7 +230,7 @@ class VideoFlow:
         decoded, why = (await DecodedVideo.open(job.file) if self.decoding == WEBCODECS
                         else (None, "?video_decoder=seek"))
         if decoded is not None:
-            duration, size = decoded.duration_s, (decoded.track.width, decoded.track.height)
+            duration, size = decoded.duration_s, decoded.display_size
             self.decoder_words = "WebCodecs, in the engine's thread"
         else:
             self._post(OpenVideo(job.id, job.file))
@@ -283,7 +283,7 @@ class VideoFlow:
                 if job.cancelled or flow.source != "video":
                     report.stop(report.analysed_s, job.cancelled or f"the {flow.source or 'camera'} took over")
                     return "cancelled"
-                analysis.draw(picture)                # the frame is closed when the next is asked for
+                analysis.draw(picture, decoded.track.rotation)   # closed when the next is asked for
                 await analysis.analyse(time_s)
         if decoded.stopped is not None:
             report.stop(*decoded.stopped)

@@ -9,6 +9,7 @@ its faces' thumbnails are offered, and a few times a second the preview and the 
 """
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -53,9 +54,20 @@ class FrameAnalysis:
         self._started = time.perf_counter()
         self._shown_at = 0.0
 
-    def draw(self, picture: Any) -> None:
-        """The frame's picture into the work canvas at the analysed size (the caller closes the picture)."""
-        self._context.drawImage(picture, 0, 0, *self._size)
+    def draw(self, picture: Any, rotation: int = 0) -> None:
+        """The frame's picture into the work canvas at the analysed size, turned `rotation` degrees
+        clockwise (a decoded frame of a phone's portrait video comes as stored; the caller closes it)."""
+        context, (width, height) = self._context, self._size
+        if not rotation:
+            context.drawImage(picture, 0, 0, width, height)
+            return
+        # About the canvas's centre; the picture's own sides are the shown ones swapped for a quarter turn.
+        stored_w, stored_h = (height, width) if rotation in (90, 270) else (width, height)
+        context.save()
+        context.translate(width / 2, height / 2)
+        context.rotate(math.radians(rotation))
+        context.drawImage(picture, -stored_w / 2, -stored_h / 2, stored_w, stored_h)
+        context.restore()
 
     async def analyse(self, time_s: float) -> None:
         """The work canvas's frame through the runner at media time `time_s`; its rows into the report."""

@@ -11,7 +11,8 @@ is held beyond a few frames, however long it is.
 2. VideoDecoder decodes them (at most MAX_QUEUE ahead):          VideoFrames, presentation order, timestamp µs
 3. moodcam.video_picking.FramePicker keeps, for each sample time, the frame a <video> would show then;
    every other frame is closed at once.
-4. The caller draws each kept frame (drawImage takes a VideoFrame) and the frame is closed.
+4. The caller draws each kept frame (drawImage takes a VideoFrame), turned by the track's display
+   matrix (VideoDecoder gives the picture as stored; a <video> shows it turned), and it is closed.
 
 `DecodedVideo.open` answers None, with `why`, where this way cannot be used (no WebCodecs, a layout
 or codec the demuxer or the decoder does not take): VideoFlow then seeks the page's <video> as before.
@@ -45,6 +46,12 @@ class DecodedVideo:
     @property
     def duration_s(self) -> float:
         return float(self.track.duration_s or 0.0)
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """(width, height) as shown: a quarter-turned track (a phone's portrait video) swaps them."""
+        track = self.track
+        return (track.height, track.width) if track.rotation in (90, 270) else (track.width, track.height)
 
     @classmethod
     async def open(cls, file: Any) -> tuple["DecodedVideo | None", str]:

@@ -130,6 +130,21 @@ def duration_of(data: bytes, box: tuple[int, int] | None, v0_at: int, v1_at: int
     return 0 if value == (1 << 32) - 1 else value
 
 
+def rotation_of(data: bytes, tkhd: tuple[int, int] | None) -> int:
+    """Degrees clockwise (0, 90, 180, 270) of tkhd's display matrix (8.3.2: a, b, u, c, d, v, x, y, w;
+    a point (p, q) is shown at (a*p + c*q, b*p + d*q), y down, so (a, b) is where "right" goes);
+    0 for a matrix that is not a quarter turn (a flip or a shear: shown unturned)."""
+    if tkhd is None:
+        return 0
+    at = tkhd[0] + (52 if data[tkhd[0]] == 1 else 40)
+    if at + 20 > tkhd[1]:
+        return 0
+    a, b, _u, c, d = (int.from_bytes(data[at + 4 * k:at + 4 * k + 4], "big", signed=True) for k in range(5))
+    one = 1 << 16
+    turns = {(one, 0, 0, one): 0, (0, one, -one, 0): 90, (-one, 0, 0, -one): 180, (0, -one, one, 0): 270}
+    return turns.get((a, b, c, d), 0)
+
+
 def timescale_of(data: bytes, box: tuple[int, int]) -> int:
     at = box[0] + (20 if data[box[0]] == 1 else 12)
     return int.from_bytes(data[at:at + 4], "big")
@@ -237,12 +252,13 @@ def parse_moov(moov: bytes) -> tuple[VideoTrack, SampleTable]:
         raise UnsupportedVideo("an MP4 video track whose timescale is 0")
     mvhd = find(moov, 0, len(moov), "mvhd")
     movie_scale = timescale_of(moov, mvhd) if mvhd else 0
-    track_duration = duration_of(moov, find(moov, trak[0], trak[1], "tkhd"), 20, 28)
+    tkhd = find(moov, trak[0], trak[1], "tkhd")
+    track_duration = duration_of(moov, tkhd, 20, 28)
     media_duration = duration_of(moov, mdhd, 16, 24)
     duration_s = (track_duration / movie_scale if track_duration and movie_scale
                   else media_duration / timescale if media_duration else None)
     media_time = edit_media_time(moov, find(moov, trak[0], trak[1], "edts/elst"))
-    track = VideoTrack("mp4", codec, description, width, height, duration_s)
+    track = VideoTrack("mp4", codec, description, width, height, duration_s, rotation_of(moov, tkhd))
     return track, sample_table(moov, stbl, timescale, media_time)
 
 

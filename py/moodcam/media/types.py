@@ -28,6 +28,8 @@ class VideoTrack:
     width: int                  # coded size in pixels
     height: int
     duration_s: float | None    # None when the container does not say
+    rotation: int = 0           # degrees clockwise to turn the decoded picture for display (0, 90, 180, 270):
+                                # a phone's portrait video is stored landscape with this in its track header
 
 
 @dataclass(frozen=True)
