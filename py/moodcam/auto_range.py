@@ -35,7 +35,10 @@ class AutoRangeConfig:
     reliable width, a fraction of the frame's long side (0.15: 96 px in 640x480)."""
 
     far: DetectorSpec = BLAZEFACE_FULL_RANGE_SPEC
-    far_every: int = 3
+    # Every 5th while no small face is tracked: the default's cost stays within 1.3x of near only's
+    # (every 3rd measured 1.36-1.43x per frame, bench/README "Auto against near only"); a new small
+    # face waits longer to be found (the sweep's four tiles come round in 40 detector runs, not 24).
+    far_every: int = 5
     far_every_small: int = 2
     near_fraction: float = 0.15
 

@@ -19,14 +19,14 @@ EMPTY_NEAR = (np.zeros((1, 896, 16), np.float32), np.full((1, 896, 1), -10.0, np
 EMPTY_FAR = (np.zeros((1, 2304, 16), np.float32), np.full((1, 2304, 1), -10.0, np.float32))
 
 
-def auto_logic() -> FrameLogic:
-    return FrameLogic(FrameLogicConfig(schedule=EVERY_FRAME, tiles=TileConfig(), auto_range=AutoRangeConfig(),
-                                       second_look=SecondLookConfig()))
+def auto_logic(far_every: int = 3) -> FrameLogic:
+    return FrameLogic(FrameLogicConfig(schedule=EVERY_FRAME, tiles=TileConfig(),
+                                       auto_range=AutoRangeConfig(far_every=far_every), second_look=SecondLookConfig()))
 
 
-def test_one_run_in_three_is_far_and_one_in_two_while_a_small_face_is_tracked():
+def test_one_run_in_five_is_far_and_one_in_two_while_a_small_face_is_tracked():
     auto = AutoRange(AutoRangeConfig())
-    assert [auto.next_is_far(False) for _ in range(6)] == [False, False, True, False, False, True]
+    assert [auto.next_is_far(False) for _ in range(10)] == [False, False, False, False, True] * 2
     assert [auto.next_is_far(True) for _ in range(4)] == [False, True, False, True]
 
 
