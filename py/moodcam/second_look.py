@@ -8,7 +8,8 @@ again: the short-range detector (128 px) runs on a square crop around it, `conte
 width, so the candidate is upscaled to a size that model reads well. The candidate is confirmed
 when that run finds a face on it with at least `threshold` (measured: docs/using.md, "Near and
 far; groups"); else refused, and a new candidate in the same place is refused without another
-look for `refused_memory_ms`.
+look for `refused_memory_ms`. Since the look decides, the far model proposes such candidates from
+`propose_min_score` (far_spec_for_looks, far_proposals).
 
 Pure and clock-free: FrameLogic asks `requests` and submits each crop's raw outputs.
 Boxes are (4,) or (N, 4) xyxy frame pixels.
