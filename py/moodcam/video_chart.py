@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Sequence
 
-from .mood.presentation import PRESENTATIONS
+from .mood.presentation import colour_of, name_of
 
 MAX_POINTS = 120
 WIDTH, HEIGHT = 720, 200                  # the chart's viewBox
@@ -35,16 +35,6 @@ class Point:
     frames: int                     # how many frames were averaged
     probabilities: tuple[float, ...]
     after_gap: bool                 # the face was out of view (or unread) just before
-
-
-def colour(key: str) -> str:
-    p = PRESENTATIONS.get(key)
-    return p.color if p is not None else "#999999"
-
-
-def name(key: str) -> str:
-    p = PRESENTATIONS.get(key)
-    return p.name if p is not None else key.replace("_", " ")
 
 
 def runs(samples: Sequence[Sample]) -> list[list[Sample]]:
@@ -102,7 +92,7 @@ def chart_svg(points: Sequence[Point], labels: Sequence[str], start_s: float, en
         path = " ".join(f'{"M" if k == 0 or point.after_gap else "L"}{_n(x(point.time_s))} {_n(y(point.probabilities[i]))}'
                         for k, point in enumerate(points))
         if path:
-            parts.append(f'<path d="{path}" data-label="{escape(label)}" stroke="{colour(label)}" stroke-width="2" '
+            parts.append(f'<path d="{path}" data-label="{escape(label)}" stroke="{colour_of(label)}" stroke-width="2" '
                          f'fill="none" stroke-linejoin="round" pointer-events="none"/>')
     parts.append(f'<rect class="seek-area" x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="transparent" '
                  f'data-seek-from="{start_s:.3f}" data-seek-to="{end_s:.3f}"><title>Click a moment to see its frame'
@@ -138,9 +128,9 @@ def boxes_svg(faces: Sequence[tuple[int, tuple[float, float, float, float], str]
     for face_id, (x0, y0, x1, y1), key in faces:
         width = stroke * (2 if face_id == chosen else 1)
         parts.append(f'<rect data-face="{face_id}" x="{_n(x0)}" y="{_n(y0)}" width="{_n(x1 - x0)}" '
-                     f'height="{_n(y1 - y0)}" fill="none" stroke="{colour(key)}" stroke-width="{_n(width)}"/>')
+                     f'height="{_n(y1 - y0)}" fill="none" stroke="{colour_of(key)}" stroke-width="{_n(width)}"/>')
         parts.append(f'<text x="{_n(x0)}" y="{_n(max(y0 - 2 * stroke, 12 * stroke))}" font-size="{_n(8 * stroke)}" '
-                     f'fill="{colour(key)}" stroke="#000" stroke-width="{_n(stroke / 3)}" paint-order="stroke">'
-                     f'Face {face_id}: {escape(name(key))}</text>')
+                     f'fill="{colour_of(key)}" stroke="#000" stroke-width="{_n(stroke / 3)}" paint-order="stroke">'
+                     f'Face {face_id}: {escape(name_of(key))}</text>')
     parts.append("</svg>")
     return "".join(parts)

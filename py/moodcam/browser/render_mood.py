@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..mood.presentation import PRESENTATIONS
+from ..mood.presentation import colour_of, name_of
 from ..mood.timeline import MoodTimeline
 from .ui import Ui
 
@@ -24,16 +24,6 @@ ROW_PX, WIDTH_PX, NAME_PX = 22, 360, 92
 PERCENT_PX = 54                 # the percentage column at the right
 TIMELINE_PX = (720, 18)
 TIMELINE_EVERY_MS = 500.0
-
-
-def colour_of(key: str) -> str:
-    p = PRESENTATIONS.get(key)
-    return p.color if p is not None else "#999999"
-
-
-def name_of(key: str) -> str:
-    p = PRESENTATIONS.get(key)
-    return p.name if p is not None else key.replace("_", " ")
 
 
 class BarsRenderer:

@@ -83,6 +83,18 @@ PRESENTATIONS: dict[str, Presentation] = {
     )
 }
 
+def colour_of(key: str) -> str:
+    """A mood's or state's colour (PRESENTATIONS), grey for a key it does not know."""
+    p = PRESENTATIONS.get(key)
+    return p.color if p is not None else "#999999"
+
+
+def name_of(key: str) -> str:
+    """A mood's or state's name for people ("can't tell"), the key's words for one it does not know."""
+    p = PRESENTATIONS.get(key)
+    return p.name if p is not None else key.replace("_", " ")
+
+
 def presentation_for(snapshot: MoodSnapshot) -> Presentation:
     """The entry for a state snapshot: the mood's own entry in the mood state, else the state's."""
     if snapshot.state == MOOD and snapshot.mood is not None:
