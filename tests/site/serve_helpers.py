@@ -53,11 +53,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    # A suite started in the background by a shell without job control (`(cmd &)`, nohup in a
+    # script) inherits SIGINT *ignored*, and Python then never turns Ctrl-C into KeyboardInterrupt:
+    # the server would be killed after 15 s and the test fail for how it was launched. A person's
+    # Ctrl-C arrives with the default disposition; the child gets that back before it starts.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_serve(*args: str, env: dict | None = None) -> subprocess.Popen:
     """`build.py serve --no-build ARGS` from the repository, its output merged and unbuffered."""
     return subprocess.Popen([sys.executable, "-u", str(REPO / "build.py"), "serve", "--no-build", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
-                            env={**os.environ, **(env or {})})
+                            env={**os.environ, **(env or {})}, preexec_fn=_ctrl_c_as_in_a_terminal)
 
 
 def wait_for_line(process: subprocess.Popen, needle: str, timeout: float = 30) -> list[str]:
