@@ -95,11 +95,13 @@
       table.replaceChildren(thead, body);
     },
     svg: (id, markup) => {
-      // An SVG drawn by Python (moodcam.video_chart), parsed as SVG (never as HTML): the element's content.
+      // An SVG drawn by Python (moodcam.video_chart; its text escaped there), parsed in an inert document
+      // (no script runs): the HTML parser puts <svg> in the SVG namespace, so the markup names no
+      // namespace address. Anything but one <svg> element is dropped.
       const n = $(id);
       if (!n) return;
-      const svg = markup ? new DOMParser().parseFromString(markup, "image/svg+xml").documentElement : null;
-      n.replaceChildren(...(svg && svg.localName === "svg" ? [document.importNode(svg, true)] : []));
+      const svg = markup ? new DOMParser().parseFromString(markup, "text/html").body.firstElementChild : null;
+      n.replaceChildren(...(svg instanceof SVGSVGElement ? [document.importNode(svg, true)] : []));
     },
     focus: (id) => { const n = $(id); if (n) n.focus(); },
     progress: (fraction, text) => {

@@ -79,7 +79,7 @@ def chart_svg(points: Sequence[Point], labels: Sequence[str], start_s: float, en
     def y(p: float) -> float:
         return TOP + plot_h * (1.0 - max(0.0, min(1.0, p)))
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+    parts = [f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
              f'aria-labelledby="{escape(title_id)}" class="chart">']
     for p in GRID:
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_n(y(p))}" y2="{_n(y(p))}" stroke="#3a4048"/>')
@@ -123,7 +123,7 @@ def boxes_svg(faces: Sequence[tuple[int, tuple[float, float, float, float], str]
     """A frame's faces as outlined boxes with their id and vote, over a picture of `size` pixels."""
     w, h = size
     stroke = max(2.0, w / 320)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" preserveAspectRatio="xMidYMid meet" '
+    parts = [f'<svg viewBox="0 0 {w} {h}" preserveAspectRatio="xMidYMid meet" '
              f'aria-hidden="true" class="boxes">']
     for face_id, (x0, y0, x1, y1), key in faces:
         width = stroke * (2 if face_id == chosen else 1)
