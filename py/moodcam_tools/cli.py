@@ -45,6 +45,9 @@ DEV_ENV_COMMANDS = {
                        "(in .venv)"),
     "eval-detector": ("moodcam_tools.train.cli", "eval_main",
                       "COCO AP/AR of a trained detector on a dataset folder (in .venv)"),
+    "split-detector-data": ("moodcam_tools.train.cli", "split_main",
+                            "train / validation / test lists of a detection dataset, by file with a fixed seed "
+                            "(in .venv)"),
     "bench": ("bench.cli", "main",
               "benchmark the app against its JS floor and peer libraries in headless Chromium (in .venv)"),
 }

@@ -1,7 +1,8 @@
 """`build.py train-detector` and `build.py eval-detector`.
 
     build.py train-detector --data DIR --format voc|yolo|csv [--out runs/NAME] [--name NAME] ...
-    build.py eval-detector  --data DIR --format voc|yolo|csv --model runs/NAME [--split all|val]
+    build.py eval-detector  --data DIR --format voc|yolo|csv --model runs/NAME [--split all|val|test]
+    build.py split-detector-data --data DIR --format voc|yolo|csv --out LISTS_DIR [--seed 0]
 """
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ dataset layouts (DIR is --data):
         folder beside DIR (DIR/../images: data/*.csv + images/ works with --data set/data)
   A split is used as given (DIR/train + DIR/val|valid|test for any format, images/train +
   images/val for YOLO, train*.csv + val*.csv|test*.csv); otherwise a seeded 80/20 split.
+  --splits LISTS_DIR instead trains on LISTS_DIR/train.txt and validates (early stopping,
+  best epoch) on LISTS_DIR/val.txt; LISTS_DIR/test.txt is never used for training or
+  validation (make the lists with build.py split-detector-data; score the test list with
+  eval-detector --splits LISTS_DIR --split test).
 
 bad data (annotation without image, unreadable image or annotation, box outside the
 image, zero-area box, unknown class, image path outside the dataset folder) is reported
@@ -54,8 +59,23 @@ through the app's own letterbox, decoding and the run's NMS (--nms, --nms-iou to
 another), then pycocotools scores them;
 the 12-line COCO summary is printed and, with --json, written as a file.
 
-example:
+examples:
   python3 build.py eval-detector --data data/other_shapes --format csv --model runs/shapes
+  python3 build.py eval-detector --data ../shared/datasets/raccoon/data --format csv \\
+      --model runs/raccoon --splits bench/splits/raccoon --split test
+"""
+
+SPLIT_EPILOG = """\
+Writes LISTS_DIR/train.txt, val.txt and test.txt: one image a line, its path relative to
+--data ('#' lines are comments). Split by file, never by box, with a fixed seed: the same
+data and seed always give the same lists. When the data carries its own split (see
+train-detector --help), its held-out part becomes the test list, unchanged, and only its
+training part is split into train and validation (--val-fraction of it); otherwise
+--test-fraction of all images is drawn for test first, then --val-fraction of the rest.
+
+example (the lists in bench/splits/raccoon: the author's 40 test photos, 128 train / 32 val):
+  python3 build.py split-detector-data --data ../shared/datasets/raccoon/data --format csv \\
+      --out bench/splits/raccoon --seed 0 --val-fraction 0.2
 """
 
 
@@ -102,6 +122,10 @@ def train_parser() -> argparse.ArgumentParser:
                                                        "augmentations (default %(default)s)")
     g.add_argument("--val-fraction", type=float, default=0.2,
                    help="share held out for validation when the data has no split (default %(default)s)")
+    g.add_argument("--splits", default=None, metavar="LISTS_DIR",
+                   help="train on LISTS_DIR/train.txt, validate on LISTS_DIR/val.txt and never touch "
+                        "LISTS_DIR/test.txt (lists made by build.py split-detector-data); overrides the "
+                        "data's own split and --val-fraction")
     g = p.add_argument_group("model")
     g.add_argument("--input-size", type=int, default=128, choices=(128, 256), help="network input (default 128)")
     g.add_argument("--init", default="mediapipe", metavar="mediapipe|none|FILE.tflite",
@@ -177,8 +201,11 @@ def eval_parser() -> argparse.ArgumentParser:
         description="COCO AP/AR of a trained detector on any annotated folder.", epilog=EVAL_EPILOG)
     _data_args(p)
     p.add_argument("--model", required=True, metavar="RUN_DIR", help="training run folder (--out of train-detector)")
-    p.add_argument("--split", default="all", choices=("all", "val"),
-                   help="evaluate on every image (default) or only on the validation part of a seeded or given split")
+    p.add_argument("--split", default="all", choices=("all", "val", "train", "test"),
+                   help="evaluate on every image (default) or only on the validation part of a seeded or given split; "
+                        "with --splits: the images of that list (train, val or test)")
+    p.add_argument("--splits", default=None, metavar="LISTS_DIR",
+                   help="split lists (train.txt, val.txt, test.txt) that --split picks from")
     p.add_argument("--seed", type=int, default=0, help="split seed with --split val (default %(default)s)")
     p.add_argument("--val-fraction", type=float, default=0.2, help="with --split val (default %(default)s)")
     p.add_argument("--min-score", type=float, default=0.05,
@@ -230,8 +257,11 @@ def run_train(argv: list[str] | None) -> int:
                              quiet=args.quiet, image_cache_mb=args.image_cache_mb)
     if args.init not in ("none", "mediapipe") and not Path(args.init).is_file():
         raise BuildError(f"--init {args.init}: no such file", expected="none, mediapipe or a .tflite path")
-    train_set, val_set, how = load_split(data, args.format, _classes(args.classes), val_fraction=args.val_fraction,
-                                         seed=args.seed)
+    if args.splits:
+        train_set, val_set, how = _listed_split(data, args.format, _classes(args.classes), Path(args.splits))
+    else:
+        train_set, val_set, how = load_split(data, args.format, _classes(args.classes),
+                                             val_fraction=args.val_fraction, seed=args.seed)
     _print_report(train_set)
     require_samples(train_set, "training", data)
     require_samples(val_set, "validation", data)
@@ -249,7 +279,7 @@ def run_train(argv: list[str] | None) -> int:
 
     training = {"data_format": args.format, "train_images": result["train_images"],
                 "val_images": result["val_images"], "loss": args.loss, "box_loss": args.box_loss,
-                "anchors": args.anchors, "init": args.init,
+                "anchors": args.anchors, "init": args.init, "splits": args.splits,
                 "epochs_run": result["epochs_run"], "best_epoch": result["best_epoch"],
                 "train_seconds": round(result["train_seconds"], 1), "seed": args.seed, "coco": result["stats"]}
     targets = [Path(args.export_dir) if args.export_dir else out / "export"]
@@ -259,6 +289,19 @@ def run_train(argv: list[str] | None) -> int:
         export_detector(result["model"], config, target, name, float16=args.float16, licence=args.licence,
                         training=training, weights_file=RunFiles(out).best_weights)
     return 0
+
+
+def _listed_split(data: Path, fmt: str, classes: list[str] | None, lists: Path):
+    """(train, val, how) from the split lists: the whole folder is loaded once, then the train and val
+    lists pick their images; the test list is read only to refuse an image that is also in another."""
+    from .datasets import load_dataset
+    from .splits import select
+
+    if not lists.is_dir():
+        raise BuildError(f"--splits {lists}: no such folder",
+                         fix="make the lists with build.py split-detector-data --out " + str(lists))
+    chosen, how = select(load_dataset(data, fmt, classes), data, lists, ["train", "val"])
+    return chosen["train"], chosen["val"], how
 
 
 def nms_algorithm(choice: str, num_classes: int) -> NmsAlgorithm:
@@ -286,7 +329,20 @@ def run_eval(argv: list[str] | None) -> int:
                                  nms_iou=config.nms_iou if args.nms_iou is None else args.nms_iou)
     print(f"[eval] {config.nms} NMS at IoU {config.nms_iou}", flush=True)
     classes = _classes(args.classes) or list(config.class_names)
-    if args.split == "val":
+    if args.splits:
+        if args.split == "all":
+            raise BuildError("--splits needs --split train, val or test", fix="add --split test to score the "
+                                                                             "held-out test list")
+        from .splits import select
+
+        whole = load_dataset(data, args.format, classes)
+        chosen, how = select(whole, data, Path(args.splits), [args.split])
+        print(f"[eval] {how}")
+        dataset, report = chosen[args.split], whole.report
+    elif args.split in ("train", "test"):
+        raise BuildError(f"--split {args.split} needs --splits LISTS_DIR",
+                         fix="make the lists with build.py split-detector-data, or use --split all or val")
+    elif args.split == "val":
         train_part, dataset, how = load_split(data, args.format, classes, val_fraction=args.val_fraction,
                                               seed=args.seed)
         print(f"[eval] {how}")
@@ -303,6 +359,58 @@ def run_eval(argv: list[str] | None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(stats, indent=2) + "\n")
     return 0
+
+
+def split_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="build.py split-detector-data", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Make train / validation / test lists of a detection dataset, by file and with a fixed seed, "
+                    "for train-detector --splits and eval-detector --splits.", epilog=SPLIT_EPILOG)
+    _data_args(p)
+    p.add_argument("--out", required=True, metavar="LISTS_DIR", help="folder for train.txt, val.txt and test.txt")
+    p.add_argument("--seed", type=int, default=0, help="shuffle seed (default %(default)s)")
+    p.add_argument("--val-fraction", type=float, default=0.2,
+                   help="share of the training images (all but test) put in val.txt (default %(default)s)")
+    p.add_argument("--test-fraction", type=float, default=0.2,
+                   help="share of all images put in test.txt when the data has no split of its own "
+                        "(default %(default)s)")
+    return p
+
+
+def run_split(argv: list[str] | None) -> int:
+    args = split_parser().parse_args(argv)
+    from .datasets import has_given_split, load_dataset, load_split
+    from .splits import image_key, three_way_split, write_lists
+
+    data = Path(args.data).resolve()
+    classes = _classes(args.classes)
+    if has_given_split(data, args.format):
+        train_part, held_out, _how = load_split(data, args.format, classes)
+        report, keys = train_part.report, [image_key(s.image_path, data) for s in train_part.samples]
+        given_test = [image_key(s.image_path, data) for s in held_out.samples]
+        source = "the data's own held-out part is the test list"
+    else:
+        whole = load_dataset(data, args.format, classes)
+        report, keys, given_test = whole.report, [image_key(s.image_path, data) for s in whole.samples], None
+        source = f"test fraction {args.test_fraction}"
+    print(report.render(), flush=True)
+    lists = three_way_split(keys, val_fraction=args.val_fraction, test_fraction=args.test_fraction,
+                            seed=args.seed, given_test=given_test)
+    header = (f"made by: build.py split-detector-data --data {args.data} --format {args.format} --seed {args.seed} "
+              f"--val-fraction {args.val_fraction} --test-fraction {args.test_fraction}\n"
+              f"{source}; paths relative to --data; one image a line")
+    for path in write_lists(lists, Path(args.out), header):
+        print(f"[split] wrote {path}")
+    print(f"[split] {len(lists.train)} train / {len(lists.val)} val / {len(lists.test)} test images ({source})")
+    return 0
+
+
+def split_main(argv: list[str] | None = None) -> int:
+    try:
+        return run_split(argv)
+    except BuildError as error:
+        print(error.render(), file=sys.stderr)
+        return 1
 
 
 def train_main(argv: list[str] | None = None) -> int:

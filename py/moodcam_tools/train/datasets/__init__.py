@@ -55,7 +55,7 @@ from .common import (ANNOTATION_WITHOUT_IMAGE, BAD_ANNOTATION, BOX_OUTSIDE, EDGE
                      ZERO_AREA, DataReport, Dataset, Problem, Sample, class_name_problem)
 from .csv_format import CSV_COLUMNS
 from .images import DEFAULT_IMAGE_CACHE_MB, ImageCache, read_image
-from .load import VAL_NAMES, load_dataset, load_split, require_samples, split_samples
+from .load import VAL_NAMES, has_given_split, load_dataset, load_split, require_samples, split_samples
 from .text import FALLBACK_ENCODINGS, decode_text, read_text
 from .voc import MAX_XML_BYTES
 from .yolo import MAX_CLASS_ID, MAX_NAMES_FILE_BYTES, MAX_YAML_DEPTH, NAMES_FILES
@@ -63,6 +63,7 @@ from .yolo import _names_from_yaml as _names_from_yaml   # re-exported for its t
 
 __all__ = [
     "FORMATS", "REASONS", "Sample", "Problem", "DataReport", "Dataset", "load_dataset", "load_split",
+    "has_given_split",
     "split_samples", "require_samples", "read_image", "read_text", "decode_text", "ImageCache",
     "DEFAULT_IMAGE_CACHE_MB",
     # the reasons one by one, and the formats' constants

@@ -72,6 +72,11 @@ def _given_split(root: Path, fmt: str) -> tuple[str, list[Path], list[Path]] | N
     return None
 
 
+def has_given_split(root: Path, fmt: str) -> bool:
+    """Whether the folder carries its own train / held-out split (which load_split then uses)."""
+    return _given_split(_check_args(root, fmt), fmt) is not None
+
+
 def load_split(root: Path, fmt: str, classes: list[str] | None = None, *, val_fraction: float = 0.2,
                seed: int = 0) -> tuple[Dataset, Dataset, str]:
     """(train, val, how): the given split when the folder has one, else a seeded split of everything."""
