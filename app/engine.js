@@ -100,10 +100,12 @@
   const SNAPSHOT_LATEST_MS = 60000;
 
   function snapshotPlace(base, site) {
+    // The name holds the sha256s of the runtime and of the moodcam wheel: the snapshot holds
+    // moodcam's numpy-free modules imported (moodcam.browser.preload), so a new wheel needs a new one.
     const files = site.files || {};
-    const runtime = ["pyodide.asm.wasm", "pyodide.asm.js", "python_stdlib.zip"];
+    const made = ["pyodide.asm.wasm", "pyodide.asm.js", "python_stdlib.zip"].map((name) => site.pyodide + name);
     return {
-      cache: SNAPSHOT_PREFIX + runtime.map((name) => String(files[site.pyodide + name]).slice(0, 12)).join("-"),
+      cache: SNAPSHOT_PREFIX + made.concat([site.wheel]).map((path) => String(files[path]).slice(0, 12)).join("-"),
       url: base + site.pyodide + "interpreter.snapshot",
     };
   }
@@ -144,20 +146,27 @@
     throw new Error("damaged snapshot");
   }
 
-  function makeSnapshotLater(base, site, place, pyodide) {
+  // wheelBytes: a promise of the moodcam wheel's bytes (checked by installWheel), or null where
+  // there is none (the bench's Pyodide floor): the maker unpacks it to import moodcam's modules.
+  function makeSnapshotLater(base, site, place, pyodide, wheelBytes) {
     let asked = false;
-    const make = () => {
+    const make = async () => {
       if (asked) return;
       asked = true;
-      // The standard-library modules this start imported (Python decides which qualify:
-      // moodcam.browser.preload); the snapshot maker imports them before taking the snapshot,
-      // so a return visit restores them instead of importing them on its critical path.
+      // The standard-library and moodcam modules this start imported (Python decides which
+      // qualify: moodcam.browser.preload); the snapshot maker imports them before taking the
+      // snapshot, so a return visit restores them instead of importing them on its critical path.
       let imports = [];
+      let app = [];
       try {
-        imports = pyodide.pyimport("moodcam.browser.preload").stdlib_in_use().toJs();
+        const preload = pyodide.pyimport("moodcam.browser.preload");
+        imports = preload.stdlib_in_use().toJs();
+        app = preload.app_modules_in_use().toJs();
       } catch (error) {
         console.warn("moodcam: snapshot without preloaded modules:", error);
       }
+      const wheel = wheelBytes ? await wheelBytes : null;
+      wheelBytes = null;                     // not kept once handed over
       const worker = new Worker(base + "app/snapshot.js");
       worker.onmessage = (event) => {
         if (event.data.error) console.warn("moodcam: no Pyodide snapshot kept:", event.data.error);
@@ -169,7 +178,8 @@
         worker.terminate();
       };
       worker.postMessage({ indexURL: base + site.pyodide, cache: place.cache, url: place.url,
-                           prefix: SNAPSHOT_PREFIX, imports });
+                           prefix: SNAPSHOT_PREFIX, imports,
+                           app: wheel ? { modules: app, wheel, sitePackages: sitePackages() } : null });
     };
     scope.moodcam = Object.assign(scope.moodcam || {}, { keepSnapshot: make });
     setTimeout(make, SNAPSHOT_LATEST_MS);
@@ -187,15 +197,15 @@
   // while the scripts are read; when restoring a snapshot (everything comes from this device's
   // caches) at once, and the restore follows the scripts (measured: about 0.1 s sooner than
   // the other way round). .ready is the interpreter with numpy imported.
-  function startPyodide(base, site, snapshots) {
+  function startPyodide(base, site, snapshots, wheelBytes = null) {
     let begin;
     const downloading = new Promise((resolve) => { begin = resolve; });
-    const ready = runPyodide(base, site, snapshots, begin);
+    const ready = runPyodide(base, site, snapshots, begin, wheelBytes);
     ready.then(begin, begin);
     return { downloading, ready };
   }
 
-  async function runPyodide(base, site, snapshots, letScriptsRun) {
+  async function runPyodide(base, site, snapshots, letScriptsRun, wheelBytes) {
     const indexURL = base + site.pyodide;
     const place = snapshotPlace(base, site);
     const saved = snapshots ? await findSnapshot(place) : null;
@@ -216,7 +226,7 @@
       const starting = scope.loadPyodide(pyodideOptions(indexURL));
       nextTask().then(letScriptsRun);
       pyodide = await starting;
-      if (snapshots) makeSnapshotLater(base, site, place, pyodide);
+      if (snapshots) makeSnapshotLater(base, site, place, pyodide, wheelBytes);
     }
     mark("pyodide-runtime");
     // numpy's wheel as the site ships it: what `import numpy` loads comes as bytecode
@@ -249,18 +259,22 @@
       progress(0.1, "Loading Python and TensorFlow.js…");
       let pyodideReady;
       let pyodideDownloading;
+      // Settles once installWheel has checked the wheel's bytes: the snapshot maker gets only those.
+      let wheelInstalled;
+      const installedWheel = new Promise((resolve, reject) => { wheelInstalled = { resolve, reject }; });
+      installedWheel.catch(() => {});
+      const wheelReady = fetchChecked(base + site.wheel, site.wheel);
+      wheelReady.catch(() => {});
       try {
         await loadScript(base + site.pyodide + "pyodide.js");
         const snapshots = inWorker && typeof caches !== "undefined" && (start.params || {}).snapshot !== "0";
-        const started = startPyodide(base, site, snapshots);
+        const started = startPyodide(base, site, snapshots, installedWheel.then((fetched) => fetched.buffer, () => null));
         pyodideDownloading = started.downloading;
         pyodideReady = started.ready.then((py) => { mark("pyodide-loaded"); return py; });
       } catch (error) {
         throw coded(error, "pyodide");
       }
       pyodideReady.catch(() => {});          // reported below, where it is awaited
-      const wheelReady = fetchChecked(base + site.wheel, site.wheel);
-      wheelReady.catch(() => {});
       // TF.js's scripts hold this thread for a few hundred ms (importScripts is synchronous):
       // Pyodide's downloads start first, so they run meanwhile instead of after.
       await pyodideDownloading;
@@ -282,8 +296,11 @@
       try {
         // The wheel is a zip of pure Python: unpacked straight into site-packages once its
         // sha256 matches site.json (no micropip, no packaging to download).
-        installWheel(pyodide, site, await wheelReady);
+        const fetched = await wheelReady;
+        installWheel(pyodide, site, fetched);
+        wheelInstalled.resolve(fetched);
       } catch (error) {
+        wheelInstalled.reject(error);
         throw coded(error, "wheel");
       }
       mark("moodcam-installed");

@@ -1,12 +1,14 @@
 // moodcam snapshot maker: a short-lived worker that starts a bare Pyodide interpreter with
 // `_makeSnapshot`, takes its memory snapshot and keeps it in Cache Storage for the next visit
-// (app/engine.js restores it), with the standard-library modules the app uses already imported.
+// (app/engine.js restores it), with the standard-library modules the app uses already imported,
+// and moodcam's own modules that need neither numpy nor JavaScript (moodcam.browser.preload
+// decides: the engine sends the wheel it checked, unpacked here as the engine unpacks it).
 // Its own worker because `_makeSnapshot` proxies every JS global, which would break the engine's
 // interpreter. Older snapshots (another Pyodide build) go.
 "use strict";
 
 self.onmessage = async (event) => {
-  const { indexURL, cache, url, prefix, imports } = event.data;
+  const { indexURL, cache, url, prefix, imports, app } = event.data;
   try {
     importScripts(indexURL + "pyodide.js");
     const pyodide = await self.loadPyodide({ indexURL, _makeSnapshot: true });
@@ -32,6 +34,20 @@ del _import_each
 _imported
 `));
     pyodide.runPython("del _imported");
+    if (app) {
+      pyodide.unpackArchive(app.wheel, "zip", { extractDir: app.sitePackages });
+      imported.push(...JSON.parse(pyodide.runPython(`
+def _import_app(names):
+    import importlib, json
+    importlib.invalidate_caches()          # site-packages was listed before the wheel was unpacked
+    from moodcam.browser.preload import import_app_modules
+    return json.dumps(import_app_modules(json.loads(names)))
+_imported = _import_app(${JSON.stringify(JSON.stringify(app.modules || []))})
+del _import_app
+_imported
+`)));
+      pyodide.runPython("del _imported");
+    }
     const bytes = pyodide.makeMemorySnapshot();
     for (const name of await caches.keys()) {
       if (name.startsWith(prefix) && name !== cache) await caches.delete(name);

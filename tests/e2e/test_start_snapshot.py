@@ -1,7 +1,8 @@
 """Return visits start Python from a memory snapshot of the interpreter kept on the device.
 
 The first visit takes the snapshot (a bare interpreter with the standard-library modules the app
-imports already imported) into Cache Storage;
+imports, and moodcam's modules that need neither numpy nor JavaScript, already imported) into
+Cache Storage;
 the next visit restores it (engine mark `pyodide-from-snapshot`) and reaches the mood; a
 damaged snapshot is refused, deleted and replaced, and the visit still reaches the mood.
 """
@@ -42,11 +43,23 @@ def test_return_visit_restores_the_interpreter_and_a_damaged_snapshot_is_replace
         assert kept["bytes"] > 1_000_000
         for module in ("importlib.metadata", "tarfile", "pickle", "dataclasses", "json"):
             assert module in kept["imported"], (module, kept["imported"])
-        assert not [m for m in kept["imported"] if m.split(".")[0] in ("ctypes", "numpy", "moodcam", "js")]
+        assert not [m for m in kept["imported"] if m.split(".")[0] in ("ctypes", "numpy", "js", "pyodide")]
+        # and moodcam's own modules that need neither numpy nor JavaScript, from the wheel this
+        # visit installed (whose sha256 names the cache), never one that needs either
+        for module in ("moodcam.browser.messages", "moodcam.browser.failures", "moodcam.browser.settings"):
+            assert module in kept["imported"], (module, kept["imported"])
+        for module in ("moodcam.pipeline", "moodcam.browser.interop", "moodcam.mood.state", "moodcam.browser.engine"):
+            assert module not in kept["imported"], module
+        site = app.page.evaluate("() => fetch('site.json').then(r => r.json())")
+        assert name.endswith("-" + site["files"][site["wheel"]][:12]), (name, site["wheel"])
 
         app.page.reload()
         second = visit(app, "return visit")
         assert "pyodide-from-snapshot" in second, (second, [c for c in app.console if "snapshot" in c])
+        # moodcam's modules restored with the interpreter name the files the engine unpacked beside them.
+        [worker] = [w for w in app.page.workers if w.url.endswith("/app/worker.js")]
+        assert worker.evaluate("() => self.moodcam.pyodide.runPython("
+                               "'import moodcam.browser.messages as m; m.__file__')").endswith("messages.py")
         # Restoring is the point: the interpreter is up sooner than on the first visit.
         print(f"\ninterpreter ready at {first['pyodide-runtime'] - first['engine-start']:.0f} ms "
               f"(first visit) vs {second['pyodide-runtime'] - second['engine-start']:.0f} ms (return)")
