@@ -78,6 +78,12 @@ def blazeface_inputs() -> tuple[np.ndarray, list[str]]:
     return _with_noise(*_photo_views(128, far_scale=4.0), 128)
 
 
+def general_object_inputs(size: int) -> tuple[np.ndarray, list[str]]:
+    """The photos whole, near and far, and noise, size x size, (x - 127.5) / 127.5: what the Objectron
+    SSD MobileNetV2 reads (a person, a camera and a helmet; moodcam_tools.train.backbones)."""
+    return _with_noise(*_photo_views(size, far_scale=4.0), size)
+
+
 def letterbox(image: np.ndarray, size: int) -> np.ndarray:
     """Fit the image into size x size keeping its aspect, centred, zero (black) padding."""
     h, w = image.shape[:2]

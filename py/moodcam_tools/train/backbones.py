@@ -27,6 +27,7 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -77,7 +78,7 @@ def _keras_name(scope: str) -> str:
     return scope.replace("/", "_")
 
 
-def trunk_maps(inp, *, up_to_stride: int = 32) -> dict[int, object]:
+def trunk_maps(inp, *, up_to_stride: int = 32) -> dict[int, Any]:
     """The MobileNetV2 trunk on a Keras input (normalised (x - 127.5) / 127.5): stride -> the TRUNK_MAPS
     tensor, the blocks after ``up_to_stride``'s map left out. ReLU6 after the stem, expansions and
     depthwise convolutions, linear projections, residual adds where the stride is 1 and the width is
@@ -86,7 +87,7 @@ def trunk_maps(inp, *, up_to_stride: int = 32) -> dict[int, object]:
 
     x = layers.Conv2D(32, 3, strides=2, padding="same", name="Conv")(inp)
     x = layers.ReLU(6.0, name="Conv_relu6")(x)
-    by_scope: dict[str, object] = {}
+    by_scope: dict[str, Any] = {}
     for i, (expansion, out_ch, stride) in enumerate(MOBILENET_V2_BLOCKS):
         block, shortcut, in_ch = _block_name(i), x, x.shape[-1]
         if expansion != 1:
