@@ -79,6 +79,9 @@ example (the lists in bench/splits/raccoon: the author's 40 test photos, 128 tra
 """
 
 
+INITS = ("none", "mediapipe", "objectron")   # --init names; anything else is a .tflite path
+
+
 def _tf_env() -> None:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")   # TF 2.19 segfaults without it (NOTES.md)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -128,11 +131,14 @@ def train_parser() -> argparse.ArgumentParser:
                         "data's own split and --val-fraction")
     g = p.add_argument_group("model")
     g.add_argument("--input-size", type=int, default=128, choices=(128, 256), help="network input (default 128)")
-    g.add_argument("--init", default="mediapipe", metavar="mediapipe|none|FILE.tflite",
+    g.add_argument("--init", default="mediapipe", metavar="mediapipe|objectron|none|FILE.tflite",
                    help="initialise the backbone from MediaPipe's BlazeFace (the pinned mediapipe wheel in the "
                         "download cache, fetched once like `build.py models`), from a given "
                         "face_detection_short_range.tflite, or not at all (default mediapipe; from scratch needs "
-                        "many more epochs)")
+                        "many more epochs); objectron: a MobileNetV2 backbone instead, pretrained on general "
+                        "objects (MediaPipe's Objectron SSD, Open Images; the pinned npm @mediapipe/objectron "
+                        "tarball, fetched once; docs/pretrained-start.md), about 1.2x (128 px) or 6.6x (256 px) "
+                        "the BlazeFace backbone's multiply-adds")
     g.add_argument("--anchors", default="fit", choices=("fit", "blazeface"),
                    help="fit: anchors with real sizes whose aspect ratios (k-means on the training boxes' shapes, "
                         "IoU distance; more than one only where it raises the mean IoU) and scales are chosen "
@@ -255,8 +261,8 @@ def run_train(argv: list[str] | None) -> int:
                              augment_strength=args.augment_strength, ema=args.ema,
                              max_minutes=args.max_minutes,
                              quiet=args.quiet, image_cache_mb=args.image_cache_mb)
-    if args.init not in ("none", "mediapipe") and not Path(args.init).is_file():
-        raise BuildError(f"--init {args.init}: no such file", expected="none, mediapipe or a .tflite path")
+    if args.init not in INITS and not Path(args.init).is_file():
+        raise BuildError(f"--init {args.init}: no such file", expected="none, mediapipe, objectron or a .tflite path")
     if args.splits:
         train_set, val_set, how = _listed_split(data, args.format, _classes(args.classes), Path(args.splits))
     else:
@@ -268,7 +274,8 @@ def run_train(argv: list[str] | None) -> int:
     print(f"[train] {how}", flush=True)
     config = DetectorConfig(tuple(train_set.class_names), input_size=args.input_size,
                             min_score_thresh=args.min_score, nms_iou=args.nms_iou,
-                            nms=nms_algorithm(args.nms, len(train_set.class_names)))
+                            nms=nms_algorithm(args.nms, len(train_set.class_names)),
+                            backbone="mobilenetv2_oidv4" if args.init == "objectron" else "blazeface")
     if args.anchors == "fit":
         config = fitted_config(config, train_set, max_ratios=args.max_aspect_ratios, seed=args.seed)
     result = train(train_set, val_set, config, settings, out, resume=args.resume)

@@ -46,6 +46,10 @@ _BLOCKS = [(24, 1), (28, 1), (32, 2), (36, 1), (42, 1), (48, 2), (56, 1), (64, 1
            (96, 2), (96, 1), (96, 1), (96, 1), (96, 1)]
 _HEAD1_AFTER_BLOCK = 10     # 16x16x88 map (after "activation_11")
 BOX_CODINGS = ("blazeface", "ssd")
+# "blazeface": the BlazeBlocks above (``--init mediapipe`` / ``none``); "mobilenetv2_oidv4": MobileNetV2 1.0
+# from MediaPipe's Objectron SSD trained on Open Images (``--init objectron``, train.backbones), heads on
+# its stride 8/16 maps at 128 (32 and 96 channels) or 16/32 at 256 (96 and 320).
+BACKBONES = ("blazeface", "mobilenetv2_oidv4")
 SSD_XY_SCALE = 10.0         # 1 / centre variance 0.1 (TF Object Detection API, MediaPipe's SSD graphs)
 SSD_WH_SCALE = 5.0          # 1 / size variance 0.2
 NmsAlgorithm = Literal["weighted", "hard"]   # moodcam.detection.nms.NMS_ALGORITHMS, as NmsOptions types it
@@ -75,6 +79,7 @@ class DetectorConfig:
     aspect_ratios: tuple[float, ...] = (1.0,)
     min_scale: float | None = None          # None: the BlazeFace layout's own
     max_scale: float | None = None
+    backbone: str = "blazeface"             # BACKBONES; config.json files without this field describe blazeface
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "class_names", tuple(self.class_names))
@@ -85,6 +90,8 @@ class DetectorConfig:
             raise BuildError("a detector needs at least one class")
         if self.nms not in NMS_ALGORITHMS:
             raise BuildError(f"unknown NMS {self.nms!r}", expected=" or ".join(NMS_ALGORITHMS))
+        if self.backbone not in BACKBONES:
+            raise BuildError(f"unknown backbone {self.backbone!r}", expected=" or ".join(BACKBONES))
         if self.box_coding not in BOX_CODINGS:
             raise BuildError(f"unknown box coding {self.box_coding!r}", expected=" or ".join(BOX_CODINGS))
         if not self.aspect_ratios or min(self.aspect_ratios) <= 0:
@@ -224,13 +231,10 @@ def _next(suffix: str) -> str:
     return f"_{int(suffix[1:]) + 1}" if suffix else "_1"
 
 
-def build_model(config: DetectorConfig):
-    """The Keras model: input [B, S, S, 3] normalised -> [regressors [B, N, 4], classificators [B, N, C]]."""
-    import keras
+def _blaze_feature_maps(inp, s: int) -> list:
+    """The BlazeBlocks' 16x16x88 and 8x8x96 maps (at 128: stride 8 and 16; at 256: 16 and 32)."""
     from keras import layers
 
-    s, c = config.input_size, config.num_classes
-    inp = keras.Input((s, s, 3), name="input")
     x = layers.Conv2D(24, 5, strides=2, padding="same", name="conv2d")(inp)
     x = layers.ReLU(name="activation")(x)
     if s == 256:
@@ -241,6 +245,23 @@ def build_model(config: DetectorConfig):
         if i == _HEAD1_AFTER_BLOCK:
             feature_maps.append(x)
     feature_maps.append(x)
+    return feature_maps
+
+
+def build_model(config: DetectorConfig):
+    """The Keras model: input [B, S, S, 3] normalised -> [regressors [B, N, 4], classificators [B, N, C]]."""
+    import keras
+    from keras import layers
+
+    s, c = config.input_size, config.num_classes
+    inp = keras.Input((s, s, 3), name="input")
+    if config.backbone == "mobilenetv2_oidv4":
+        from .backbones import trunk_maps
+        strides = (8, 16) if s == 128 else (16, 32)      # the anchor layouts' two strides
+        maps = trunk_maps(inp, up_to_stride=strides[1])
+        feature_maps = [maps[stride] for stride in strides]
+    else:
+        feature_maps = _blaze_feature_maps(inp, s)
     bias = keras.initializers.Constant(-math.log((1 - PRIOR) / PRIOR))
     regs, clss = [], []
     if len(config.anchors_per_cell) != len(feature_maps):
@@ -258,7 +279,8 @@ def build_model(config: DetectorConfig):
     # the input, so its weights stay O(1). A constant scale folds into the graph.
     if config.regressor_scale != 1.0:
         reg = layers.Rescaling(config.regressor_scale, name="regressors_px")(reg)
-    model = keras.Model(inp, [reg, cls], name=f"blazedetector_{s}")
+    model = keras.Model(inp, [reg, cls], name=f"blazedetector_{s}" if config.backbone == "blazeface"
+                        else f"{config.backbone}_detector_{s}")
     if model.outputs[0].shape[1] != config.num_anchors:
         raise AssertionError(f"model has {model.outputs[0].shape[1]} anchors, generator {config.num_anchors}")
     return model

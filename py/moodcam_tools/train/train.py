@@ -74,7 +74,7 @@ class TrainSettings:
     patience: int = 20
     monitor: str = "AP"
     seed: int = 0
-    init: str = "none"              # "none" | "mediapipe" | path to a .tflite
+    init: str = "none"              # "none" | "mediapipe" | "objectron" | path to a .tflite
     flip: bool = True
     augment: bool = True
     augment_strength: str = "basic"  # augment.STRENGTHS
@@ -286,7 +286,13 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
 
     keras.utils.set_random_seed(settings.seed)
     model = build_model(config)
-    if settings.init != "none" and not resume:
+    if settings.init == "objectron" and not resume:
+        from ..convert.tflite_reader import read_tflite
+        from .backbones import load_trunk_weights, objectron_ssd_tflite
+        path = objectron_ssd_tflite()
+        done = load_trunk_weights(model, read_tflite(path))
+        log(f"backbone initialised from {path.name} ({len(done)} layers)")
+    elif settings.init != "none" and not resume:
         from .model import init_from_mediapipe, mediapipe_tflite
         path = mediapipe_tflite() if settings.init == "mediapipe" else Path(settings.init)
         done = init_from_mediapipe(model, path)
