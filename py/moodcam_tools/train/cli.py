@@ -3,6 +3,7 @@
     build.py train-detector --data DIR --format voc|yolo|csv [--out runs/NAME] [--name NAME] ...
     build.py eval-detector  --data DIR --format voc|yolo|csv --model runs/NAME [--split all|val|test]
     build.py split-detector-data --data DIR --format voc|yolo|csv --out LISTS_DIR [--seed 0]
+    build.py make-tree-set --dest DIR
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from moodcam.detection.nms import NMS_ALGORITHMS
@@ -412,28 +414,61 @@ def run_split(argv: list[str] | None) -> int:
     return 0
 
 
-def split_main(argv: list[str] | None = None) -> int:
+def _reported(run: Callable[[list[str] | None], int], argv: list[str] | None) -> int:
+    """Run a command; a BuildError becomes its rendered message on stderr and exit status 1."""
     try:
-        return run_split(argv)
+        return run(argv)
     except BuildError as error:
         print(error.render(), file=sys.stderr)
         return 1
+
+
+def tree_set_parser() -> argparse.ArgumentParser:
+    from .tree_set import DEEPFOREST, MIN_VISIBLE, TILE
+
+    p = argparse.ArgumentParser(
+        prog="build.py make-tree-set", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=f"Build a one-class VOC detection set of tree crowns seen from the air: the annotated NEON "
+                    f"orthophotos that the PyPI wheel {DEEPFOREST.requirement} ({DEEPFOREST.licence}) ships, "
+                    f"fetched once into the download cache and checked by sha256, cut into {TILE}x{TILE} tiles "
+                    f"that never overlap. A crown cut by a tile's edge is kept, clipped, when at least "
+                    f"{MIN_VISIBLE:.0%} of it is inside. The set checks the trainer's defaults on objects of "
+                    "another kind than the raccoons (docs/custom-detectors.md).",
+        epilog="example:\n  python3 build.py make-tree-set --dest data/trees\n"
+               "  python3 build.py train-detector --data data/trees --format voc --splits bench/splits/trees")
+    p.add_argument("--dest", required=True, metavar="DIR", help="folder to write (replaced whole when it exists)")
+    p.add_argument("--offline", action="store_true", help="use only the download cache; fail if the wheel is "
+                                                           "not there")
+    return p
+
+
+def run_tree_set(argv: list[str] | None) -> int:
+    args = tree_set_parser().parse_args(argv)
+    from ..paths import downloads_dir
+    from .tree_set import build_tree_set
+
+    summary = build_tree_set(Path(args.dest), downloads_dir(), download=not args.offline)
+    for stem, part in summary["photos"].items():
+        print(f"[trees] {stem}: {part['size'][0]}x{part['size'][1]} px, {part['crowns_annotated']} crowns "
+              f"-> {part['tiles']} tiles holding {part['crowns_in_tiles']}")
+    print(f"[trees] wrote {summary['tiles']} tiles, {summary['crowns']} crowns, into {args.dest}")
+    return 0
+
+
+def split_main(argv: list[str] | None = None) -> int:
+    return _reported(run_split, argv)
 
 
 def train_main(argv: list[str] | None = None) -> int:
-    try:
-        return run_train(argv)
-    except BuildError as error:
-        print(error.render(), file=sys.stderr)
-        return 1
+    return _reported(run_train, argv)
 
 
 def eval_main(argv: list[str] | None = None) -> int:
-    try:
-        return run_eval(argv)
-    except BuildError as error:
-        print(error.render(), file=sys.stderr)
-        return 1
+    return _reported(run_eval, argv)
+
+
+def tree_set_main(argv: list[str] | None = None) -> int:
+    return _reported(run_tree_set, argv)
 
 
 if __name__ == "__main__":
