@@ -49,7 +49,7 @@ DEV_ENV_COMMANDS = {
                             "train / validation / test lists of a detection dataset, by file with a fixed seed "
                             "(in .venv)"),
     "make-tree-set": ("moodcam_tools.train.cli", "tree_set_main",
-                      "a one-class VOC set of tree crowns (DeepForest's NEON photos, MIT) in 400 px tiles, to "
+                      "a one-class VOC set of tree crowns (DeepForest's NEON photos, MIT) in 256 px tiles, to "
                       "check the trainer's defaults on another kind of object (in .venv)"),
     "bench": ("bench.cli", "main",
               "benchmark the app against its JS floor and peer libraries in headless Chromium (in .venv)"),

@@ -24,7 +24,7 @@ def exported(trained_run, tmp_path_factory):
     # An existing manifest with another model: the export must keep it.
     (models_dir / "manifest.json").write_text(json.dumps(
         {"format": "moodcam-models/1", "about": "test", "models": {"other": valid_entry("other", detector=False)}}))
-    entry = export_detector(model, config, models_dir, "shapes", training={"coco": result["stats"]},
+    entry = export_detector(model, config, models_dir, "shapes", training={"coco": result["stats"], "init": "mediapipe"},
                             weights_file=RunFiles(run).best_weights)
     return models_dir, entry, model, config
 
@@ -61,6 +61,19 @@ def test_manifest_entry_carries_what_the_app_needs(exported):
     model_json = json.loads((models_dir / "shapes" / "model.json").read_text())
     assert model_json["format"] == "graph-model"
     assert str(models_dir) not in (models_dir / "shapes" / "model.json").read_text()
+
+
+def test_the_card_names_the_pretrained_start_and_its_licence(exported):
+    from moodcam_tools.train.export import init_weights_notice
+
+    models_dir = exported[0]
+    card = (models_dir / "shapes" / "README.md").read_text()
+    assert "- Started from: MediaPipe's BlazeFace backbone (face_detection_short_range.tflite, PyPI " \
+           "mediapipe==0.10.21), Apache-2.0. This model is a modified version of those weights" in card
+    objectron = init_weights_notice("objectron")
+    assert "npm @mediapipe/objectron@0.4.1675468480" in objectron and "Apache-2.0 licence and its notice" in objectron
+    assert init_weights_notice("none") is None and init_weights_notice(None) is None
+    assert "under that file's own licence" in init_weights_notice("/x/face_detection_short_range.tflite")
 
 
 def test_reexport_replaces_the_folder(exported):

@@ -17,11 +17,11 @@ LISTS = REPO / "bench" / "splits" / "trees"
 
 
 def test_tile_grid_is_centred_and_never_overlaps():
-    assert tree_set.tile_origins(1249) == [24, 424, 824]
-    assert tree_set.tile_origins(400) == [0]
-    assert tree_set.tile_origins(2472) == [36, 436, 836, 1236, 1636, 2036]
-    with pytest.raises(BuildError, match="smaller than one 400 px tile"):
-        tree_set.tile_origins(399)
+    assert tree_set.tile_origins(1249, 400) == [24, 424, 824]
+    assert tree_set.tile_origins(400, 400) == [0]
+    assert tree_set.tile_origins(1035) == [5, 261, 517, 773]                  # 256 px by default
+    with pytest.raises(BuildError, match="smaller than one 256 px tile"):
+        tree_set.tile_origins(255)
 
 
 def test_a_cut_crown_is_kept_clipped_only_when_half_of_it_is_inside():
@@ -37,7 +37,7 @@ def test_a_cut_crown_is_kept_clipped_only_when_half_of_it_is_inside():
 def test_tiles_cover_the_photo_row_by_row():
     pixels = np.arange(900 * 850 * 3, dtype=np.uint32).reshape(900, 850, 3).astype(np.uint8)
     boxes = np.array([[30, 60, 70, 90]], dtype=np.float32)
-    tiles = list(tree_set.cut_tiles("p", pixels, boxes))
+    tiles = list(tree_set.cut_tiles("p", pixels, boxes, tile=400))
     assert [t.name for t in tiles] == ["p_r0_c0", "p_r0_c1", "p_r1_c0", "p_r1_c1"]
     assert all(t.pixels.shape == (400, 400, 3) for t in tiles)
     np.testing.assert_array_equal(tiles[3].pixels, pixels[450:850, 425:825])     # margins 50 and 25
@@ -75,17 +75,17 @@ def test_the_real_set_loads_whole_and_matches_the_committed_lists(tree_folder):
     from moodcam_tools.train.splits import image_key, read_list
 
     dest, summary = tree_folder
-    assert summary["tiles"] == 37 and summary["crowns"] == 760
+    assert summary["tiles"] == 89 and summary["crowns"] == 746
     assert {stem: part["tiles"] for stem, part in summary["photos"].items()} == {
-        "2019_YELL_2_528000_4978000_image_crop2": 30, "2019_YELL_2_541000_4977000_image_crop": 6, "OSBS_029": 1}
+        "2019_YELL_2_528000_4978000_image_crop2": 72, "2019_YELL_2_541000_4977000_image_crop": 16, "OSBS_029": 1}
     data = load_dataset(dest, "voc", None)
-    assert len(data.samples) == 37 and list(data.class_names) == ["tree"]
-    assert sum(len(s.boxes) for s in data.samples) == 760 and not data.report.problems
+    assert len(data.samples) == 89 and list(data.class_names) == ["tree"]
+    assert sum(len(s.boxes) for s in data.samples) == 746 and not data.report.problems
     keys = {image_key(s.image_path, dest) for s in data.samples}
     lists = {name: [key for _line, key in read_list(LISTS, name)] for name in ("train", "val", "test")}
     named = [*lists["train"], *lists["val"], *lists["test"]]
-    assert sorted(named) == sorted(keys) and len(named) == len(set(named)) == 37
-    assert [len(lists[name]) for name in ("train", "val", "test")] == [24, 6, 7]
+    assert sorted(named) == sorted(keys) and len(named) == len(set(named)) == 89
+    assert [len(lists[name]) for name in ("train", "val", "test")] == [57, 14, 18]
 
 
 def test_a_pin_that_does_not_match_leaves_the_old_folder_as_it_was(tree_folder, tmp_path, monkeypatch):
@@ -107,6 +107,6 @@ def test_the_command_prints_what_it_wrote(tree_folder, tmp_path, capsys):
 
     assert tree_set_main(["--dest", str(tmp_path / "t"), "--offline"]) == 0
     out = capsys.readouterr().out
-    assert "[trees] OSBS_029: 400x400 px, 61 crowns -> 1 tiles holding 61" in out
-    assert "wrote 37 tiles, 760 crowns" in out
-    assert len(list((tmp_path / "t").glob("*.png"))) == 37 and (tmp_path / "t" / "SOURCE.txt").is_file()
+    assert "[trees] OSBS_029: 400x400 px, 61 crowns -> 1 tiles holding 26" in out
+    assert "wrote 89 tiles, 746 crowns" in out
+    assert len(list((tmp_path / "t").glob("*.png"))) == 89 and (tmp_path / "t" / "SOURCE.txt").is_file()

@@ -138,6 +138,32 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def init_weights_notice(init: str | None) -> str | None:
+    """The card's line naming the pretrained weights a detector was started from, or None from scratch.
+
+    Both built-in starts are Apache-2.0 works: a model fine-tuned from them is a modified version, and
+    Apache-2.0 section 4 asks that it say so and carry the licence on.
+    """
+    from ..convert.sources import BLAZEFACE_TFLITE
+    from .backbones import OBJECTRON_SSD
+
+    if init in (None, "", "none"):
+        return None
+    if init == "mediapipe":
+        licence = BLAZEFACE_TFLITE.wheel.licence
+        source = (f"MediaPipe's BlazeFace backbone ({Path(BLAZEFACE_TFLITE.member).name}, PyPI "
+                  f"{BLAZEFACE_TFLITE.wheel.requirement})")
+    elif init == "objectron":
+        licence = OBJECTRON_SSD.licence
+        source = (f"the MobileNetV2 trunk of MediaPipe's Objectron SSD ({OBJECTRON_SSD.filename}, npm "
+                  f"{OBJECTRON_SSD.package}@{OBJECTRON_SSD.version}, trained on Open Images)")
+    else:
+        return (f"- Started from: the weights of {Path(init).name}, under that file's own licence; this model "
+                "is a modified version of them.")
+    return (f"- Started from: {source}, {licence}. This model is a modified version of those weights "
+            f"(fine-tuned with `build.py train-detector`); the {licence} licence and its notice apply to it.")
+
+
 def _card(name: str, entry: dict) -> str:
     t = entry["training"]
     coco = t.get("coco") or {}
@@ -157,6 +183,9 @@ def _card(name: str, entry: dict) -> str:
         f"{t.get('epochs_run')} epochs (best {t.get('best_epoch')}).",
         f"- Licence: {entry['licence']}.",
     ]
+    notice = init_weights_notice(t.get("init"))
+    if notice:
+        lines.append(notice)
     if coco:
         from .evaluate import format_summary
         lines += ["", "COCO evaluation on the validation split:", "", "```", format_summary(coco), "```"]

@@ -11,8 +11,10 @@ raccoons. This module builds one, reproducibly, from files a registry ships:
   only some of the crowns.
 * The wheel is fetched once with ``pip download --no-deps`` into the download cache and checked against
   its sha256, like the model sources (``convert/sources.py``); each image and XML inside is checked too.
-* Each photo is cut into 400x400 tiles (the size DeepForest itself trains on) on a grid centred on the
-  photo, tiles never overlapping, so no pixel is in two tiles and a split by file cannot leak pixels.
+* Each photo is cut into 256x256 tiles on a grid centred on the photo, tiles never overlapping, so no pixel
+  is in two tiles and a split by file cannot leak pixels. 256 px is the detector's larger input size, so
+  ``--input-size 256`` sees the crowns at the photo's own 10 cm a pixel (13-70 px across); it also makes
+  a set of about the raccoons' size (89 tiles, 746 crowns) rather than a few large photos.
   A crown cut by a tile's edge is kept, clipped, when at least ``MIN_VISIBLE`` of its area is inside, and
   dropped otherwise, so no tile asks for a box around a sliver. (The loaders have no "difficult" flag to
   ignore such crowns in the scoring; a detector that finds a sliver anyway scores one false positive.)
@@ -37,7 +39,7 @@ from ..fsutil import sha256_bytes, staged_directory
 
 DEEPFOREST = Wheel("deepforest", "2.1.0", "deepforest-2.1.0-py3-none-any.whl",
                    "8c2798d8e9be7f0004b194fe207b76c1d9fff6e711b3db67b9508dcd5d00ae54", "MIT", ("--only-binary=:all:",))
-TILE = 400                  # px, DeepForest's own training patch size at NEON's 10 cm
+TILE = 256                  # px: --input-size 256 sees the photo at its own scale, 10 cm a pixel
 MIN_VISIBLE = 0.5           # share of a cut crown's area that must lie inside the tile to be a target
 CLASS_NAME = "tree"
 
@@ -84,7 +86,7 @@ def tile_origins(length: int, tile: int = TILE) -> list[int]:
     """Left (or top) edges of ``length // tile`` tiles side by side, the grid centred on the photo.
 
     >>> tile_origins(1249)
-    [24, 424, 824]
+    [112, 368, 624, 880]
     """
     count = length // tile
     if count == 0:
