@@ -121,3 +121,46 @@ def test_weight_average_is_validated_kept_and_resumed(small_sets, tmp_path):
     plain = tmp_path / "plain"
     assert train_main([*common[:-6], "--out", str(plain), "--epochs", "2", "--max-minutes", "0.0001"]) == 0
     assert train_main([*common, "--out", str(plain), "--resume"]) == 1
+
+
+def test_head_epochs_hold_the_pretrained_layers_still_then_train_them(small_sets, tmp_path):
+    """--head-epochs: the first epochs move only the layers --init did not fill; then everything moves,
+    through a resume as well."""
+    import numpy as np
+
+    from moodcam_tools.train.cli import train_main
+    from moodcam_tools.train.model import DetectorConfig, build_model, init_from_mediapipe, mediapipe_tflite
+    from moodcam_tools.train.train import RunFiles
+
+    common = ["--data", str(small_sets["csv"]), "--format", "csv", "--quiet", "--no-export", "--batch-size", "4",
+              "--init", "mediapipe", "--epochs", "2", "--head-epochs", "1"]
+    run = tmp_path / "run"
+    assert train_main([*common, "--out", str(run), "--max-minutes", "0.0001"]) == 0     # stops after epoch 1
+    config = DetectorConfig.load(RunFiles(run).config)
+    start = build_model(config)
+    pretrained = set(init_from_mediapipe(start, mediapipe_tflite()))
+    after_one = build_model(config)
+    after_one.load_weights(str(RunFiles(run).last_weights))
+
+    def moved(a, b, layers):
+        return [v.path for v, w in zip(a.trainable_variables, b.trainable_variables)
+                if v.path.split("/")[0] in layers and not np.array_equal(v.numpy(), w.numpy())]
+
+    heads = {v.path.split("/")[0] for v in start.trainable_variables} - pretrained
+    assert pretrained and heads
+    assert moved(start, after_one, pretrained) == []            # held still in the head epoch
+    assert len(moved(start, after_one, heads)) == len(heads) * 2  # every head kernel and bias trained
+    assert train_main([*common, "--out", str(run), "--resume"]) == 0
+    after_two = build_model(config)
+    after_two.load_weights(str(RunFiles(run).last_weights))
+    assert len(moved(after_one, after_two, pretrained)) > len(pretrained)   # then the whole network trains
+
+
+def test_head_epochs_are_refused_where_they_mean_nothing(small_sets, tmp_path, capsys):
+    from moodcam_tools.train.cli import train_main
+
+    common = ["--data", str(small_sets["csv"]), "--format", "csv", "--quiet", "--no-export", "--out", str(tmp_path)]
+    assert train_main([*common, "--init", "none", "--head-epochs", "2"]) == 1
+    assert "--head-epochs needs a pretrained start" in capsys.readouterr().err
+    assert train_main([*common, "--epochs", "3", "--head-epochs", "3"]) == 1
+    assert "--head-epochs 3 must be at least 0 and fewer than --epochs 3" in capsys.readouterr().err

@@ -172,6 +172,10 @@ def train_parser() -> argparse.ArgumentParser:
                    help="early stopping: epochs without a better validation AP (default %(default)s)")
     g.add_argument("--monitor", default="AP", choices=("AP", "AP50", "AP75"),
                    help="validation metric for early stopping and the best checkpoint (default AP@[.5:.95])")
+    g.add_argument("--head-epochs", type=int, default=0, metavar="N",
+                   help="train only the layers --init did not fill (the heads) for the first N epochs, then the "
+                        "whole network, as the TF Object Detection API fine-tunes a checkpoint (default "
+                        "%(default)s: everything from the first step)")
     g.add_argument("--max-minutes", type=float, default=None, help="stop after the epoch that passes this "
                                                                      "many minutes")
     g.add_argument("--no-flip", action="store_true", help="no horizontal flips (for classes that are mirror "
@@ -261,6 +265,7 @@ def run_train(argv: list[str] | None) -> int:
                              patience=args.patience, monitor=args.monitor, seed=args.seed, init=args.init,
                              flip=not args.no_flip, augment=not args.no_augment,
                              augment_strength=args.augment_strength, ema=args.ema,
+                             head_epochs=args.head_epochs,
                              max_minutes=args.max_minutes,
                              quiet=args.quiet, image_cache_mb=args.image_cache_mb)
     if args.init not in INITS and not Path(args.init).is_file():

@@ -62,6 +62,7 @@ class _ResumeState(TypedDict):
     best_epoch: int
     bad_epochs: int
     seconds: float
+    pretrained_layers: list[str]    # layers the --init weights filled (held still for --head-epochs)
 
 
 @dataclasses.dataclass
@@ -79,6 +80,7 @@ class TrainSettings:
     augment: bool = True
     augment_strength: str = "basic"  # augment.STRENGTHS
     ema: float = 0.0                # weight moving-average decay; 0: validate and export the raw weights
+    head_epochs: int = 0            # epochs that train only what --init did not fill, before the whole network
     max_minutes: float | None = None
     eval_min_score: float = 0.05
     quiet: bool = False
@@ -96,6 +98,12 @@ class TrainSettings:
                              fix="pass e.g. --ema 0.99, or --ema 0 to turn the average off")
         if self.epochs < 1 or self.batch_size < 1:
             raise BuildError("epochs and batch size must be at least 1")
+        if not 0 <= self.head_epochs < self.epochs:
+            raise BuildError(f"--head-epochs {self.head_epochs} must be at least 0 and fewer than --epochs "
+                             f"{self.epochs}", fix="pass e.g. --head-epochs 5, or 0 to train everything from the start")
+        if self.head_epochs and self.init == "none":
+            raise BuildError("--head-epochs needs a pretrained start: with --init none nothing is pretrained",
+                             fix="add --init objectron (or mediapipe), or drop --head-epochs")
         if not self.image_cache_mb >= 0:
             raise BuildError(f"the image cache size must be 0 MB or more, got {self.image_cache_mb}",
                              fix="pass e.g. --image-cache-mb 1024 (0: decode every image at each use)")
@@ -286,6 +294,7 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
 
     keras.utils.set_random_seed(settings.seed)
     model = build_model(config)
+    done: list[str] = []
     if settings.init == "objectron" and not resume:
         from ..convert.tflite_reader import read_tflite
         from .backbones import load_trunk_weights, objectron_ssd_tflite
@@ -318,7 +327,8 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
     optimizer = keras.optimizers.Adam(learning_rate=schedule)
     optimizer.build(model.trainable_variables)
 
-    state: _ResumeState = {"epoch": -1, "best": -1.0, "best_epoch": -1, "bad_epochs": 0, "seconds": 0.0}
+    state: _ResumeState = {"epoch": -1, "best": -1.0, "best_epoch": -1, "bad_epochs": 0, "seconds": 0.0,
+                           "pretrained_layers": done}
     history: list[dict] = []
     if resume:
         model.load_weights(str(files.last_weights))
@@ -329,10 +339,19 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
             averaged.load_weights(str(files.ema_weights))
         _load_optimizer_state(optimizer, files.optimizer)
         state = json.loads(files.state.read_text())
+        state.setdefault("pretrained_layers", [])
         if files.history.is_file():
             history = json.loads(files.history.read_text())
         log(f"resuming after epoch {state['epoch'] + 1} (best {settings.monitor} {state['best']:.3f} "
             f"at epoch {state['best_epoch'] + 1})")
+
+    # Head first (--head-epochs): the pretrained layers' gradients are multiplied by 0 until the heads
+    # have learnt, so the first, large, random-head gradients cannot wreck the pretrained features. Their
+    # Adam moments stay at 0 meanwhile, so they move not at all (not merely slowly). Their batch-norm
+    # statistics still follow the new data.
+    pretrained = set(state["pretrained_layers"])
+    held = [v.path.split("/")[0] in pretrained for v in model.trainable_variables]
+    pretrained_scale = tf.Variable(1.0, trainable=False, dtype=tf.float32)
 
     @tf.function(reduce_retracing=True)
     def train_step(x, reg_t, cls_t):
@@ -340,6 +359,7 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
             reg_p, cls_p = model(x, training=True)
             total, loc, cls = loss_fn(reg_t, reg_p, cls_t, cls_p)
         grads = tape.gradient(total, model.trainable_variables)
+        grads = [g * pretrained_scale if h else g for g, h in zip(grads, held)]
         grads, _ = tf.clip_by_global_norm(grads, 10.0)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         if averaged is not None:
@@ -362,11 +382,14 @@ def train(train_set: Dataset, val_set: Dataset, config: DetectorConfig, settings
         f"{len(config.class_names)} classes {list(config.class_names)}, {config.input_size} px, "
         f"{config.num_anchors} anchors ({config.box_coding} coding, aspect ratios {list(config.aspect_ratios)}), "
         f"{model.count_params():,} parameters, loss {settings.loss} + {settings.box_loss}"
-        + (f", weight average (decay {settings.ema:g}) validated and kept" if averaged is not None else ""))
+        + (f", weight average (decay {settings.ema:g}) validated and kept" if averaged is not None else "")
+        + (f", the {sum(held)} pretrained weights held for the first {settings.head_epochs} epochs"
+           if settings.head_epochs else ""))
     started = time.monotonic() - float(state.get("seconds", 0.0))
     stop_reason = "all epochs done"
     for epoch in range(state["epoch"] + 1, settings.epochs):
         t0 = time.monotonic()
+        pretrained_scale.assign(0.0 if epoch < settings.head_epochs else 1.0)
         sums = np.zeros(3)
         bar = tqdm(_prefetch(train_maker, epoch), total=steps, desc=f"epoch {epoch + 1}/{settings.epochs}",
                    unit="batch", disable=settings.quiet, file=sys.stderr, leave=False, dynamic_ncols=True)
