@@ -10,12 +10,15 @@ from moodcam_tools.errors import BuildError
 pytestmark = pytest.mark.convert
 
 
-@pytest.mark.parametrize("size,coding,maps", [(128, "blazeface", [(16, 16, 32), (8, 8, 96)]),
-                                              (256, "ssd", [(16, 16, 96), (8, 8, 320)])])
-def test_heads_sit_on_the_trunk_maps_of_the_anchor_strides(size, coding, maps):
+@pytest.mark.parametrize("size,coding,strides,maps", [(128, "blazeface", None, [(16, 16, 32), (8, 8, 96)]),
+                                                      (256, "ssd", None, [(16, 16, 96), (8, 8, 320)]),
+                                                      (256, "ssd", (8, 16), [(32, 32, 32), (16, 16, 96)])])
+def test_heads_sit_on_the_trunk_maps_of_the_anchor_strides(size, coding, strides, maps):
     from moodcam_tools.train.model import DetectorConfig, build_model
 
-    config = DetectorConfig(("a", "b"), input_size=size, backbone="mobilenetv2_oidv4", box_coding=coding)
+    config = DetectorConfig(("a", "b"), input_size=size, backbone="mobilenetv2_oidv4", box_coding=coding,
+                            head_strides=strides)
+    assert config.num_anchors == (3584 if strides else 896)            # 32x32x2 + 16x16x6 on the fine maps
     model = build_model(config)
     reg, cls = model(np.zeros((1, size, size, 3), np.float32))
     assert tuple(reg.shape) == (1, config.num_anchors, 4) and tuple(cls.shape) == (1, config.num_anchors, 2)
@@ -23,7 +26,22 @@ def test_heads_sit_on_the_trunk_maps_of_the_anchor_strides(size, coding, maps):
     assert [tuple(h.input.shape[1:]) for h in heads] == maps
     names = {layer.name for layer in model.layers}
     assert "conv2d" not in names and "Conv" in names                  # no BlazeBlock left
-    assert ("expanded_conv_16_project" in names) == (size == 256)      # blocks past the last map left out
+    assert ("expanded_conv_16_project" in names) == (size == 256 and not strides)  # blocks past the last map cut
+
+
+def test_head_strides_round_trip_and_are_refused_where_there_is_no_such_map(tmp_path):
+    from moodcam_tools.train.model import DetectorConfig
+
+    fine = DetectorConfig(("a",), input_size=256, backbone="mobilenetv2_oidv4", head_strides=[8, 16])
+    assert fine.head_strides == (8, 16) and fine.anchor_options.strides == (8, 16, 16, 16)
+    fine.save(tmp_path / "config.json")
+    assert DetectorConfig.load(tmp_path / "config.json") == fine
+    assert DetectorConfig(("a",), input_size=256, head_strides=(16, 32)).head_strides is None   # the layout's own
+    assert DetectorConfig.from_json({"class_names": ["a"], "input_size": 256}).strides == (16, 32)
+    with pytest.raises(BuildError, match="need the MobileNetV2 trunk"):
+        DetectorConfig(("a",), input_size=256, head_strides=(8, 16))
+    with pytest.raises(BuildError, match=r"head strides \(16, 32\) are not supported at 128 px"):
+        DetectorConfig(("a",), input_size=128, head_strides=(16, 32))
 
 
 def test_backbone_round_trips_and_defaults_to_blazeface(tmp_path):

@@ -141,6 +141,10 @@ def train_parser() -> argparse.ArgumentParser:
                         "objects (MediaPipe's Objectron SSD, Open Images; the pinned npm @mediapipe/objectron "
                         "tarball, fetched once; docs/pretrained-start.md), about 1.2x (128 px) or 6.6x (256 px) "
                         "the BlazeFace backbone's multiply-adds")
+    g.add_argument("--head-strides", default="auto", choices=("auto", "8,16", "16,32"),
+                   help="strides of the two feature maps the heads sit on; auto: 8,16 at 128 px and 16,32 at "
+                        "256 px (the BlazeFace layouts); 8,16 at 256 px (with --init objectron) gives small, "
+                        "packed objects 4x the cells (3584 anchors instead of 896) (default %(default)s)")
     g.add_argument("--anchors", default="fit", choices=("fit", "blazeface"),
                    help="fit: anchors with real sizes whose aspect ratios (k-means on the training boxes' shapes, "
                         "IoU distance; more than one only where it raises the mean IoU) and scales are chosen "
@@ -282,7 +286,9 @@ def run_train(argv: list[str] | None) -> int:
     config = DetectorConfig(tuple(train_set.class_names), input_size=args.input_size,
                             min_score_thresh=args.min_score, nms_iou=args.nms_iou,
                             nms=nms_algorithm(args.nms, len(train_set.class_names)),
-                            backbone="mobilenetv2_oidv4" if args.init == "objectron" else "blazeface")
+                            backbone="mobilenetv2_oidv4" if args.init == "objectron" else "blazeface",
+                            head_strides=None if args.head_strides == "auto" else
+                            tuple(int(v) for v in args.head_strides.split(",")))
     if args.anchors == "fit":
         config = fitted_config(config, train_set, max_ratios=args.max_aspect_ratios, seed=args.seed)
     result = train(train_set, val_set, config, settings, out, resume=args.resume)

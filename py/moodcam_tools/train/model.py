@@ -80,10 +80,17 @@ class DetectorConfig:
     min_scale: float | None = None          # None: the BlazeFace layout's own
     max_scale: float | None = None
     backbone: str = "blazeface"             # BACKBONES; config.json files without this field describe blazeface
+    # The two feature maps' strides; None: the BlazeFace layouts' own, (8, 16) at 128 px and (16, 32) at
+    # 256 px. (8, 16) at 256 px puts the first head on the MobileNetV2 trunk's 32x32 map (4x the cells):
+    # small, packed objects each get an anchor of their own instead of sharing a 16 px cell.
+    head_strides: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "class_names", tuple(self.class_names))
         object.__setattr__(self, "aspect_ratios", tuple(float(r) for r in self.aspect_ratios))
+        if self.head_strides is not None:
+            strides = tuple(int(v) for v in self.head_strides)
+            object.__setattr__(self, "head_strides", None if strides == self.layout_strides else strides)
         if self.input_size not in INPUT_SIZES:
             raise BuildError(f"input size {self.input_size} is not supported", expected="128 or 256")
         if not self.class_names:
@@ -96,6 +103,13 @@ class DetectorConfig:
             raise BuildError(f"unknown box coding {self.box_coding!r}", expected=" or ".join(BOX_CODINGS))
         if not self.aspect_ratios or min(self.aspect_ratios) <= 0:
             raise BuildError(f"aspect ratios must be positive, got {self.aspect_ratios}")
+        if self.head_strides not in (None, self.layout_strides, (8, 16)):
+            raise BuildError(f"head strides {self.head_strides} are not supported at {self.input_size} px",
+                             expected=f"8,16 or {','.join(map(str, self.layout_strides))}")
+        if self.strides == (8, 16) and self.input_size == 256 and self.backbone != "mobilenetv2_oidv4":
+            raise BuildError("head strides 8,16 at 256 px need the MobileNetV2 trunk (--init objectron): the "
+                             "BlazeFace backbone has no stride-8 map at 256 px",
+                             fix="add --init objectron, or leave the strides at 16,32")
         if self.box_coding == "blazeface" and (self.aspect_ratios != (1.0,) or self.min_scale is not None
                                                or self.max_scale is not None):
             raise BuildError("the blazeface box coding has square anchors of fixed size",
@@ -106,8 +120,21 @@ class DetectorConfig:
         return len(self.class_names)
 
     @property
+    def layout_strides(self) -> tuple[int, int]:
+        """The BlazeFace layout's two strides at this input size."""
+        return (8, 16) if self.input_size == 128 else (16, 32)
+
+    @property
+    def strides(self) -> tuple[int, int]:
+        """The two feature maps' strides this detector uses."""
+        return self.head_strides or self.layout_strides
+
+    @property
     def anchor_options(self) -> SsdAnchorOptions:
         base = BLAZEFACE_SHORT_RANGE if self.input_size == 128 else BLAZEFACE_BACK_256
+        if self.strides != self.layout_strides:         # the layout's 4 layers: 1 on the first map, 3 on the second
+            first, second = self.strides
+            base = dataclasses.replace(base, strides=(first, second, second, second))
         if self.box_coding == "blazeface":
             return base
         return dataclasses.replace(
@@ -257,9 +284,8 @@ def build_model(config: DetectorConfig):
     inp = keras.Input((s, s, 3), name="input")
     if config.backbone == "mobilenetv2_oidv4":
         from .backbones import trunk_maps
-        strides = (8, 16) if s == 128 else (16, 32)      # the anchor layouts' two strides
-        maps = trunk_maps(inp, up_to_stride=strides[1])
-        feature_maps = [maps[stride] for stride in strides]
+        maps = trunk_maps(inp, up_to_stride=config.strides[1])
+        feature_maps = [maps[stride] for stride in config.strides]
     else:
         feature_maps = _blaze_feature_maps(inp, s)
     bias = keras.initializers.Constant(-math.log((1 - PRIOR) / PRIOR))
