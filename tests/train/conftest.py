@@ -37,16 +37,18 @@ def small_sets(tmp_path_factory) -> dict[str, Path]:
 def trained_run(synthetic_sets, tmp_path_factory):
     """Train once through the CLI on the YOLO copy; returns (run dir, eval.json, wall seconds).
 
-    The backbone starts from MediaPipe's BlazeFace (the pinned mediapipe wheel in the
-    download cache, fetched once like `build.py models` does); every other setting is the
-    command's default. From scratch 40 epochs reached only AP50 ~0.5.
+    The backbone starts from MediaPipe's BlazeFace at 128 px (the pinned mediapipe wheel in the
+    download cache, fetched once like `build.py models` does): the small, quick network whose
+    export the app tests read; every other setting is the command's default. From scratch 40
+    epochs reached only AP50 ~0.5.
     """
     from moodcam_tools.train.cli import train_main
 
     run = tmp_path_factory.mktemp("run") / "shapes"
     t0 = time.monotonic()
     code = train_main(["--data", str(synthetic_sets["yolo"]), "--format", "yolo", "--name", "shapes",
-                       "--out", str(run), "--init", "mediapipe", "--quiet", "--no-export"])
+                       "--out", str(run), "--init", "mediapipe", "--input-size", "128", "--quiet",
+                       "--no-export"])
     seconds = time.monotonic() - t0
     assert code == 0
     return run, json.loads((run / "eval.json").read_text()), seconds

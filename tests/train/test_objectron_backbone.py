@@ -53,3 +53,19 @@ def test_backbone_round_trips_and_defaults_to_blazeface(tmp_path):
     assert DetectorConfig.load(tmp_path / "config.json") == config
     with pytest.raises(BuildError, match="unknown backbone 'resnet'"):
         DetectorConfig(("a",), backbone="resnet")
+
+
+def test_auto_head_strides_follow_the_median_box_size():
+    from moodcam_tools.train.anchor_fit import choose_head_strides
+
+    crowns = np.full((50, 2), 38 / 256)                       # tree crowns: median side 38 px at 256 px
+    raccoons = np.full((50, 2), 151 / 256)
+    assert choose_head_strides(crowns, 256, "mobilenetv2_oidv4") == (
+        (8, 16), "the median training box is 38 px of 256, under 64")
+    strides, why = choose_head_strides(raccoons, 256, "mobilenetv2_oidv4")
+    assert strides is None and "151 px of 256, not under 64" in why
+    boundary = np.full((3, 2), 64 / 256)
+    assert choose_head_strides(boundary, 256, "mobilenetv2_oidv4")[0] is None
+    assert choose_head_strides(np.full((3, 2), 63.9 / 256), 256, "mobilenetv2_oidv4")[0] == (8, 16)
+    for size, backbone in ((128, "mobilenetv2_oidv4"), (256, "blazeface")):      # no finer map to move to
+        assert choose_head_strides(crowns, size, backbone) == (None, "the layout's own")

@@ -14,6 +14,10 @@ from moodcam_tools.train.evaluate import STAT_KEYS, format_summary
 
 pytestmark = pytest.mark.convert
 
+# The mechanics tests (resume, weight average, head epochs) train the small BlazeFace network at 128 px:
+# what they check does not depend on the start, and it is the quickest to build and step.
+QUICK = ("--init", "mediapipe", "--input-size", "128")
+
 
 def test_training_reaches_ap50_on_held_out_split(trained_run):
     run, result, seconds = trained_run
@@ -69,7 +73,8 @@ def test_eval_detector_takes_another_nms(trained_run, synthetic_sets, tmp_path, 
 def test_resume_continues_where_it_stopped(small_sets, tmp_path):
     from moodcam_tools.train.cli import train_main
 
-    common = ["--data", str(small_sets["csv"]), "--format", "csv", "--quiet", "--no-export", "--batch-size", "4"]
+    common = ["--data", str(small_sets["csv"]), "--format", "csv", "--quiet", "--no-export", "--batch-size", "4",
+              *QUICK]
     run = tmp_path / "run"
     # An interrupted run: the time budget stops it after its first epoch of three.
     assert train_main([*common, "--out", str(run), "--epochs", "3", "--max-minutes", "0.0001"]) == 0
@@ -94,7 +99,7 @@ def test_weight_average_is_validated_kept_and_resumed(small_sets, tmp_path):
     from moodcam_tools.train.train import load_trained
 
     common = ["--data", str(small_sets["csv"]), "--format", "csv", "--quiet", "--no-export", "--batch-size", "4",
-              "--ema", "0.9", "--epochs", "2", "--patience", "5"]
+              *QUICK, "--ema", "0.9", "--epochs", "2", "--patience", "5"]
     run = tmp_path / "run"
     assert train_main([*common, "--out", str(run), "--max-minutes", "0.0001"]) == 0
     assert (run / "checkpoints" / "ema.weights.h5").is_file()
@@ -133,7 +138,7 @@ def test_head_epochs_hold_the_pretrained_layers_still_then_train_them(small_sets
     from moodcam_tools.train.train import RunFiles
 
     common = ["--data", str(small_sets["csv"]), "--format", "csv", "--quiet", "--no-export", "--batch-size", "4",
-              "--init", "mediapipe", "--epochs", "2", "--head-epochs", "1"]
+              *QUICK, "--epochs", "2", "--head-epochs", "1"]
     run = tmp_path / "run"
     assert train_main([*common, "--out", str(run), "--max-minutes", "0.0001"]) == 0     # stops after epoch 1
     config = DetectorConfig.load(RunFiles(run).config)
@@ -164,3 +169,20 @@ def test_head_epochs_are_refused_where_they_mean_nothing(small_sets, tmp_path, c
     assert "--head-epochs needs a pretrained start" in capsys.readouterr().err
     assert train_main([*common, "--epochs", "3", "--head-epochs", "3"]) == 1
     assert "--head-epochs 3 must be at least 0 and fewer than --epochs 3" in capsys.readouterr().err
+
+
+def test_the_defaults_train_the_pretrained_mobilenet_at_256(small_sets, tmp_path, capsys):
+    """No model options: the command's defaults (docs/custom-detectors.md) build the MobileNetV2 trunk at 256 px,
+    load its Open Images weights, pick the head strides from the boxes and train."""
+    from moodcam_tools.train.cli import train_main
+    from moodcam_tools.train.model import DetectorConfig
+    from moodcam_tools.train.train import RunFiles
+
+    run = tmp_path / "run"
+    assert train_main(["--data", str(small_sets["csv"]), "--format", "csv", "--quiet", "--no-export", "--batch-size",
+                       "4", "--epochs", "2", "--max-minutes", "0.0001", "--out", str(run)]) == 0
+    printed = capsys.readouterr().out
+    config = DetectorConfig.load(RunFiles(run).config)
+    assert (config.backbone, config.input_size, config.box_coding) == ("mobilenetv2_oidv4", 256, "ssd")
+    assert "backbone initialised from object_detection_ssd_mobilenetv2_oidv4_fp16.tflite" in printed
+    assert "[train] head strides" in printed and "(auto: the median training box is" in printed

@@ -161,3 +161,22 @@ def fit_anchors(wh: np.ndarray, base: SsdAnchorOptions, *, max_ratios: int = 3, 
             chosen = (ratios, lo, hi, score)
     assert chosen is not None
     return AnchorFit(chosen[0], chosen[1], chosen[2], chosen[3], default, tuple(tried))
+
+
+# --head-strides auto: at 256 px on the MobileNetV2 trunk, objects whose median side is under 4 cells of
+# the BlazeFace layout's first map (4 x 16 = 64 px) get the finer 8/16 maps. Chosen on the validation
+# lists of two sets (docs/custom-detectors.md): tree crowns, median 38 px, val AP 0.120 fine against
+# 0.050 coarse; raccoons, median 151 px, val AP 0.507 fine against 0.597 coarse.
+FINE_MAPS_BELOW_CELLS = 4
+
+
+def choose_head_strides(shapes: np.ndarray, input_size: int, backbone: str) -> tuple[tuple[int, int] | None, str]:
+    """(head strides or None for the layout's own, why) for ``--head-strides auto``, from the training boxes'
+    (M, 2) shapes as fractions of the input (:func:`box_shapes`)."""
+    if input_size != 256 or backbone != "mobilenetv2_oidv4" or len(shapes) == 0:
+        return None, "the layout's own"
+    median_px = float(np.median(np.sqrt(shapes[:, 0] * shapes[:, 1]))) * input_size
+    limit = FINE_MAPS_BELOW_CELLS * 16
+    if median_px < limit:
+        return (8, 16), f"the median training box is {median_px:.0f} px of {input_size}, under {limit}"
+    return None, f"the median training box is {median_px:.0f} px of {input_size}, not under {limit}"

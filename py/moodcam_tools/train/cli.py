@@ -132,19 +132,23 @@ def train_parser() -> argparse.ArgumentParser:
                         "LISTS_DIR/test.txt (lists made by build.py split-detector-data); overrides the "
                         "data's own split and --val-fraction")
     g = p.add_argument_group("model")
-    g.add_argument("--input-size", type=int, default=128, choices=(128, 256), help="network input (default 128)")
-    g.add_argument("--init", default="mediapipe", metavar="mediapipe|objectron|none|FILE.tflite",
-                   help="initialise the backbone from MediaPipe's BlazeFace (the pinned mediapipe wheel in the "
-                        "download cache, fetched once like `build.py models`), from a given "
-                        "face_detection_short_range.tflite, or not at all (default mediapipe; from scratch needs "
-                        "many more epochs); objectron: a MobileNetV2 backbone instead, pretrained on general "
-                        "objects (MediaPipe's Objectron SSD, Open Images; the pinned npm @mediapipe/objectron "
-                        "tarball, fetched once; docs/pretrained-start.md), about 1.2x (128 px) or 6.6x (256 px) "
-                        "the BlazeFace backbone's multiply-adds")
+    g.add_argument("--input-size", type=int, default=256, choices=(128, 256),
+                   help="network input (default %(default)s; 128 is about 4x cheaper per frame and scored lower "
+                        "on validation: docs/custom-detectors.md)")
+    g.add_argument("--init", default="objectron", metavar="objectron|mediapipe|none|FILE.tflite",
+                   help="objectron: a MobileNetV2 backbone pretrained on general objects (MediaPipe's Objectron "
+                        "SSD, Open Images; the pinned npm @mediapipe/objectron tarball, fetched once into the "
+                        "download cache; docs/pretrained-start.md), about 1.2x (128 px) or 6.6x (256 px) the "
+                        "BlazeFace backbone's multiply-adds; mediapipe: the BlazeFace backbone of MediaPipe's "
+                        "face detector (the pinned mediapipe wheel), or of a given face_detection_short_range.tflite; "
+                        "none: BlazeFace from scratch (needs many more epochs) (default %(default)s, chosen on "
+                        "validation: docs/custom-detectors.md)")
     g.add_argument("--head-strides", default="auto", choices=("auto", "8,16", "16,32"),
-                   help="strides of the two feature maps the heads sit on; auto: 8,16 at 128 px and 16,32 at "
-                        "256 px (the BlazeFace layouts); 8,16 at 256 px (with --init objectron) gives small, "
-                        "packed objects 4x the cells (3584 anchors instead of 896) (default %(default)s)")
+                   help="strides of the two feature maps the heads sit on. 16,32 at 256 px is the BlazeFace "
+                        "layout (896 anchors); 8,16 at 256 px (--init objectron only) puts the first head on the "
+                        "trunk's 32x32 map (3584 anchors; cheaper trunk, cut at stride 16), for small objects. "
+                        "auto: 8,16 when --init objectron at 256 px and the training boxes' median side is under "
+                        "64 px, the layout's own otherwise (always 8,16 at 128 px) (default %(default)s)")
     g.add_argument("--anchors", default="fit", choices=("fit", "blazeface"),
                    help="fit: anchors with real sizes whose aspect ratios (k-means on the training boxes' shapes, "
                         "IoU distance; more than one only where it raises the mean IoU) and scales are chosen "
@@ -283,12 +287,18 @@ def run_train(argv: list[str] | None) -> int:
     require_samples(train_set, "training", data)
     require_samples(val_set, "validation", data)
     print(f"[train] {how}", flush=True)
+    backbone = "mobilenetv2_oidv4" if args.init == "objectron" else "blazeface"
+    if args.head_strides == "auto":
+        from .anchor_fit import box_shapes, choose_head_strides
+        head_strides, why = choose_head_strides(box_shapes(train_set.samples), args.input_size, backbone)
+        print(f"[train] head strides {','.join(map(str, head_strides)) if head_strides else 'of the layout'} "
+              f"(auto: {why})", flush=True)
+    else:
+        head_strides = tuple(int(v) for v in args.head_strides.split(","))
     config = DetectorConfig(tuple(train_set.class_names), input_size=args.input_size,
                             min_score_thresh=args.min_score, nms_iou=args.nms_iou,
                             nms=nms_algorithm(args.nms, len(train_set.class_names)),
-                            backbone="mobilenetv2_oidv4" if args.init == "objectron" else "blazeface",
-                            head_strides=None if args.head_strides == "auto" else
-                            tuple(int(v) for v in args.head_strides.split(",")))
+                            backbone=backbone, head_strides=head_strides)
     if args.anchors == "fit":
         config = fitted_config(config, train_set, max_ratios=args.max_aspect_ratios, seed=args.seed)
     result = train(train_set, val_set, config, settings, out, resume=args.resume)
