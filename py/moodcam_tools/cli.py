@@ -41,7 +41,8 @@ DEV_ENV_COMMANDS = {
     "models": ("moodcam_tools.convert.cli", "main",
                "regenerate models/ from their source packages (TensorFlow, in .venv)"),
     "train-detector": ("moodcam_tools.train.cli", "train_main",
-                       "train a BlazeFace-style detector on a VOC/YOLO/CSV dataset and export it to TF.js "
+                       "train an SSD-style detector (pretrained MobileNetV2 by default) on a VOC/YOLO/CSV dataset and "
+                       "export it to TF.js "
                        "(in .venv)"),
     "eval-detector": ("moodcam_tools.train.cli", "eval_main",
                       "COCO AP/AR of a trained detector on a dataset folder (in .venv)"),

@@ -170,3 +170,52 @@ def test_fitted_anchors_travel_through_the_manifest(tmp_path):
     outs = {o["key"]: o["shape"] for o in entry["outputs"]}
     assert outs["regressors"] == [1, trainer.shape[0], 4]
     assert "x 4 anchors" in saved["anchors"]["layout"] and "exp(" in saved["decoding"]["formula"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("strides", [None, (8, 16)], ids=["strides-16-32", "strides-8-16"])
+def test_the_default_mobilenet_export_runs_in_tfjs_as_in_keras(strides, synthetic_sets, tmp_path):
+    """The defaults' graph (MobileNetV2 trunk at 256 px, either head layout): exported, run by TF.js on wasm and
+    WebGL, it gives Keras's raw outputs, and the app's generator makes the trainer's anchors from its entry."""
+    import keras
+
+    from moodcam.detection.anchors import generate_anchors
+    from moodcam_tools.convert.tflite_reader import read_tflite
+    from moodcam_tools.train.backbones import load_trunk_weights, objectron_ssd_tflite
+    from moodcam_tools.train.evaluate import Predictor, keras_raw_fn
+    from moodcam_tools.train.export import export_detector, spec_from_entry
+    from moodcam_tools.train.model import DetectorConfig, build_model
+    from moodcam_tools.train.targets import AnchorMatcher
+    from tests.models.parity_support import run_tfjs
+
+    config = DetectorConfig(("tree",), input_size=256, backbone="mobilenetv2_oidv4", box_coding="ssd",
+                            min_scale=0.075, max_scale=0.225, nms="weighted", nms_iou=0.6, head_strides=strides)
+    keras.utils.set_random_seed(0)
+    model = build_model(config)
+    # Real trunk weights (Open Images) and heads with weights large enough that every output varies.
+    load_trunk_weights(model, read_tflite(objectron_ssd_tflite()))
+    rng = np.random.default_rng(0)
+    for layer in model.layers:
+        if layer.name.startswith(("regressor_", "classificator_")):
+            kernel, bias = layer.get_weights()
+            layer.set_weights([rng.normal(0, 0.05, kernel.shape).astype(np.float32), bias])
+    entry = export_detector(model, config, tmp_path, "trees", log=lambda *_: None)
+    spec = spec_from_entry(entry)
+    np.testing.assert_array_equal(generate_anchors(spec.anchors),
+                                  AnchorMatcher(config.anchor_options, config.decode_options()).anchors)
+    assert entry["anchors"]["num_anchors"] == (3584 if strides else 896)
+    predictor = Predictor(keras_raw_fn(model), config)
+    x = np.stack([predictor.prepare(im)[0] for im in _val_images(synthetic_sets, 2)])
+    keras_reg, keras_cls = predictor.raw_fn(x)
+    assert min(keras_reg.std(), keras_cls.std()) > 0.05                  # outputs that vary, so the check means something
+    outs = {o["key"]: o["tensor"] for o in entry["outputs"]}
+    job = {"name": "trees", "model": "trees", "input_tensor": entry["input"]["tensor"],
+           "outputs": [outs["regressors"], outs["classificators"]], "x": x, "batch": 1}
+    for backend, res in run_tfjs(tmp_path, [job], ["wasm", "webgl"]).items():
+        reg, cls = (o.reshape(k.shape) for o, k in zip(res["jobs"]["trees"]["outputs"], (keras_reg, keras_cls)))
+        # Relative to how much each output varies over anchors and images (not to the class prior's constant
+        # bias), so a wrong trunk op shows.
+        err = max(np.abs(reg - keras_reg).max() / keras_reg.std(), np.abs(cls - keras_cls).max() / keras_cls.std())
+        print(f"\n{backend}: max raw output difference {err:.2e} of the outputs' spread, "
+              f"{res['jobs']['trees']['ms'] / len(x):.1f} ms per image ({res['info']})")
+        assert err < 1e-3, (backend, err)

@@ -112,7 +112,8 @@ def _data_args(parser: argparse.ArgumentParser) -> None:
 def train_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="build.py train-detector", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Train a BlazeFace-style SSD detector (TensorFlow/Keras; CPU, or GPU when present), "
+        description="Train an SSD-style detector (TensorFlow/Keras; CPU, or GPU when present): by default a MobileNetV2 "
+                    "trunk pretrained on Open Images at 256 px, or BlazeFace (--init mediapipe / none); "
                     "evaluate it with COCO AP/AR and export it as a TF.js graph model with a manifest entry.",
         epilog=TRAIN_EPILOG)
     _data_args(p)

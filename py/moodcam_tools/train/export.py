@@ -289,7 +289,8 @@ def export_detector(model, config: DetectorConfig, models_dir: Path, name: str, 
     check_name(name)
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
-    summary = summary or (f"custom BlazeFace-style detector ({config.input_size} px, {config.num_anchors} SSD "
+    shape = "BlazeFace-style" if config.backbone == "blazeface" else "MobileNetV2 SSD-style"
+    summary = summary or (f"custom {shape} detector ({config.input_size} px, {config.num_anchors} SSD "
                           f"anchors) for {', '.join(config.class_names)}")
     training = dict(training or {})
     training.setdefault("exported", datetime.date.today().isoformat())
