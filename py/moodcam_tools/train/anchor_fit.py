@@ -166,7 +166,7 @@ def fit_anchors(wh: np.ndarray, base: SsdAnchorOptions, *, max_ratios: int = 3, 
 # --head-strides auto: at 256 px on the MobileNetV2 trunk, objects whose median side is under 4 cells of
 # the BlazeFace layout's first map (4 x 16 = 64 px) get the finer 8/16 maps. Chosen on the validation
 # lists of two sets (docs/custom-detectors.md): tree crowns, median 38 px, val AP 0.120 fine against
-# 0.050 coarse; raccoons, median 151 px, val AP 0.507 fine against 0.597 coarse.
+# 0.050 coarse; raccoons, median 151 px, val AP 0.507 fine against 0.592 coarse.
 FINE_MAPS_BELOW_CELLS = 4
 
 
