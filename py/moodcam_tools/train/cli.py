@@ -295,7 +295,8 @@ def run_train(argv: list[str] | None) -> int:
         print(f"[train] head strides {','.join(map(str, head_strides)) if head_strides else 'of the layout'} "
               f"(auto: {why})", flush=True)
     else:
-        head_strides = tuple(int(v) for v in args.head_strides.split(","))
+        first, second = (int(v) for v in args.head_strides.split(","))
+        head_strides = (first, second)
     config = DetectorConfig(tuple(train_set.class_names), input_size=args.input_size,
                             min_score_thresh=args.min_score, nms_iou=args.nms_iou,
                             nms=nms_algorithm(args.nms, len(train_set.class_names)),

@@ -111,7 +111,7 @@ def read_voc_boxes(xml_bytes: bytes, source: str) -> np.ndarray:
     """(N, 4) float32 xyxy of every object in a VOC file (DeepForest's XML has no DTD and no entities)."""
     try:
         root = ET.fromstring(xml_bytes)
-        rows = [[float(obj.findtext(f"bndbox/{tag}")) for tag in ("xmin", "ymin", "xmax", "ymax")]
+        rows = [[float(obj.findtext(f"bndbox/{tag}") or "missing") for tag in ("xmin", "ymin", "xmax", "ymax")]
                 for obj in root.iter("object")]
     except (ET.ParseError, TypeError, ValueError) as error:
         raise BuildError(f"{source}: not a readable VOC file ({error})",
@@ -155,8 +155,7 @@ def build_tree_set(dest: Path, cache: Path, *, download: bool = True) -> dict:
     from PIL import Image
 
     wheel = fetch_wheel(DEEPFOREST, cache, download=download)
-    summary = {"source": f"{DEEPFOREST.requirement} ({DEEPFOREST.licence}), sha256 {DEEPFOREST.sha256}",
-               "tile": TILE, "min_visible": MIN_VISIBLE, "photos": {}, "tiles": 0, "crowns": 0}
+    photos: dict[str, dict] = {}
     with zipfile.ZipFile(wheel) as archive, staged_directory(dest) as staging:
         for photo in PHOTOS:
             image = _member(archive, photo.image_member, photo.image_sha256, wheel)
@@ -168,13 +167,12 @@ def build_tree_set(dest: Path, cache: Path, *, download: bool = True) -> dict:
                 Image.fromarray(tile.pixels).save(staging / f"{tile.name}.png", optimize=False)
                 (staging / f"{tile.name}.xml").write_text(voc_xml(tile), encoding="utf-8")
             crowns = sum(len(t.boxes) for t in tiles)
-            summary["photos"][photo.stem] = {"size": [int(pixels.shape[1]), int(pixels.shape[0])],
-                                             "crowns_annotated": int(len(boxes)), "tiles": len(tiles),
-                                             "crowns_in_tiles": crowns}
-            summary["tiles"] += len(tiles)
-            summary["crowns"] += crowns
+            photos[photo.stem] = {"size": [int(pixels.shape[1]), int(pixels.shape[0])],
+                                  "crowns_annotated": int(len(boxes)), "tiles": len(tiles), "crowns_in_tiles": crowns}
         (staging / "SOURCE.txt").write_text(
             f"Tree crowns from {DEEPFOREST.requirement} (PyPI wheel {DEEPFOREST.filename}, sha256 "
             f"{DEEPFOREST.sha256}), licence {DEEPFOREST.licence} (Copyright (c) 2019, Ben Weinstein); NEON "
             f"orthophotos. Cut into {TILE} px tiles by moodcam's build.py make-tree-set.\n", encoding="utf-8")
-    return summary
+    return {"source": f"{DEEPFOREST.requirement} ({DEEPFOREST.licence}), sha256 {DEEPFOREST.sha256}",
+            "tile": TILE, "min_visible": MIN_VISIBLE, "photos": photos,
+            "tiles": sum(p["tiles"] for p in photos.values()), "crowns": sum(p["crowns_in_tiles"] for p in photos.values())}
