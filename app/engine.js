@@ -67,15 +67,124 @@
                          extra);
   }
 
+  // A wheel is a zip, and the site packs its wheels stored (moodcam_tools.site: no compression
+  // inside; the transfer is compressed), so each member is a byte range of the fetched buffer.
+  // unpackWheel writes them into Pyodide's file system from here, each file a view of that buffer
+  // (MEMFS keeps the view it is given with canOwn: no copy). Pyodide's own unpacking
+  // (unpackArchive, loadPackage) runs Python's zipfile in wasm: the archive copied into a
+  // temporary file, each member read in 64 KB pieces, its CRC computed and written into a file
+  // grown piece by piece (issue 26's traces: about 0.1 CPU-s for numpy's 11 MB).
+  const ZIP_END = 0x06054b50;
+  const ZIP_ENTRY = 0x02014b50;
+  const ZIP_LOCAL = 0x04034b50;
+
+  // The members of a zip whose every member is stored ([{name, start, size}]), or null for any
+  // other zip (compressed, zip64, a name that leaves the folder): unpackWheel then leaves it to
+  // Pyodide. Nothing is written before the whole directory has been read.
+  function storedMembers(bytes) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let end = bytes.byteLength - 22;                  // the end record, after any archive comment
+    while (end >= 0 && view.getUint32(end, true) !== ZIP_END) end--;
+    if (end < 0) return null;
+    const count = view.getUint16(end + 10, true);
+    let at = view.getUint32(end + 16, true);
+    const names = new TextDecoder();
+    const members = [];
+    for (let i = 0; i < count; i++) {
+      if (at + 46 > bytes.byteLength || view.getUint32(at, true) !== ZIP_ENTRY) return null;
+      const method = view.getUint16(at + 10, true);
+      const packed = view.getUint32(at + 20, true);
+      const size = view.getUint32(at + 24, true);
+      const nameLength = view.getUint16(at + 28, true);
+      const local = view.getUint32(at + 42, true);
+      const name = names.decode(bytes.subarray(at + 46, at + 46 + nameLength));
+      at += 46 + nameLength + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
+      if (method !== 0 || packed !== size || !name || name.startsWith("/") || name.split("/").includes("..")) return null;
+      if (local + 30 > bytes.byteLength || view.getUint32(local, true) !== ZIP_LOCAL) return null;
+      const start = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
+      if (start + size > bytes.byteLength) return null;
+      members.push({ name, start, size });
+    }
+    return members;
+  }
+
+  // Python's import system lists a folder once and keeps the list, so the finders of the folder
+  // written to must forget theirs. Not importlib.invalidate_caches(): that also makes every
+  // zipimporter of python_stdlib.zip read the archive's directory again, in Python (70-90 ms of
+  // a start each time, and loadPackage calls it too). The function runs and goes: nothing is
+  // left in the interpreter's globals.
+  function refreshFinders(pyodide, folder) {
+    pyodide.runPython(`
+def _moodcam_refresh_finders(folder):
+    import sys
+    for path, finder in list(sys.path_importer_cache.items()):
+        if finder is not None and (path == folder or path.startswith(folder + "/")):
+            finder.invalidate_caches()
+    metadata = sys.modules.get("importlib.metadata")
+    if metadata is not None:
+        metadata.MetadataPathFinder.invalidate_caches()
+_moodcam_refresh_finders(${JSON.stringify(folder)})
+del _moodcam_refresh_finders
+`);
+  }
+
+  function unpackWheel(pyodide, buffer, folder) {
+    const bytes = new Uint8Array(buffer);
+    const members = storedMembers(bytes);
+    if (members === null) {
+      pyodide.unpackArchive(buffer, "zip", { extractDir: folder });
+    } else {
+      const made = new Set();
+      for (const { name, start, size } of members) {
+        const path = `${folder}/${name}`;
+        const parent = name.endsWith("/") ? path.slice(0, -1) : path.slice(0, path.lastIndexOf("/"));
+        if (!made.has(parent)) {
+          pyodide.FS.mkdirTree(parent);
+          made.add(parent);
+        }
+        if (!name.endsWith("/")) pyodide.FS.writeFile(path, bytes.subarray(start, start + size), { canOwn: true });
+      }
+    }
+    refreshFinders(pyodide, folder);
+  }
+
+  function checkAgainstSite(pyodide, site, path, fetched) {
+    const actual = sha256(pyodide, fetched);
+    const expected = String((site.files || {})[path]);
+    if (actual !== expected) {
+      throw new Error(`${path} has sha256 ${actual.slice(0, 12)}…, site.json says ${expected.slice(0, 12)}…`);
+    }
+  }
+
   function installWheel(pyodide, site, fetched) {
     // Checked against site.json, then unpacked straight into site-packages.
-    const actual = sha256(pyodide, fetched);
-    const expected = String((site.files || {})[site.wheel]);
-    if (actual !== expected) {
-      throw new Error(`${site.wheel} has sha256 ${actual.slice(0, 12)}…, site.json says ${expected.slice(0, 12)}…`);
+    checkAgainstSite(pyodide, site, site.wheel, fetched);
+    unpackWheel(pyodide, fetched.buffer, sitePackages());
+  }
+
+  // numpy's wheel as the site ships it (site.json's "numpy_wheel": the wheel Pyodide's lock names,
+  // with its start-up bytecode; moodcam_tools.site), fetched and hashed while the interpreter
+  // starts, or null where the site names none (loadPackage then).
+  function fetchNumpy(base, site) {
+    if (!site.numpy_wheel) return null;
+    const fetching = fetchChecked(base + site.numpy_wheel, site.numpy_wheel);
+    fetching.catch(() => {});                 // reported where it is awaited
+    return fetching;
+  }
+
+  // Installed like moodcam's wheel instead of by loadPackage: no Python unpacking, and numpy's 19
+  // shared libraries are not all linked up front: Python's import opens each one it imports
+  // (`import numpy` 3 of them), compiled and linked then. Pyodide's package manager is told numpy
+  // is in, so a later loadPackage of a package that needs it does not unpack it a second time.
+  async function installNumpy(pyodide, site, fetching) {
+    if (fetching === null) {
+      await pyodide.loadPackage("numpy");
+      return;
     }
-    pyodide.unpackArchive(fetched.buffer, "zip", { extractDir: sitePackages() });
-    pyodide.runPython("import importlib; importlib.invalidate_caches()");
+    const fetched = await fetching;
+    checkAgainstSite(pyodide, site, site.numpy_wheel, fetched);
+    unpackWheel(pyodide, fetched.buffer, sitePackages());
+    pyodide.loadedPackages.numpy = "default channel";   // the lock's own wheel, as loadPackage records it
   }
 
   // Pyodide memory snapshot (return visits). Starting the interpreter (Python's own
@@ -210,9 +319,11 @@
     const place = snapshotPlace(base, site);
     const saved = snapshots ? await findSnapshot(place) : null;
     let pyodide = null;
+    let numpyFetching = null;
     if (saved) {
       mark("snapshot-read");
       letScriptsRun();
+      numpyFetching = fetchNumpy(base, site);
       await nextTask();
       try {
         pyodide = await scope.loadPyodide(pyodideOptions(indexURL, { _loadSnapshot: readSnapshotBytes(place, saved) }));
@@ -224,14 +335,17 @@
     }
     if (!pyodide) {
       const starting = scope.loadPyodide(pyodideOptions(indexURL));
-      nextTask().then(letScriptsRun);
+      // After the runtime's own requests: on a first visit they come first on the network.
+      await nextTask();
+      letScriptsRun();
+      if (numpyFetching === null) numpyFetching = fetchNumpy(base, site);
       pyodide = await starting;
       if (snapshots) makeSnapshotLater(base, site, place, pyodide, wheelBytes);
     }
     mark("pyodide-runtime");
     // numpy's wheel as the site ships it: what `import numpy` loads comes as bytecode
     // (moodcam_tools.site.pyc), so the import below compiles nothing.
-    await pyodide.loadPackage("numpy");
+    await installNumpy(pyodide, site, numpyFetching);
     mark("numpy-loaded");
     pyodide.runPython("import numpy");    // here rather than inside moodcam's first import: its own phase
     mark("numpy-imported");
@@ -331,6 +445,7 @@
   }
 
   // startPyodide is exported for the bench's Pyodide floor (bench/pages/pyodide_floor_worker.js),
-  // which measures this very start (snapshot restore, numpy) with nothing else beside it.
-  scope.moodcamEngine = { createEngine, startPyodide };
+  // which measures this very start (snapshot restore, numpy) with nothing else beside it;
+  // unpackWheel for the snapshot maker (app/snapshot.js), storedMembers for tests.
+  scope.moodcamEngine = { createEngine, startPyodide, unpackWheel, storedMembers };
 })(self);

@@ -10,7 +10,7 @@
 self.onmessage = async (event) => {
   const { indexURL, cache, url, prefix, imports, app } = event.data;
   try {
-    importScripts(indexURL + "pyodide.js");
+    importScripts(indexURL + "pyodide.js", "engine.js");   // engine.js: unpackWheel, as the engine unpacks
     const pyodide = await self.loadPyodide({ indexURL, _makeSnapshot: true });
     // Standard-library modules the app imports (moodcam.browser.preload chose them): restored
     // with the interpreter on the next visit. Passed as JSON text, not as a JS object, so no
@@ -35,11 +35,10 @@ _imported
 `));
     pyodide.runPython("del _imported");
     if (app) {
-      pyodide.unpackArchive(app.wheel, "zip", { extractDir: app.sitePackages });
+      self.moodcamEngine.unpackWheel(pyodide, app.wheel, app.sitePackages);
       imported.push(...JSON.parse(pyodide.runPython(`
 def _import_app(names):
-    import importlib, json
-    importlib.invalidate_caches()          # site-packages was listed before the wheel was unpacked
+    import json
     from moodcam.browser.preload import import_app_modules
     return json.dumps(import_app_modules(json.loads(names)))
 _imported = _import_app(${JSON.stringify(JSON.stringify(app.modules || []))})

@@ -37,11 +37,11 @@ def test_return_visit_restores_the_interpreter_and_a_damaged_snapshot_is_replace
         app.wait_for(lambda s: "snapshot-kept" in engine_marks(s), 150, "a snapshot kept in Cache Storage")
         [name] = app.page.evaluate(SNAPSHOTS)
         # It holds the standard-library modules this start imported (moodcam.browser.preload),
-        # loadPackage's, numpy's and moodcam's, without the ones that live outside the wasm memory.
+        # numpy's and moodcam's, without the ones that live outside the wasm memory.
         [worker] = [w for w in app.page.workers if w.url.endswith("/app/worker.js")]
         kept = worker.evaluate("() => self.moodcam.snapshot")
         assert kept["bytes"] > 1_000_000
-        for module in ("importlib.metadata", "tarfile", "pickle", "dataclasses", "json"):
+        for module in ("pickle", "dataclasses", "json"):
             assert module in kept["imported"], (module, kept["imported"])
         assert not [m for m in kept["imported"] if m.split(".")[0] in ("ctypes", "numpy", "js", "pyodide")]
         # and moodcam's own modules that need neither numpy nor JavaScript, from the wheel this

@@ -189,6 +189,12 @@ def _compile_start_stdlib(pyodide_dir: Path, wheel: Path) -> None:
     stdlib.write_bytes(with_bytecode(stdlib.read_bytes(), compiled))
 
 
+def _lock_file_name(pyodide_dir: Path, package: str) -> str:
+    """The wheel the shipped Pyodide lock names for `package` (after _compile_package_starts)."""
+    lock = json.loads((pyodide_dir / "pyodide-lock.json").read_text())
+    return lock["packages"][package]["file_name"]
+
+
 def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO, quiet: bool = False) -> Path:
     started = time.monotonic()
     for required in ("index.html", "app"):
@@ -231,6 +237,8 @@ def build_site(dest: Path, *, with_test_wheels: bool = False, repo: Path = REPO,
             "pyodide_packages": packages,
             "tfjs": tfjs_dir,
             "wheel": f"wheels/{wheel.name}",
+            # The engine installs numpy from this wheel itself (app/engine.js, installNumpy).
+            "numpy_wheel": pyodide_dir + _lock_file_name(stage / pyodide_dir, "numpy"),
             "models": "models/",
             "files": files,
             "on_demand": on_demand_files(files, pyodide_dir),
