@@ -3,10 +3,11 @@
 Pure (no JS): app/engine.js asks `stdlib_in_use()` once the app has run for a while and hands the
 names to the snapshot maker (app/snapshot.js), which imports them in a bare interpreter before it
 takes the snapshot. A return visit then restores them with the interpreter instead of reading and
-unmarshalling them from python_stdlib.zip on its critical path: loadPackage's own helpers
-(importlib.metadata, email, tarfile), numpy's (pickle, datetime, platform) and moodcam's
-(dataclasses, json, hashlib). Measured in Chromium on 2 cores: importing them costs 0.5-0.65 s
-in a bare interpreter, and takes about 0.4 s off numpy's load + import and moodcam's import.
+unmarshalling them from python_stdlib.zip on its critical path: numpy's (pickle, datetime,
+platform) and moodcam's (dataclasses, json, hashlib); before the engine installed numpy itself,
+loadPackage's own helpers too (importlib.metadata, email, tarfile). Measured in Chromium on 2
+cores (2026-12-02, with loadPackage): importing them costs 0.5-0.65 s in a bare interpreter, and
+takes about 0.4 s off numpy's load + import and moodcam's import.
 
 Standard-library modules qualify by where they were loaded from (`stdlib_in_use`). moodcam's own
 modules qualify when they import neither numpy nor the bridge (`import_app_modules`, run by the
