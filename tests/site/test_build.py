@@ -72,11 +72,14 @@ def test_numpy_ships_bytecode_for_what_its_import_loads():
         assert 50 <= len(compiled) < 150, len(compiled)
         assert {"numpy/__init__.pyc", "numpy/linalg/linalg.pyc", "numpy/_core/multiarray.pyc"} <= set(compiled)
         assert "numpy/char/__init__.py" in names, "a module the import does not load keeps its source"
-        build_only = assemble.BUILD_ONLY
+        build_only, build_only_under = assemble.BUILD_ONLY + assemble.TEST_ONLY, assemble.BUILD_ONLY_UNDER
         expected = [n[:-3] + ".pyc" if n[:-3] + ".pyc" in compiled else n
-                    for n in source.namelist() if not n.endswith(build_only)]
+                    for n in source.namelist() if not n.endswith(build_only) and not n.startswith(build_only_under)]
         assert names == expected
         assert any(n.endswith(build_only) for n in source.namelist()), "the published wheel has build-only files"
+        assert any(n.startswith("numpy/f2py/") for n in source.namelist()), "the published wheel has numpy.f2py"
+        assert set(assemble.TEST_ONLY) <= set(source.namelist()), "each test-only module is in the published wheel"
+        assert "numpy/_core/_multiarray_tests.cpython-312-wasm32-emscripten.so" in names, "numpy.testing imports it"
         record_name = next(n for n in names if n.endswith(".dist-info/RECORD"))
         record = {}
         for line in shipped.read(record_name).decode().splitlines():

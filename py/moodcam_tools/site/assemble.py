@@ -164,18 +164,28 @@ BYTECODE_PACKAGES = ("numpy",)
 # Members of those wheels that nothing loads at run time: type stubs, C headers, static libraries
 # and Cython sources, for building against numpy (numpy: 129 members, 1.19 MB, 0.18 MB as brotli).
 BUILD_ONLY = (".pyi", ".h", ".a", ".pxd", ".pyx", ".c", "py.typed")
+# Whole folders of those wheels that only build or package: numpy.f2py wraps Fortran and C into
+# extension modules with a compiler, which a browser has none of (0.49 MB, 0.086 MB as brotli);
+# pkg-config files, PyInstaller hooks and random's Cython/cffi/numba build examples (12 KB).
+BUILD_ONLY_UNDER = ("numpy/f2py/", "numpy/_core/lib/", "numpy/_pyinstaller/", "numpy/random/_examples/")
+# Extension modules only numpy's own test suite imports (Pyodide's wheel already leaves the suite
+# out; numpy.testing needs only _multiarray_tests, which stays): 56 KB of wasm.
+TEST_ONLY = tuple(f"numpy/_core/{name}.cpython-312-wasm32-emscripten.so"
+                  for name in ("_operand_flag_tests", "_rational_tests", "_struct_ufunc_tests", "_umath_tests", "_simd"))
 
 
 def _compile_package_starts(pyodide_dir: Path) -> None:
     """Each of BYTECODE_PACKAGES' wheels with the unchecked-hash pyc of every module its import
-    loads in its source's place, and its BUILD_ONLY members left out (site.pyc.with_bytecode);
+    loads in its source's place, and its BUILD_ONLY, BUILD_ONLY_UNDER and TEST_ONLY members left
+    out (site.pyc.with_bytecode);
     the shipped lock lists the new sha256. Pyodide's wheels carry sources only, so every visit
     compiled numpy's 79 start-up modules again."""
     lock = json.loads((pyodide_dir / "pyodide-lock.json").read_text())
     for name in BYTECODE_PACKAGES:
         wheel = pyodide_dir / lock["packages"][name]["file_name"]
         compiled = package_import_bytecode(pyodide_dir, name)
-        replace_wheel(pyodide_dir, name, with_bytecode(wheel.read_bytes(), compiled, leave_out=BUILD_ONLY))
+        replace_wheel(pyodide_dir, name, with_bytecode(wheel.read_bytes(), compiled, leave_out=BUILD_ONLY + TEST_ONLY,
+                                                             leave_out_under=BUILD_ONLY_UNDER))
 
 
 def _compile_start_stdlib(pyodide_dir: Path, wheel: Path) -> None:

@@ -217,10 +217,11 @@ def stdlib_start_bytecode(pyodide_dir: Path, packages: list[str], wheel: Path, i
     return compiled
 
 
-def with_bytecode(zip_bytes: bytes, compiled: dict[str, bytes], leave_out: tuple[str, ...] = ()) -> bytes:
+def with_bytecode(zip_bytes: bytes, compiled: dict[str, bytes], leave_out: tuple[str, ...] = (),
+                  leave_out_under: tuple[str, ...] = ()) -> bytes:
     """The zip with each compiled member's source replaced by its pyc (`x.py` -> `x.pyc`, same
     place, date and attributes; stored), and the members whose names end with one of `leave_out`
-    left out. Python's import system (zipimport for python_stdlib.zip, the path finder's sourceless
+    or start with one of `leave_out_under` (folders, "pkg/sub/") left out. Python's import system (zipimport for python_stdlib.zip, the path finder's sourceless
     loader for an unpacked wheel) takes `x.pyc` where `x.py` is missing, and an unchecked-hash pyc
     needs no source. The sources are left out to keep a first visit's bytes down: a traceback
     through those modules shows file and line without the line's text. A wheel's
@@ -235,7 +236,7 @@ def with_bytecode(zip_bytes: bytes, compiled: dict[str, bytes], leave_out: tuple
             if name.endswith(".dist-info/RECORD"):
                 record_info = info          # written last, once every member's hash is known
                 continue
-            if leave_out and name.endswith(leave_out):
+            if (leave_out and name.endswith(leave_out)) or (leave_out_under and name.startswith(leave_out_under)):
                 continue
             data = compiled.get(name)
             if data is not None:
