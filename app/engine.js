@@ -163,11 +163,11 @@ del _moodcam_refresh_finders
   }
 
   // numpy's wheel as the site ships it (site.json's "numpy_wheel": the wheel Pyodide's lock names,
-  // with its start-up bytecode; moodcam_tools.site), fetched and hashed while the interpreter
-  // starts, or null where the site names none (loadPackage then).
+  // with its start-up bytecode; moodcam_tools.site), fetched and hashed while the interpreter starts.
   function fetchNumpy(base, site) {
-    if (!site.numpy_wheel) return null;
-    const fetching = fetchChecked(base + site.numpy_wheel, site.numpy_wheel);
+    const fetching = site.numpy_wheel
+      ? fetchChecked(base + site.numpy_wheel, site.numpy_wheel)
+      : Promise.reject(new Error("site.json names no numpy_wheel: build the site again (python3 build.py site)"));
     fetching.catch(() => {});                 // reported where it is awaited
     return fetching;
   }
@@ -177,10 +177,6 @@ del _moodcam_refresh_finders
   // (`import numpy` 3 of them), compiled and linked then. Pyodide's package manager is told numpy
   // is in, so a later loadPackage of a package that needs it does not unpack it a second time.
   async function installNumpy(pyodide, site, fetching) {
-    if (fetching === null) {
-      await pyodide.loadPackage("numpy");
-      return;
-    }
     const fetched = await fetching;
     checkAgainstSite(pyodide, site, site.numpy_wheel, fetched);
     unpackWheel(pyodide, fetched.buffer, sitePackages());

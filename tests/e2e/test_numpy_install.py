@@ -49,19 +49,23 @@ def test_the_zip_reader_takes_stored_wheels_and_leaves_the_rest_to_pyodide(serve
         assert app.engine_eval(read, zip_bytes({"../evil.py": b"x = 1\n"})) is None
         assert app.engine_eval(read, stored[: len(stored) // 2]) is None
 
-        # Unpacked (stored: from JS; deflated: by Pyodide), then importable at once: the
-        # finders of the folder written to forgot their listing.
+        # Unpacked (stored: from JS; deflated: by Pyodide), then importable at once: the folder
+        # was listed (empty) by a lookup before, and unpackWheel made its finder forget that
+        # listing (FileFinder.invalidate_caches sets its _path_mtime to -1; the finder's own mtime
+        # check would miss files written in the same clock tick as the listing).
         for folder, data in (("/tmp/stored", stored), ("/tmp/deflated", zip_bytes(members, zipfile.ZIP_DEFLATED))):
             got = app.engine_eval("""([folder, b]) => {
                 const pyodide = self.moodcam.pyodide;
-                pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(folder)})`);
+                pyodide.FS.mkdirTree(folder);
+                const before = pyodide.runPython(`import importlib.util, sys; sys.modules.pop("pkg", None)
+sys.path.insert(0, ${JSON.stringify(folder)}); importlib.util.find_spec("pkg") is None`);
                 self.moodcamEngine.unpackWheel(pyodide, new Uint8Array(b).buffer, folder);
+                const forgot = pyodide.runPython(`sys.path_importer_cache[${JSON.stringify(folder)}]._path_mtime == -1`);
                 const blob = pyodide.FS.readFile(folder + "/pkg/data/blob.bin");
-                const value = pyodide.runPython(`import importlib, sys; sys.modules.pop("pkg", None)
-import pkg; sys.path.remove(${JSON.stringify(folder)}); pkg.VALUE`);
-                return [Array.from(blob), value];
+                const value = pyodide.runPython(`import pkg; sys.path.remove(${JSON.stringify(folder)}); pkg.VALUE`);
+                return [before, forgot, Array.from(blob), value];
             }""", [folder, data])
-            assert got == [list(members["pkg/data/blob.bin"]), 7], folder
+            assert got == [True, True, list(members["pkg/data/blob.bin"]), 7], folder
 
 
 def test_numpy_comes_from_the_site_wheel_and_links_its_libraries_as_imported(server, cameras):

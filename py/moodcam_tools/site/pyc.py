@@ -221,8 +221,9 @@ def with_bytecode(zip_bytes: bytes, compiled: dict[str, bytes], leave_out: tuple
                   leave_out_under: tuple[str, ...] = ()) -> bytes:
     """The zip with each compiled member's source replaced by its pyc (`x.py` -> `x.pyc`, same
     place, date and attributes; stored), and the members whose names end with one of `leave_out`
-    or start with one of `leave_out_under` (folders, "pkg/sub/") left out. Python's import system (zipimport for python_stdlib.zip, the path finder's sourceless
-    loader for an unpacked wheel) takes `x.pyc` where `x.py` is missing, and an unchecked-hash pyc
+    or start with one of `leave_out_under` (folders, "pkg/sub/") left out. Python's import system
+    (zipimport for python_stdlib.zip, the path finder's sourceless loader for an unpacked wheel)
+    takes `x.pyc` where `x.py` is missing, and an unchecked-hash pyc
     needs no source. The sources are left out to keep a first visit's bytes down: a traceback
     through those modules shows file and line without the line's text. A wheel's
     `*.dist-info/RECORD` is rewritten to list what it now holds (PEP 376 hashes and sizes)."""
